@@ -1,0 +1,69 @@
+/**
+ * `--data-dir` support: every service's snapshot is written to one JSON file, atomically
+ * (write to a temporary file, then rename), periodically and on stop, and read back on start.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LocalService } from './protocol.js';
+
+const STATE_FILE = 'state.json';
+const FORMAT_VERSION = 1;
+
+export class StatePersistence {
+  private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly services: Record<string, LocalService>,
+    private readonly intervalMs = 500,
+  ) {}
+
+  async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dataDir, STATE_FILE), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    const state = JSON.parse(text) as { version: number; services: Record<string, unknown> };
+    if (state.version !== FORMAT_VERSION) {
+      throw new Error(
+        `${join(this.dataDir, STATE_FILE)} has format ${state.version}, expected ${FORMAT_VERSION}`,
+      );
+    }
+    for (const [key, service] of Object.entries(this.services)) {
+      const saved = state.services[key];
+      if (saved !== undefined) service.restore?.(saved);
+    }
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.save(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Serialised so two saves never interleave their renames. */
+  save(): Promise<void> {
+    this.saving = this.saving.then(() => this.write());
+    return this.saving;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.save();
+  }
+
+  private async write(): Promise<void> {
+    const services: Record<string, unknown> = {};
+    for (const [key, service] of Object.entries(this.services)) {
+      if (service.snapshot) services[key] = service.snapshot();
+    }
+    await mkdir(this.dataDir, { recursive: true });
+    const target = join(this.dataDir, STATE_FILE);
+    const temporary = `${target}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify({ version: FORMAT_VERSION, services }));
+    await rename(temporary, target);
+  }
+}

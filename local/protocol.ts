@@ -1,0 +1,104 @@
+/**
+ * Shared wire-protocol plumbing of the local cloud: the request every service receives, the
+ * response it returns, and the AWS-shaped error it throws.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Clock } from './clock.js';
+
+/** The fake account every resource of the local cloud belongs to (LocalStack uses the same). */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+export const DEFAULT_REGION = 'us-east-1';
+
+export type WireProtocol = 'json' | 'query' | 'rest-json' | 'rpc-v2-cbor';
+
+/** One decoded request, routed to a service by the server. */
+export interface ServiceRequest {
+  /** Operation name as AWS spells it, e.g. `SendMessage`. Empty for REST requests (the service routes by path). */
+  readonly operation: string;
+  readonly protocol: WireProtocol;
+  /** Parsed JSON body (json), or the decoded form parameters (query), or the parsed body (rest-json). */
+  readonly input: unknown;
+  readonly rawBody: Buffer;
+  readonly method: string;
+  /** Path and query string as received. */
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  /** `Host` header the client used, e.g. `127.0.0.1:4566`; queue URLs are built from it. */
+  readonly host: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly requestId: string;
+}
+
+export interface ServiceResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | Buffer;
+}
+
+/**
+ * An error AWS would return. `code` is the short name (`QueueDoesNotExist`,
+ * `ConditionalCheckFailedException`); services decide how it is rendered on the wire.
+ */
+export class AwsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+    /** Extra members rendered into the JSON error body (e.g. `Item`, `CancellationReasons`). */
+    readonly extra: Record<string, unknown> = {},
+    /** `Sender` (client fault) or `Receiver` (service fault). */
+    readonly fault: 'Sender' | 'Receiver' = status >= 500 ? 'Receiver' : 'Sender',
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** A service of the local cloud (SQS, DynamoDB, ...), plugged into the one HTTP endpoint. */
+export interface LocalService {
+  /** SigV4 signing names this service answers to (`sqs`, `dynamodb`). */
+  readonly signingNames: readonly string[];
+  /** `X-Amz-Target` prefixes of its JSON protocol (`AmazonSQS`, `DynamoDB_20120810`). */
+  readonly targetPrefixes: readonly string[];
+  /** Operation names it accepts over the query protocol (when it speaks it), for routing unsigned requests. */
+  readonly queryActions?: ReadonlySet<string>;
+  /** Path prefixes of a REST protocol (`/2015-03-31/functions`). */
+  readonly pathPrefixes?: readonly string[];
+  dispatch(request: ServiceRequest): Promise<ServiceResponse>;
+  /** Serializable state for `--data-dir`; `restore` receives it back after a restart. */
+  snapshot?(): unknown;
+  restore?(state: unknown): void;
+  /** Stop timers (sweeps, long polls). */
+  close?(): void;
+}
+
+/** Everything a service needs from its host. */
+export interface ServiceContext {
+  readonly clock: Clock;
+}
+
+export function jsonResponse(body: unknown, contentType = 'application/x-amz-json-1.0'): ServiceResponse {
+  return { status: 200, headers: { 'content-type': contentType }, body: JSON.stringify(body ?? {}) };
+}
+
+/**
+ * Renders an error the way AWS JSON 1.0 services do: `__type` carries the shape id, which the SDK
+ * maps to its exception class. SQS additionally sends `x-amzn-query-error` (awsQueryCompatible).
+ */
+export function jsonErrorResponse(
+  error: AwsError,
+  namespace: string,
+  options: { queryErrorCode?: string; contentType?: string } = {},
+): ServiceResponse {
+  const headers: Record<string, string> = {
+    'content-type': options.contentType ?? 'application/x-amz-json-1.0',
+    'x-amzn-errortype': error.code,
+  };
+  if (options.queryErrorCode) headers['x-amzn-query-error'] = `${options.queryErrorCode};${error.fault}`;
+  return {
+    status: error.status,
+    headers,
+    body: JSON.stringify({ __type: `${namespace}#${error.code}`, message: error.message, ...error.extra }),
+  };
+}

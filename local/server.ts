@@ -1,0 +1,302 @@
+/**
+ * The embedded local cloud: one HTTP endpoint speaking the AWS wire protocols of the services
+ * Oncely uses, routed by `X-Amz-Target`, query `Action`, REST path or Smithy RPC v2 path.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Clock, systemClock } from './clock.js';
+import { createDynamoDbService } from './dynamodb/service.js';
+import { StatePersistence } from './persistence.js';
+import {
+  AwsError,
+  DEFAULT_REGION,
+  LOCAL_ACCOUNT_ID,
+  type LocalService,
+  type ServiceContext,
+  type ServiceRequest,
+  type ServiceResponse,
+  type WireProtocol,
+} from './protocol.js';
+import { createSqsService } from './sqs/service.js';
+
+export interface LocalCloudOptions {
+  /** TCP port; 0 picks a free one. @default 4566 */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Where state survives restarts; in memory only when absent. */
+  readonly dataDir?: string;
+  /** @default the system clock */
+  readonly clock?: Clock;
+  /** Extra services (Lambda, CloudWatch, ...) keyed by a stable name used for persistence. */
+  readonly extraServices?: (context: ServiceContext) => Record<string, LocalService>;
+  /** Called for every request; used by fault injection. Returning a response short-circuits the request. */
+  readonly interceptor?: RequestInterceptor;
+}
+
+/** Sees every routed request before (and its response after) the service handles it. */
+export interface RequestInterceptor {
+  before?(
+    request: ServiceRequest,
+    service: string,
+  ): Promise<ServiceResponse | undefined> | ServiceResponse | undefined;
+  after?(
+    request: ServiceRequest,
+    service: string,
+    response: ServiceResponse,
+  ): Promise<ServiceResponse> | ServiceResponse;
+}
+
+export interface LocalCloud {
+  /** e.g. `http://127.0.0.1:4566` */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly services: Readonly<Record<string, LocalService>>;
+  readonly context: ServiceContext;
+  /** Writes state to the data directory now (also done periodically and on stop). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Starts the local cloud; resolves once it is listening. */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const context: ServiceContext = { clock: options.clock ?? systemClock };
+  const services: Record<string, LocalService> = {
+    sqs: createSqsService(context),
+    dynamodb: createDynamoDbService(context),
+    ...options.extraServices?.(context),
+  };
+  const persistence = options.dataDir ? new StatePersistence(options.dataDir, services) : undefined;
+  await persistence?.load();
+
+  const router = new Router(services, options.interceptor);
+  const server = createServer((req, res) => {
+    router.handle(req, res).catch((error: unknown) => {
+      // Router.handle renders every failure itself; this only guards against a broken socket.
+      if (!res.headersSent) res.writeHead(500).end();
+      console.error('local cloud: unhandled error', error);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, options.port ?? 4566, options.host ?? '127.0.0.1');
+  persistence?.start();
+
+  const host = options.host ?? '127.0.0.1';
+  return {
+    endpoint: `http://${host}:${port}`,
+    port,
+    services,
+    context,
+    flush: async () => {
+      await persistence?.save();
+    },
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      for (const service of Object.values(services)) service.close?.();
+      await persistence?.stop();
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+class Router {
+  private readonly byTarget = new Map<string, [string, LocalService]>();
+  private readonly bySigningName = new Map<string, [string, LocalService]>();
+
+  constructor(
+    private readonly services: Record<string, LocalService>,
+    private readonly interceptor: RequestInterceptor | undefined,
+  ) {
+    for (const [key, service] of Object.entries(services)) {
+      for (const prefix of service.targetPrefixes) this.byTarget.set(prefix, [key, service]);
+      for (const name of service.signingNames) this.bySigningName.set(name, [key, service]);
+    }
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    let response: ServiceResponse;
+    try {
+      const rawBody = await readBody(req);
+      if (req.url === '/_oncely/health') {
+        response = {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'ok', services: Object.keys(this.services) }),
+        };
+      } else {
+        const routed = this.route(req, rawBody, requestId);
+        response = await this.dispatch(routed.key, routed.service, routed.request);
+      }
+    } catch (error) {
+      response = renderUnroutedError(error);
+    }
+    res.writeHead(response.status, {
+      'x-amzn-requestid': requestId,
+      'x-amz-request-id': requestId,
+      'content-length': Buffer.byteLength(response.body),
+      ...response.headers,
+    });
+    res.end(response.body);
+  }
+
+  private async dispatch(
+    key: string,
+    service: LocalService,
+    request: ServiceRequest,
+  ): Promise<ServiceResponse> {
+    const early = await this.interceptor?.before?.(request, key);
+    if (early) return early;
+    let response: ServiceResponse;
+    try {
+      response = await service.dispatch(request);
+    } catch (error) {
+      // Services render their own AwsErrors; anything reaching here is a bug, reported as AWS does.
+      console.error(`local cloud: ${key}.${request.operation} failed`, error);
+      response = renderUnroutedError(
+        new AwsError('InternalFailure', 'The request processing has failed.', 500),
+      );
+    }
+    return this.interceptor?.after ? this.interceptor.after(request, key, response) : response;
+  }
+
+  private route(
+    req: IncomingMessage,
+    rawBody: Buffer,
+    requestId: string,
+  ): { key: string; service: LocalService; request: ServiceRequest } {
+    const scope = parseCredentialScope(req.headers.authorization);
+    const base = {
+      rawBody,
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      host: req.headers.host ?? '127.0.0.1',
+      region: scope?.region ?? DEFAULT_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+      requestId,
+    };
+    const make = (operation: string, protocol: WireProtocol, input: unknown): ServiceRequest => ({
+      ...base,
+      operation,
+      protocol,
+      input,
+    });
+
+    const target = header(req, 'x-amz-target');
+    if (target) {
+      const dot = target.lastIndexOf('.');
+      const found = this.byTarget.get(target.slice(0, dot));
+      if (!found) throw new AwsError('UnknownOperationException', `Unknown target ${target}`);
+      return {
+        key: found[0],
+        service: found[1],
+        request: make(target.slice(dot + 1), 'json', parseJson(rawBody)),
+      };
+    }
+
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (header(req, 'smithy-protocol') === 'rpc-v2-cbor') {
+      const match = /^\/service\/([^/]+)\/operation\/([^/]+)$/.exec(path);
+      const found = match ? this.byTarget.get(match[1]!) : undefined;
+      if (!match || !found) throw new AwsError('UnknownOperationException', `Unknown RPC v2 path ${path}`);
+      return { key: found[0], service: found[1], request: make(match[2]!, 'rpc-v2-cbor', undefined) };
+    }
+
+    const contentType = header(req, 'content-type') ?? '';
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    const form = contentType.startsWith('application/x-www-form-urlencoded')
+      ? new URLSearchParams(rawBody.toString('utf8'))
+      : undefined;
+    const action = form?.get('Action') ?? query.get('Action');
+    if (action) {
+      const params = new URLSearchParams(query);
+      for (const [name, value] of form ?? []) params.set(name, value);
+      const found =
+        (scope && this.bySigningName.get(scope.service)) ??
+        Object.entries(this.services)
+          .map(([key, service]) => [key, service] as [string, LocalService])
+          .find(([, service]) => service.queryActions?.has(action));
+      if (!found) throw new AwsError('InvalidAction', `The action ${action} is not valid for this endpoint.`);
+      return { key: found[0], service: found[1], request: make(action, 'query', params) };
+    }
+
+    for (const [key, service] of Object.entries(this.services)) {
+      if (service.pathPrefixes?.some((prefix) => path.startsWith(prefix))) {
+        return {
+          key,
+          service,
+          request: make('', 'rest-json', rawBody.length ? parseJson(rawBody) : undefined),
+        };
+      }
+    }
+    throw new AwsError('UnknownOperationException', `No service handles ${req.method} ${path}`);
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
+  }
+}
+
+/** `AWS4-HMAC-SHA256 Credential=AKID/20261125/us-east-1/sqs/aws4_request, ...` */
+export function parseCredentialScope(
+  authorization: string | undefined,
+): { region: string; service: string } | undefined {
+  const match = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization ?? '');
+  return match ? { region: match[1]!, service: match[2]! } : undefined;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new AwsError('RequestEntityTooLarge', 'Request body exceeds the maximum size.', 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function renderUnroutedError(error: unknown): ServiceResponse {
+  const aws =
+    error instanceof AwsError
+      ? error
+      : new AwsError('InternalFailure', 'The request processing has failed.', 500);
+  return {
+    status: aws.status,
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': aws.code },
+    body: JSON.stringify({ __type: aws.code, message: aws.message }),
+  };
+}

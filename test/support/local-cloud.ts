@@ -1,0 +1,46 @@
+/**
+ * Test fixture: a local cloud on a free loopback port plus real SDK clients pointed at it.
+ * With `CONFORMANCE_ENDPOINT` set, the clients point at that endpoint instead (LocalStack, AWS).
+ */
+import {
+  type AwsClients,
+  createAwsClients,
+  LOCAL_CREDENTIALS,
+} from '../../functions/adapters/aws-clients.js';
+import type { Clock } from '../../local/clock.js';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/server.js';
+
+export interface TestCloud {
+  readonly endpoint: string;
+  readonly clients: AwsClients;
+  /** The embedded cloud; undefined when running against an external endpoint. */
+  readonly local: LocalCloud | undefined;
+  /** Unique prefix for resource names, so runs against a shared endpoint do not collide. */
+  readonly prefix: string;
+  stop(): Promise<void>;
+}
+
+export const externalEndpoint = process.env.CONFORMANCE_ENDPOINT;
+
+export async function startTestCloud(
+  options: LocalCloudOptions & { clock?: Clock } = {},
+): Promise<TestCloud> {
+  const local = externalEndpoint ? undefined : await startLocalCloud({ port: 0, ...options });
+  const endpoint = externalEndpoint ?? local!.endpoint;
+  const clients = createAwsClients({
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    endpoint,
+    // Against a real endpoint the default credential chain applies.
+    ...(externalEndpoint ? {} : { credentials: LOCAL_CREDENTIALS }),
+  });
+  return {
+    endpoint,
+    clients,
+    local,
+    prefix: `t${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`,
+    async stop() {
+      clients.destroy();
+      await local?.stop();
+    },
+  };
+}

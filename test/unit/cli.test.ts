@@ -1,0 +1,25 @@
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main.js';
+
+describe('oncely CLI', () => {
+  it('prints usage and exits 2 for an unknown command', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(await main(['frobnicate'])).toBe(2);
+    expect(error.mock.calls.flat().join('\n')).toContain("unknown command 'frobnicate'");
+    error.mockRestore();
+  });
+
+  it('rejects an unknown option with the usage text', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(await main(['local', '--bogus'])).toBe(2);
+    expect(error.mock.calls.flat().join('\n')).toContain('Usage: oncely local');
+    error.mockRestore();
+  });
+
+  it('rejects a non-numeric port', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(await main(['local', '--port', 'abc'])).toBe(2);
+    expect(error.mock.calls.flat().join('\n')).toContain('--port must be a non-negative integer');
+    error.mockRestore();
+  });
+});
