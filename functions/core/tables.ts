@@ -1,0 +1,49 @@
+/**
+ * Names shared by the tables' definitions (cdk/), the runtime (functions/) and the tools (cli/):
+ * key attributes, index names, item states. Every table has a string partition key named `pk`.
+ */
+
+export const PARTITION_KEY = 'pk';
+
+/**
+ * Claims table: one item per message id (`pk` = envelope id).
+ * Attributes: status, owner, leaseUntil (epoch ms), payloadHash, type, producer, seq, outcome,
+ * claimedAt / completedAt (epoch ms), expiresAt (epoch seconds, the TTL attribute).
+ */
+export const CLAIMS = {
+  /** GSI: partition `producer` (S), sort `seq` (N); the auditor walks each producer stream with it. */
+  byProducerIndex: 'byProducer',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+export type ClaimStatus = 'IN_PROGRESS' | 'COMPLETED' | 'REJECTED';
+
+/**
+ * Outbox table: one item per event (`pk` = envelope id). Attributes: envelope (JSON string),
+ * status, createdAt / sentAt / nextAttemptAt (epoch ms), attempts, expiresAt (TTL, epoch seconds).
+ */
+export const OUTBOX = {
+  /** GSI: partition `status` (S), sort `createdAt` (N); the relay and compensation sweeps read it. */
+  byStatusIndex: 'byStatus',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** PENDING: committed, not yet acknowledged by SQS. SENT: SQS acknowledged, consumer not yet seen. */
+export type OutboxStatus = 'PENDING' | 'SENT' | 'COMPLETED' | 'EXHAUSTED';
+
+/**
+ * Producer leases table: `pk` = `worker#<workerId>`. Attributes: workerId (N), epoch (N), holder,
+ * leaseUntil (epoch ms), highWater (N, the highest sequence number stamped in this epoch's stream),
+ * stream (the producer stream id `<workerId>-<epoch>`), plus a history of closed streams for the auditor.
+ */
+export const LEASES = {
+  itemKey: (workerId: number) => `worker#${workerId}`,
+} as const;
+
+/** Control table: small items read by every consumer, e.g. the degradation level. */
+export const CONTROL = {
+  degradationKey: 'degradation',
+  auditCheckpointKey: (producer: string) => `audit#${producer}`,
+} as const;
+
+export type DegradationLevel = 'normal' | 'elevated' | 'critical';
