@@ -1,0 +1,136 @@
+/**
+ * Gap finding for one producer stream: folds the claims read since the last run into the stream's
+ * checkpoint and says which sequence numbers are overdue (unconfirmed past the grace period).
+ *
+ *   seq:   1 2 3 4 5 6 7 8 9 10 11 12          highWater = 12 (lease)
+ *   claim: C C C . C C I . C  .                (C completed, I in progress, . none)
+ *                                 ^ scannedSeq after the walk = 9
+ *   open = {4, 7 (in progress), 8}; tail = 10..12, aged from when the auditor first saw highWater 12.
+ *
+ * Interior gaps age from the claim time of the next claimed message (a later message got through
+ * at that moment), tail gaps from the first time the auditor saw the high-water mark cover them:
+ * both are lower bounds on how long the message has been overdue, never overestimates.
+ */
+import type {
+  ClaimRecord,
+  OpenSeq,
+  ProducerStream,
+  StreamCheckpoint,
+  TailObservation,
+} from './audit-model.js';
+
+/** The checkpoint of a stream never audited; streams start at seq 1. */
+export function initialCheckpoint(producer: string, scannedSeq = 0): StreamCheckpoint {
+  return { producer, scannedSeq, open: [], tail: [], done: false, version: 0 };
+}
+
+/** A claim that proves the message was consumed (COMPLETED, REJECTED, or status not projected). */
+export function isConsumed(claim: ClaimRecord): boolean {
+  return claim.status !== 'IN_PROGRESS';
+}
+
+export interface StreamWalkInput {
+  readonly checkpoint: StreamCheckpoint;
+  readonly stream: ProducerStream;
+  /** Claims found for the checkpoint's open seqs. */
+  readonly openClaims: readonly ClaimRecord[];
+  /** Claims with seq > checkpoint.scannedSeq, ascending. */
+  readonly newClaims: readonly ClaimRecord[];
+  /** True when `newClaims` holds every claim above scannedSeq (not cut by the read budget). */
+  readonly newClaimsComplete: boolean;
+  readonly now: number;
+  readonly graceMs: number;
+  /** Most open seqs kept per stream; the walk stops early rather than exceed it. */
+  readonly maxOpen: number;
+}
+
+export interface StreamWalkResult {
+  /** The checkpoint after the walk, before classification (version unchanged). */
+  readonly checkpoint: StreamCheckpoint;
+  /** Open seqs past the grace period without a claim: to be classified. */
+  readonly overdue: readonly OpenSeq[];
+  /** Open seqs past the grace period held IN_PROGRESS by a consumer. */
+  readonly inProgress: readonly OpenSeq[];
+  /** Unconfirmed seqs still inside the grace period (open ones plus the unaged tail). */
+  readonly pending: number;
+}
+
+export function walkStream(input: StreamWalkInput): StreamWalkResult {
+  const { checkpoint, stream, now, graceMs, maxOpen } = input;
+  const claimed = new Map(input.openClaims.map((claim) => [claim.seq, claim]));
+  const inProgressSeqs = new Set<number>();
+  const open: OpenSeq[] = [];
+  for (const entry of checkpoint.open) {
+    const claim = claimed.get(entry.seq);
+    if (claim && isConsumed(claim)) continue;
+    if (claim) inProgressSeqs.add(entry.seq);
+    open.push(entry);
+  }
+
+  const tail = [...checkpoint.tail];
+  const tailSince = (seq: number) => tail.find((observation) => observation.highWater >= seq)?.at;
+  const overdueBy = (since: number) => since <= now - graceMs;
+
+  let cursor = checkpoint.scannedSeq;
+  walk: for (const claim of input.newClaims) {
+    if (claim.seq <= cursor) continue;
+    const evidence = claim.claimedAt ?? now;
+    for (let seq = cursor + 1; seq < claim.seq; seq++) {
+      if (open.length >= maxOpen) break walk;
+      open.push({ seq, since: Math.min(evidence, tailSince(seq) ?? evidence), attempts: 0 });
+      cursor = seq;
+    }
+    if (!isConsumed(claim)) {
+      if (open.length >= maxOpen) break;
+      open.push({ seq: claim.seq, since: evidence, attempts: 0 });
+      inProgressSeqs.add(claim.seq);
+    }
+    cursor = claim.seq;
+  }
+
+  // Tail: the lease stamped seqs no claim shows yet. Only judged when every claim above the old
+  // cursor was read, otherwise an unread claim could be mistaken for tail loss.
+  const walkedAll = input.newClaimsComplete && cursor >= (input.newClaims.at(-1)?.seq ?? cursor);
+  const highWater = stream.highWater;
+  if (walkedAll && highWater > cursor) {
+    const last = tail.at(-1);
+    if (!last || last.highWater < highWater) tail.push({ highWater, at: now });
+    while (cursor < highWater && open.length < maxOpen) {
+      const since = tailSince(cursor + 1) ?? now;
+      // Observations are appended in time order with growing marks, so later seqs are younger.
+      if (!overdueBy(since)) break;
+      cursor += 1;
+      open.push({ seq: cursor, since, attempts: 0 });
+    }
+  }
+  const prunedTail: TailObservation[] = tail.filter((observation) => observation.highWater > cursor);
+
+  open.sort((a, b) => a.seq - b.seq);
+  const overdue: OpenSeq[] = [];
+  const inProgress: OpenSeq[] = [];
+  let pending = walkedAll ? Math.max(0, highWater - cursor) : 0;
+  for (const entry of open) {
+    if (!overdueBy(entry.since)) pending += 1;
+    else if (inProgressSeqs.has(entry.seq)) inProgress.push(entry);
+    else overdue.push(entry);
+  }
+  const done = stream.closed && walkedAll && open.length === 0 && cursor >= highWater;
+  return {
+    checkpoint: { ...checkpoint, scannedSeq: cursor, open, tail: prunedTail, done },
+    overdue,
+    inProgress,
+    pending,
+  };
+}
+
+/** Groups seqs into contiguous ascending ranges, so re-checking open seqs costs one query per range. */
+export function contiguousRanges(seqs: readonly number[]): Array<[number, number]> {
+  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+  const ranges: Array<[number, number]> = [];
+  for (const seq of sorted) {
+    const last = ranges.at(-1);
+    if (last && last[1] === seq - 1) last[1] = seq;
+    else ranges.push([seq, seq]);
+  }
+  return ranges;
+}
