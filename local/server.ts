@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from './clock.js';
 import { createDynamoDbService } from './dynamodb/service.js';
+import { createLambdaService } from './lambda/service.js';
 import { StatePersistence } from './persistence.js';
 import {
   AwsError,
@@ -64,9 +65,12 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Starts the local cloud; resolves once it is listening. */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const context: ServiceContext = { clock: options.clock ?? systemClock };
+  // Lambda functions and event source mappings call back into this endpoint; known once listening.
+  let listeningEndpoint: string | undefined;
   const services: Record<string, LocalService> = {
     sqs: createSqsService(context),
     dynamodb: createDynamoDbService(context),
+    lambda: createLambdaService(context, { endpoint: () => listeningEndpoint! }),
     ...options.extraServices?.(context),
   };
   const persistence = options.dataDir ? new StatePersistence(options.dataDir, services) : undefined;
@@ -85,8 +89,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   persistence?.start();
 
   const host = options.host ?? '127.0.0.1';
+  listeningEndpoint = `http://${host}:${port}`;
   return {
-    endpoint: `http://${host}:${port}`,
+    endpoint: listeningEndpoint,
     port,
     services,
     context,

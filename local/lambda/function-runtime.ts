@@ -1,0 +1,264 @@
+/**
+ * Runs one local Lambda function: a pool of worker-thread execution environments, each with its
+ * own `process.env` and module cache, so functions with different environments share one process
+ * without seeing each other's variables. One environment serves one invocation at a time (as on
+ * Lambda), so the pool size is the function's concurrency.
+ */
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+
+/** What a function is, as CreateFunction or the template deployer describes it. */
+export interface FunctionDefinition {
+  readonly name: string;
+  readonly arn: string;
+  /** Directory holding the unpacked code (a CDK asset directory, or an extracted zip). */
+  readonly codeDirectory: string;
+  /** `file.export`, e.g. `index.handler`. */
+  readonly handler: string;
+  /** @default 'nodejs22.x' */
+  readonly runtime: string;
+  /** Seconds. @default 3 */
+  readonly timeout: number;
+  /** @default 128 */
+  readonly memorySize: number;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly role?: string;
+  readonly description?: string;
+}
+
+export interface InvocationContext {
+  readonly requestId: string;
+  /** Divides the configured timeout (a demo running at 10x speed times out 10x sooner). @default 1 */
+  readonly timeScale?: number;
+}
+
+/** The outcome of one invocation: a payload, or a function error rendered the way Lambda does. */
+export interface InvocationResult {
+  /** JSON text returned by the handler, or the error object on failure. */
+  readonly payload: string;
+  /** `Unhandled` when the function failed (threw, timed out, crashed). */
+  readonly functionError?: 'Unhandled';
+  readonly errorType?: string;
+}
+
+export interface RuntimeHost {
+  /** Values every environment gets (endpoint, region, dummy credentials), under the function's own. */
+  baseEnvironment(): Record<string, string>;
+  onLogLine(functionName: string, line: string): void;
+}
+
+const WORKER_URL = new URL('./function-worker.mjs', import.meta.url);
+
+interface PendingInvocation {
+  readonly resolve: (result: InvocationResult) => void;
+  readonly timer: NodeJS.Timeout;
+  readonly requestId: string;
+}
+
+/** One execution environment. */
+class ExecutionEnvironment {
+  private readonly worker: Worker;
+  private pending: PendingInvocation | undefined;
+  private sequence = 0;
+  dead = false;
+
+  constructor(
+    private readonly definition: FunctionDefinition,
+    host: RuntimeHost,
+  ) {
+    this.worker = new Worker(WORKER_URL, {
+      workerData: { codeDirectory: definition.codeDirectory, handler: definition.handler },
+      env: {
+        ...host.baseEnvironment(),
+        AWS_LAMBDA_FUNCTION_NAME: definition.name,
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
+        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${definition.name}`,
+        AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime}`,
+        LAMBDA_TASK_ROOT: definition.codeDirectory,
+        ...definition.environment,
+      },
+      stdout: true,
+      stderr: true,
+    });
+    // Idle environments must not keep the host process alive; a pending invocation's timer does.
+    this.worker.unref();
+    for (const stream of [this.worker.stdout, this.worker.stderr] as Readable[]) {
+      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+        host.onLogLine(definition.name, line),
+      );
+    }
+    this.worker.on('message', (message: WorkerMessage) => {
+      if (message.type !== 'result' || !this.pending) return;
+      const result: InvocationResult = message.ok
+        ? { payload: message.payload }
+        : {
+            payload: JSON.stringify(message.error),
+            functionError: 'Unhandled',
+            errorType: message.error.errorType,
+          };
+      this.settle(result);
+    });
+    this.worker.on('error', (error) => {
+      // An uncaught exception ends the environment, like a crashed Lambda runtime.
+      this.dead = true;
+      this.settle(failure(error.name || 'Runtime.UnhandledError', error.message));
+    });
+    this.worker.on('exit', (code) => {
+      this.dead = true;
+      this.settle(
+        failure(
+          'Runtime.ExitError',
+          `RequestId: ${this.pending?.requestId} Error: Runtime exited with error: exit status ${code}`,
+        ),
+      );
+    });
+  }
+
+  invoke(event: unknown, context: InvocationContext): Promise<InvocationResult> {
+    const timeoutMs = (this.definition.timeout * 1000) / (context.timeScale ?? 1);
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        // The handler's promise is abandoned: the environment is destroyed, as Lambda does.
+        this.settle(
+          failure(
+            'Sandbox.Timedout',
+            `RequestId: ${context.requestId} Error: Task timed out after ${this.definition.timeout.toFixed(2)} seconds`,
+          ),
+        );
+        this.destroy();
+      }, timeoutMs);
+      this.pending = { resolve, timer, requestId: context.requestId };
+      this.worker.postMessage({
+        type: 'invoke',
+        id: ++this.sequence,
+        event,
+        context: {
+          awsRequestId: context.requestId,
+          functionName: this.definition.name,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: this.definition.arn,
+          memoryLimitInMB: String(this.definition.memorySize),
+          logGroupName: `/aws/lambda/${this.definition.name}`,
+          logStreamName: `local/[$LATEST]${this.definition.name}`,
+          deadline,
+        },
+      });
+    });
+  }
+
+  destroy(): void {
+    this.dead = true;
+    void this.worker.terminate();
+  }
+
+  private settle(result: InvocationResult): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    pending.resolve(result);
+  }
+}
+
+type WorkerMessage =
+  | { type: 'result'; id: number; ok: true; payload: string }
+  | {
+      type: 'result';
+      id: number;
+      ok: false;
+      error: { errorType: string; errorMessage: string; trace: string[] };
+    };
+
+function failure(errorType: string, errorMessage: string): InvocationResult {
+  return { payload: JSON.stringify({ errorType, errorMessage }), functionError: 'Unhandled', errorType };
+}
+
+/** Thrown when no environment may be started: reserved concurrency is exhausted. */
+export class ThrottledError extends Error {}
+
+/**
+ * The pool of environments of one function. It grows on demand up to `limit` (the reserved
+ * concurrency, or the local cap) and reuses idle environments (warm starts keep module state).
+ */
+export class FunctionRuntime {
+  private readonly idle: ExecutionEnvironment[] = [];
+  private readonly waiters: Array<() => void> = [];
+  private busy = 0;
+  private started = 0;
+  private closed = false;
+  /** Invocations completed since creation, successful or not. */
+  invocations = 0;
+  errors = 0;
+
+  constructor(
+    readonly definition: FunctionDefinition,
+    private readonly host: RuntimeHost,
+    /** Environments this function may run at once. */
+    private limit: number,
+  ) {}
+
+  /** Invocations running now. */
+  get inFlight(): number {
+    return this.busy;
+  }
+
+  /** Environments created since the function was registered (cold starts). */
+  get coldStarts(): number {
+    return this.started;
+  }
+
+  setLimit(limit: number): void {
+    this.limit = limit;
+    this.wakeWaiters();
+  }
+
+  /**
+   * Runs one invocation. With `throttle`, fails at once when the pool is at its limit (a direct
+   * Invoke over reserved concurrency); otherwise waits for a free environment.
+   */
+  async invoke(
+    event: unknown,
+    context: InvocationContext,
+    options: { throttle?: boolean } = {},
+  ): Promise<InvocationResult> {
+    if (this.closed) throw new Error(`Function ${this.definition.name} was deleted`);
+    while (this.busy >= this.limit) {
+      if (options.throttle) throw new ThrottledError('Rate Exceeded.');
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    this.busy++;
+    const environment = this.takeEnvironment();
+    try {
+      const result = await environment.invoke(event, context);
+      this.invocations++;
+      if (result.functionError) this.errors++;
+      return result;
+    } finally {
+      this.busy--;
+      if (!environment.dead && !this.closed && this.idle.length < this.limit) this.idle.push(environment);
+      else environment.destroy();
+      this.wakeWaiters();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const environment of this.idle.splice(0)) environment.destroy();
+    this.wakeWaiters();
+  }
+
+  private takeEnvironment(): ExecutionEnvironment {
+    for (let environment = this.idle.pop(); environment; environment = this.idle.pop()) {
+      if (!environment.dead) return environment;
+    }
+    this.started++;
+    return new ExecutionEnvironment(this.definition, this.host);
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}

@@ -1,0 +1,133 @@
+// One execution environment of a local Lambda function: a worker thread with its own
+// process.env (the Worker `env` option) and its own module cache. Plain JavaScript on purpose:
+// worker threads start without the TypeScript loader, and this file must run under tsx, vitest
+// and plain node alike.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { codeDirectory, handler: handlerSpec } = workerData;
+let loaded;
+
+/** Lambda's resolution of `index.handler`: module file `index` in the code directory, export `handler`. */
+async function loadHandler() {
+  const dot = handlerSpec.lastIndexOf('.');
+  if (dot <= 0) throw runtimeError('Runtime.MalformedHandlerName', `Bad handler ${handlerSpec}`);
+  const modulePath = handlerSpec.slice(0, dot);
+  const exportName = handlerSpec.slice(dot + 1);
+  const file = findModuleFile(join(codeDirectory, modulePath));
+  const exports = isEsm(file) ? await import(pathToFileURL(file).href) : loadCommonJs(file);
+  const fn = exports[exportName] ?? exports.default?.[exportName];
+  if (typeof fn !== 'function') {
+    throw runtimeError('Runtime.HandlerNotFound', `${modulePath}.${exportName} is undefined or not exported`);
+  }
+  return fn;
+}
+
+function findModuleFile(base) {
+  for (const extension of ['.js', '.mjs', '.cjs']) {
+    try {
+      readFileSync(base + extension, { flag: 'r' });
+      return base + extension;
+    } catch {}
+  }
+  throw runtimeError('Runtime.ImportModuleError', `Error: Cannot find module '${base}'`);
+}
+
+/**
+ * Like Lambda, the package scope ends at the code directory: a `.js` file is CommonJS unless the
+ * code directory's own package.json says `"type": "module"` (a repository-level package.json above
+ * `cdk.out` must not turn esbuild's CommonJS bundles into ES modules).
+ */
+function isEsm(file) {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs')) return false;
+  try {
+    return JSON.parse(readFileSync(join(codeDirectory, 'package.json'), 'utf8')).type === 'module';
+  } catch {
+    return false;
+  }
+}
+
+function loadCommonJs(file) {
+  const localRequire = createRequire(file);
+  // Lambda provides the AWS SDK; bundles mark it external. Fall back to this project's node_modules.
+  const fallbackRequire = createRequire(import.meta.url);
+  const require = (id) => {
+    try {
+      return localRequire(id);
+    } catch (error) {
+      if (error?.code !== 'MODULE_NOT_FOUND') throw error;
+      return fallbackRequire(id);
+    }
+  };
+  Object.assign(require, { resolve: localRequire.resolve, cache: localRequire.cache });
+  const module = { exports: {}, filename: file, id: file, loaded: false };
+  const source = readFileSync(file, 'utf8').replace(/^#!.*/, '');
+  const wrapper = new Function('exports', 'require', 'module', '__filename', '__dirname', source);
+  wrapper.call(module.exports, module.exports, require, module, file, dirname(file));
+  module.loaded = true;
+  return module.exports;
+}
+
+function runtimeError(errorType, message) {
+  const error = new Error(message);
+  error.errorType = errorType;
+  return error;
+}
+
+function describeError(error) {
+  if (error instanceof Error) {
+    return {
+      errorType: error.errorType ?? error.name ?? 'Error',
+      errorMessage: error.message,
+      trace: (error.stack ?? '').split('\n'),
+    };
+  }
+  return { errorType: 'Error', errorMessage: String(error), trace: [] };
+}
+
+function makeContext(message) {
+  const { deadline, ...fields } = message.context;
+  return {
+    ...fields,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done() {},
+    succeed() {},
+    fail() {},
+  };
+}
+
+/** Async handlers return a promise; legacy handlers take a callback as third argument. */
+function callHandler(fn, event, context) {
+  return new Promise((resolve, reject) => {
+    const callback = (error, result) => (error ? reject(error) : resolve(result));
+    try {
+      const returned = fn(event, context, callback);
+      if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
+      else if (fn.length < 3) resolve(returned);
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+parentPort.on('message', async (message) => {
+  if (message.type !== 'invoke') return;
+  try {
+    // A failed init is retried on the next invocation, as Lambda re-initialises the environment.
+    loaded ??= loadHandler().catch((error) => {
+      loaded = undefined;
+      throw error;
+    });
+    const fn = await loaded;
+    const result = await callHandler(fn, message.event, makeContext(message));
+    const payload = result === undefined ? 'null' : JSON.stringify(result);
+    parentPort.postMessage({ type: 'result', id: message.id, ok: true, payload: payload ?? 'null' });
+  } catch (error) {
+    parentPort.postMessage({ type: 'result', id: message.id, ok: false, error: describeError(error) });
+  }
+});

@@ -1,0 +1,687 @@
+/**
+ * The Lambda service of the local cloud: the REST-JSON API of `@aws-sdk/client-lambda` for
+ * functions, invocations, reserved concurrency and SQS event source mappings, plus an internal API
+ * the template deployer uses to register functions straight from CDK asset directories.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AwsError,
+  DEFAULT_REGION,
+  LOCAL_ACCOUNT_ID,
+  type LocalService,
+  type ServiceContext,
+  type ServiceRequest,
+  type ServiceResponse,
+} from '../protocol.js';
+import {
+  type FunctionDefinition,
+  FunctionRuntime,
+  type InvocationResult,
+  ThrottledError,
+} from './function-runtime.js';
+import {
+  parseQueueArn,
+  SqsEventSource,
+  type SqsMappingConfig,
+  type SqsMappingStats,
+} from './sqs-event-source.js';
+import { extractZip } from './zip-archive.js';
+
+export interface LambdaServiceOptions {
+  /** Endpoint functions and pollers call (`AWS_ENDPOINT_URL`); known once the server listens. */
+  readonly endpoint?: () => string;
+  /**
+   * Concurrency of a mapping without ScalingConfig.MaximumConcurrency, and of a function without
+   * reserved concurrency (Lambda's account default is 1000; worker threads are heavier locally).
+   * @default 50
+   */
+  readonly localConcurrencyCap?: number;
+  /** Divides function timeouts and batching windows (the demo's accelerated time). @default 1 */
+  readonly timeScale?: number;
+}
+
+/** What the deployer (or a test) passes to create a function from a directory. */
+export interface RegisterFunctionInput {
+  readonly name: string;
+  readonly codeDirectory: string;
+  /** @default 'index.handler' */
+  readonly handler?: string;
+  /** @default 'nodejs22.x' */
+  readonly runtime?: string;
+  /** Seconds. @default 3 */
+  readonly timeout?: number;
+  /** @default 128 */
+  readonly memorySize?: number;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly role?: string;
+  readonly description?: string;
+  readonly region?: string;
+  /** Reserved concurrency (`ReservedConcurrentExecutions`). */
+  readonly reservedConcurrency?: number;
+}
+
+export interface CreateMappingInput {
+  readonly functionName: string;
+  readonly eventSourceArn: string;
+  readonly batchSize?: number;
+  readonly maximumBatchingWindowInSeconds?: number;
+  readonly maximumConcurrency?: number;
+  readonly enabled?: boolean;
+  readonly functionResponseTypes?: readonly string[];
+}
+
+export type LogLineListener = (functionName: string, line: string) => void;
+
+/** The Lambda service plus the in-process API the deployer, the CLI and CloudWatch use. */
+export interface LambdaService extends LocalService {
+  registerFunction(input: RegisterFunctionInput): FunctionDefinition;
+  deleteFunction(name: string): void;
+  getFunction(name: string): FunctionDefinition | undefined;
+  invokeFunction(name: string, event: unknown): Promise<InvocationResult>;
+  createEventSourceMapping(input: CreateMappingInput): SqsMappingConfig;
+  updateEventSourceMapping(uuid: string, changes: Partial<CreateMappingInput>): SqsMappingConfig;
+  listEventSourceMappings(): readonly SqsMappingConfig[];
+  /** Live counters of a mapping (the same object, updated in place). */
+  mappingStats(uuid: string): SqsMappingStats;
+  /** Resets a mapping's `peakInFlight` to the current in-flight count. */
+  resetMappingPeak(uuid: string): void;
+  /** Resolves once the mapping has no running poller or invocation (after disabling it). */
+  mappingIdle(uuid: string): Promise<void>;
+  /** Every line a function writes to stdout/stderr; JSON lines with `_aws` are EMF metrics. */
+  onLogLine(listener: LogLineListener): () => void;
+  /** The most recent log lines of a function (at most 1000). */
+  recentLogs(name: string): readonly string[];
+  setTimeScale(timeScale: number): void;
+}
+
+const LOG_LINES_KEPT = 1000;
+const MAX_MAPPING_BATCH = 10_000;
+
+interface FunctionState {
+  readonly runtime: FunctionRuntime;
+  reservedConcurrency: number | undefined;
+  readonly codeSha256: string;
+  readonly lastModified: string;
+  readonly logs: string[];
+}
+
+interface SavedState {
+  functions: Array<{ definition: FunctionDefinition; reservedConcurrency?: number }>;
+  mappings: SqsMappingConfig[];
+}
+
+/** Creates the Lambda service; `options.endpoint` should be given once the server's port is known. */
+export function createLambdaService(
+  context: ServiceContext,
+  options: LambdaServiceOptions = {},
+): LambdaService {
+  const cap = options.localConcurrencyCap ?? 50;
+  let timeScale = options.timeScale ?? 1;
+  let seenEndpoint: string | undefined;
+  const functions = new Map<string, FunctionState>();
+  const mappings = new Map<string, SqsEventSource>();
+  const logListeners = new Set<LogLineListener>();
+
+  const endpoint = (): string => {
+    const value = options.endpoint?.() ?? seenEndpoint;
+    if (!value) throw new Error('The Lambda service does not know the local cloud endpoint yet');
+    return value;
+  };
+
+  const runtimeHost = {
+    baseEnvironment: (): Record<string, string> => ({
+      ...pick(process.env, ['PATH', 'LANG', 'HOME']),
+      TZ: ':UTC',
+      AWS_ENDPOINT_URL: endpoint(),
+      AWS_REGION: DEFAULT_REGION,
+      AWS_DEFAULT_REGION: DEFAULT_REGION,
+      // Dummy credentials: the local cloud does not verify signatures, and real ones must not leak in.
+      AWS_ACCESS_KEY_ID: 'oncely',
+      AWS_SECRET_ACCESS_KEY: 'oncely-local',
+    }),
+    onLogLine: (functionName: string, line: string) => {
+      const logs = functions.get(functionName)?.logs;
+      if (logs) {
+        logs.push(line);
+        if (logs.length > LOG_LINES_KEPT) logs.splice(0, logs.length - LOG_LINES_KEPT);
+      }
+      for (const listener of logListeners) listener(functionName, line);
+    },
+  };
+
+  const mappingHost = {
+    endpoint,
+    invoke: (functionName: string, event: unknown) => invokeFunction(functionName, event),
+    reservedConcurrency: (functionName: string) => functions.get(functionName)?.reservedConcurrency,
+    defaultMaximumConcurrency: cap,
+    get timeScale() {
+      return timeScale;
+    },
+  };
+
+  function requireFunction(nameOrArn: string): FunctionState {
+    const state = functions.get(functionNameOf(nameOrArn));
+    if (!state) {
+      throw new AwsError(
+        'ResourceNotFoundException',
+        `Function not found: ${functionArn(DEFAULT_REGION, functionNameOf(nameOrArn))}`,
+        404,
+      );
+    }
+    return state;
+  }
+
+  function requireMapping(uuid: string): SqsEventSource {
+    const mapping = mappings.get(uuid);
+    if (!mapping) {
+      throw new AwsError(
+        'ResourceNotFoundException',
+        `The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${randomUUID()})`,
+        404,
+      );
+    }
+    return mapping;
+  }
+
+  function registerFunction(input: RegisterFunctionInput): FunctionDefinition {
+    if (!/^[a-zA-Z0-9-_]{1,64}$/.test(input.name)) {
+      throw new AwsError('InvalidParameterValueException', `Invalid function name: ${input.name}`);
+    }
+    if (functions.has(input.name)) {
+      throw new AwsError('ResourceConflictException', `Function already exist: ${input.name}`, 409);
+    }
+    const definition: FunctionDefinition = {
+      name: input.name,
+      arn: functionArn(input.region ?? DEFAULT_REGION, input.name),
+      codeDirectory: input.codeDirectory,
+      handler: input.handler ?? 'index.handler',
+      runtime: input.runtime ?? 'nodejs22.x',
+      timeout: input.timeout ?? 3,
+      memorySize: input.memorySize ?? 128,
+      environment: { ...input.environment },
+      ...(input.role ? { role: input.role } : {}),
+      ...(input.description ? { description: input.description } : {}),
+    };
+    functions.set(input.name, {
+      runtime: new FunctionRuntime(definition, runtimeHost, input.reservedConcurrency ?? cap),
+      reservedConcurrency: input.reservedConcurrency,
+      codeSha256: createHash('sha256').update(definition.codeDirectory).digest('base64'),
+      lastModified: lambdaTimestamp(context.clock.now()),
+      logs: [],
+    });
+    return definition;
+  }
+
+  function deleteFunction(name: string): void {
+    const state = requireFunction(name);
+    state.runtime.close();
+    functions.delete(state.runtime.definition.name);
+  }
+
+  async function invokeFunction(
+    name: string,
+    event: unknown,
+    invokeOptions: { throttle?: boolean } = {},
+  ): Promise<InvocationResult> {
+    const state = requireFunction(name);
+    return state.runtime.invoke(event, { requestId: randomUUID(), timeScale }, invokeOptions);
+  }
+
+  function setReservedConcurrency(state: FunctionState, value: number | undefined): void {
+    state.reservedConcurrency = value;
+    state.runtime.setLimit(value ?? cap);
+    for (const mapping of mappings.values()) {
+      if (mapping.config.functionName === state.runtime.definition.name) mapping.update(mapping.config);
+    }
+  }
+
+  function createEventSourceMapping(input: CreateMappingInput): SqsMappingConfig {
+    const state = requireFunction(input.functionName);
+    try {
+      parseQueueArn(input.eventSourceArn);
+    } catch {
+      throw new AwsError(
+        'InvalidParameterValueException',
+        `Unsupported event source: ${input.eventSourceArn}`,
+      );
+    }
+    const config: SqsMappingConfig = validateMapping({
+      uuid: randomUUID(),
+      functionName: state.runtime.definition.name,
+      functionArn: state.runtime.definition.arn,
+      eventSourceArn: input.eventSourceArn,
+      batchSize: input.batchSize ?? 10,
+      maximumBatchingWindowInSeconds: input.maximumBatchingWindowInSeconds ?? 0,
+      maximumConcurrency: input.maximumConcurrency,
+      enabled: input.enabled ?? true,
+      functionResponseTypes: input.functionResponseTypes ?? [],
+      lastModified: context.clock.now(),
+    });
+    const mapping = new SqsEventSource(config, mappingHost);
+    mappings.set(config.uuid, mapping);
+    mapping.start();
+    return config;
+  }
+
+  function updateEventSourceMapping(uuid: string, changes: Partial<CreateMappingInput>): SqsMappingConfig {
+    const mapping = requireMapping(uuid);
+    const target = changes.functionName
+      ? requireFunction(changes.functionName).runtime.definition
+      : undefined;
+    const config = validateMapping({
+      ...mapping.config,
+      ...(target ? { functionName: target.name, functionArn: target.arn } : {}),
+      ...defined({
+        batchSize: changes.batchSize,
+        maximumBatchingWindowInSeconds: changes.maximumBatchingWindowInSeconds,
+        enabled: changes.enabled,
+        functionResponseTypes: changes.functionResponseTypes,
+      }),
+      ...('maximumConcurrency' in changes ? { maximumConcurrency: changes.maximumConcurrency } : {}),
+      lastModified: context.clock.now(),
+    });
+    mapping.update(config);
+    return config;
+  }
+
+  function deleteEventSourceMapping(uuid: string): SqsMappingConfig {
+    const mapping = requireMapping(uuid);
+    mapping.close();
+    mappings.delete(uuid);
+    return mapping.config;
+  }
+
+  function functionConfiguration(state: FunctionState): Record<string, unknown> {
+    const definition = state.runtime.definition;
+    return {
+      FunctionName: definition.name,
+      FunctionArn: definition.arn,
+      Runtime: definition.runtime,
+      Role: definition.role ?? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/lambda-role`,
+      Handler: definition.handler,
+      CodeSize: 0,
+      Description: definition.description ?? '',
+      Timeout: definition.timeout,
+      MemorySize: definition.memorySize,
+      LastModified: state.lastModified,
+      CodeSha256: state.codeSha256,
+      Version: '$LATEST',
+      Environment: { Variables: definition.environment },
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+      PackageType: 'Zip',
+      Architectures: ['x86_64'],
+      LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${definition.name}` },
+    };
+  }
+
+  async function createFunctionFromRequest(input: Record<string, unknown>, region: string) {
+    const code = (input.Code ?? {}) as { ZipFile?: string };
+    if (typeof input.FunctionName !== 'string') {
+      throw new AwsError('InvalidParameterValueException', 'FunctionName is required');
+    }
+    if (!code.ZipFile) {
+      throw new AwsError(
+        'InvalidParameterValueException',
+        'The local cloud accepts Code.ZipFile only (S3 and image code are not available locally)',
+      );
+    }
+    if (functions.has(input.FunctionName)) {
+      throw new AwsError('ResourceConflictException', `Function already exist: ${input.FunctionName}`, 409);
+    }
+    const directory = await mkdtemp(join(tmpdir(), `oncely-lambda-${input.FunctionName}-`));
+    try {
+      await extractZip(Buffer.from(code.ZipFile, 'base64'), directory);
+    } catch (error) {
+      throw new AwsError(
+        'InvalidParameterValueException',
+        `Could not unzip uploaded file: ${(error as Error).message}`,
+      );
+    }
+    const environment = (input.Environment as { Variables?: Record<string, string> } | undefined)?.Variables;
+    registerFunction({
+      name: input.FunctionName,
+      codeDirectory: directory,
+      region,
+      ...defined({
+        handler: input.Handler as string | undefined,
+        runtime: input.Runtime as string | undefined,
+        timeout: input.Timeout as number | undefined,
+        memorySize: input.MemorySize as number | undefined,
+        role: input.Role as string | undefined,
+        description: input.Description as string | undefined,
+        environment,
+      }),
+    });
+    return functionConfiguration(requireFunction(input.FunctionName));
+  }
+
+  async function invokeFromRequest(request: ServiceRequest, name: string): Promise<ServiceResponse> {
+    const state = requireFunction(name);
+    const invocationType = headerValue(request, 'x-amz-invocation-type') ?? 'RequestResponse';
+    const raw = request.rawBody.length ? request.rawBody.toString('utf8') : '{}';
+    let event: unknown;
+    try {
+      event = JSON.parse(raw);
+    } catch {
+      throw new AwsError('InvalidRequestContentException', 'Could not parse request body into json', 400);
+    }
+    const headers = { 'x-amz-executed-version': '$LATEST' };
+    if (invocationType === 'DryRun') return { status: 204, headers, body: '' };
+    if (invocationType === 'Event') {
+      // Asynchronous invocation: accepted now, run in the background (no retries or destinations locally).
+      void invokeFunction(state.runtime.definition.name, event).catch(() => undefined);
+      return { status: 202, headers, body: '' };
+    }
+    let result: InvocationResult;
+    try {
+      result = await invokeFunction(state.runtime.definition.name, event, {
+        throttle: state.reservedConcurrency !== undefined,
+      });
+    } catch (error) {
+      if (error instanceof ThrottledError) {
+        throw new AwsError('TooManyRequestsException', 'Rate Exceeded.', 429, {
+          Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+        });
+      }
+      throw error;
+    }
+    return {
+      status: 200,
+      headers: {
+        ...headers,
+        'content-type': 'application/json',
+        ...(result.functionError ? { 'x-amz-function-error': result.functionError } : {}),
+      },
+      body: result.payload,
+    };
+  }
+
+  async function route(request: ServiceRequest): Promise<ServiceResponse> {
+    const [rawPath = '/', rawQuery = ''] = request.url.split('?');
+    const query = new URLSearchParams(rawQuery);
+    const segments = rawPath.split('/').filter(Boolean).map(decodeURIComponent);
+    const [version, collection, id, sub] = segments;
+    const method = request.method.toUpperCase();
+    const input = (request.input ?? {}) as Record<string, unknown>;
+    seenEndpoint ??= `http://${request.host}`;
+
+    if (collection === 'functions') {
+      if (version === '2015-03-31') {
+        if (!id && method === 'POST')
+          return json(await createFunctionFromRequest(input, request.region), 201);
+        if (!id && method === 'GET') {
+          return json({ Functions: [...functions.values()].map(functionConfiguration) });
+        }
+        if (id && !sub && method === 'GET') {
+          const state = requireFunction(id);
+          return json({
+            Configuration: functionConfiguration(state),
+            Code: { RepositoryType: 'Local', Location: state.runtime.definition.codeDirectory },
+            ...(state.reservedConcurrency !== undefined
+              ? { Concurrency: { ReservedConcurrentExecutions: state.reservedConcurrency } }
+              : {}),
+          });
+        }
+        if (id && !sub && method === 'DELETE') {
+          deleteFunction(id);
+          for (const [uuid, mapping] of mappings) {
+            if (mapping.config.functionName === functionNameOf(id)) deleteEventSourceMapping(uuid);
+          }
+          return { status: 204, headers: {}, body: '' };
+        }
+        if (id && sub === 'configuration' && method === 'GET') {
+          return json(functionConfiguration(requireFunction(id)));
+        }
+        if (id && sub === 'invocations' && method === 'POST') return invokeFromRequest(request, id);
+      }
+      if (id && sub === 'concurrency') {
+        const state = requireFunction(id);
+        if (method === 'PUT') {
+          const value = input.ReservedConcurrentExecutions;
+          if (typeof value !== 'number' || value < 0 || !Number.isInteger(value)) {
+            throw new AwsError('InvalidParameterValueException', 'ReservedConcurrentExecutions must be >= 0');
+          }
+          setReservedConcurrency(state, value);
+          return json({ ReservedConcurrentExecutions: value });
+        }
+        if (method === 'GET') {
+          return json(
+            state.reservedConcurrency === undefined
+              ? {}
+              : { ReservedConcurrentExecutions: state.reservedConcurrency },
+          );
+        }
+        if (method === 'DELETE') {
+          setReservedConcurrency(state, undefined);
+          return { status: 204, headers: {}, body: '' };
+        }
+      }
+    }
+
+    if (collection === 'event-source-mappings' && version === '2015-03-31') {
+      if (!id && method === 'POST') {
+        const config = createEventSourceMapping(mappingInputFromWire(input, true) as CreateMappingInput);
+        return json(mappingToWire(config, 'Creating'), 202);
+      }
+      if (!id && method === 'GET') {
+        const functionFilter = query.get('FunctionName');
+        const sourceFilter = query.get('EventSourceArn');
+        const listed = [...mappings.values()]
+          .map((mapping) => mapping.config)
+          .filter(
+            (config) =>
+              (!functionFilter || config.functionName === functionNameOf(functionFilter)) &&
+              (!sourceFilter || config.eventSourceArn === sourceFilter),
+          );
+        return json({ EventSourceMappings: listed.map((config) => mappingToWire(config)) });
+      }
+      if (id && method === 'GET') return json(mappingToWire(requireMapping(id).config));
+      if (id && method === 'PUT') {
+        const config = updateEventSourceMapping(id, mappingInputFromWire(input, false));
+        return json(mappingToWire(config, 'Updating'), 202);
+      }
+      if (id && method === 'DELETE')
+        return json(mappingToWire(deleteEventSourceMapping(id), 'Deleting'), 202);
+    }
+    throw new AwsError('UnknownOperationException', `Unsupported Lambda operation ${method} ${rawPath}`, 404);
+  }
+
+  return {
+    signingNames: ['lambda'],
+    targetPrefixes: [],
+    pathPrefixes: [
+      '/2015-03-31/functions',
+      '/2015-03-31/event-source-mappings',
+      '/2017-10-31/functions',
+      '/2019-09-30/functions',
+    ],
+    async dispatch(request) {
+      try {
+        return await route(request);
+      } catch (error) {
+        if (error instanceof AwsError) return restJsonError(error);
+        throw error;
+      }
+    },
+    registerFunction,
+    deleteFunction,
+    getFunction: (name) => functions.get(functionNameOf(name))?.runtime.definition,
+    invokeFunction: (name, event) => invokeFunction(name, event),
+    createEventSourceMapping,
+    updateEventSourceMapping,
+    listEventSourceMappings: () => [...mappings.values()].map((mapping) => mapping.config),
+    mappingStats: (uuid) => requireMapping(uuid).stats,
+    resetMappingPeak: (uuid) => requireMapping(uuid).resetPeak(),
+    mappingIdle: (uuid) => requireMapping(uuid).idle(),
+    onLogLine(listener) {
+      logListeners.add(listener);
+      return () => logListeners.delete(listener);
+    },
+    recentLogs: (name) => functions.get(functionNameOf(name))?.logs ?? [],
+    setTimeScale(value) {
+      timeScale = value;
+    },
+    snapshot(): SavedState {
+      return {
+        functions: [...functions.values()].map((state) => ({
+          definition: state.runtime.definition,
+          ...(state.reservedConcurrency !== undefined
+            ? { reservedConcurrency: state.reservedConcurrency }
+            : {}),
+        })),
+        mappings: [...mappings.values()].map((mapping) => mapping.config),
+      };
+    },
+    restore(state) {
+      const saved = state as SavedState;
+      for (const { definition, reservedConcurrency } of saved.functions ?? []) {
+        const { name, codeDirectory, handler, runtime, timeout, memorySize, environment, role, description } =
+          definition;
+        registerFunction({
+          name,
+          codeDirectory,
+          handler,
+          runtime,
+          timeout,
+          memorySize,
+          environment,
+          region: definition.arn.split(':')[3] ?? DEFAULT_REGION,
+          ...defined({ role, description, reservedConcurrency }),
+        });
+      }
+      for (const config of saved.mappings ?? []) {
+        const mapping = new SqsEventSource(config, mappingHost);
+        mappings.set(config.uuid, mapping);
+        // Pollers start lazily: the endpoint is only known once the server listens.
+        setImmediate(() => mapping.start());
+      }
+    },
+    close() {
+      for (const mapping of mappings.values()) mapping.close();
+      for (const state of functions.values()) state.runtime.close();
+    },
+  };
+}
+
+function validateMapping(config: SqsMappingConfig): SqsMappingConfig {
+  const queueName = parseQueueArn(config.eventSourceArn).name;
+  const maxBatch = queueName.endsWith('.fifo') ? 10 : MAX_MAPPING_BATCH;
+  if (!Number.isInteger(config.batchSize) || config.batchSize < 1 || config.batchSize > maxBatch) {
+    throw new AwsError('InvalidParameterValueException', `BatchSize must be between 1 and ${maxBatch}`);
+  }
+  if (config.maximumBatchingWindowInSeconds < 0 || config.maximumBatchingWindowInSeconds > 300) {
+    throw new AwsError('InvalidParameterValueException', 'MaximumBatchingWindowInSeconds must be 0..300');
+  }
+  if (
+    config.maximumConcurrency !== undefined &&
+    (config.maximumConcurrency < 2 || config.maximumConcurrency > 1000)
+  ) {
+    throw new AwsError('InvalidParameterValueException', 'MaximumConcurrency must be between 2 and 1000');
+  }
+  return config;
+}
+
+/** Wire members (CreateEventSourceMapping / UpdateEventSourceMapping) to the internal input. */
+function mappingInputFromWire(
+  input: Record<string, unknown>,
+  creating: boolean,
+): Partial<CreateMappingInput> {
+  const scaling = input.ScalingConfig as { MaximumConcurrency?: number } | undefined;
+  if (creating && (typeof input.FunctionName !== 'string' || typeof input.EventSourceArn !== 'string')) {
+    throw new AwsError('InvalidParameterValueException', 'FunctionName and EventSourceArn are required');
+  }
+  return {
+    ...defined({
+      functionName: input.FunctionName as string | undefined,
+      eventSourceArn: input.EventSourceArn as string | undefined,
+      batchSize: input.BatchSize as number | undefined,
+      maximumBatchingWindowInSeconds: input.MaximumBatchingWindowInSeconds as number | undefined,
+      enabled: input.Enabled as boolean | undefined,
+      functionResponseTypes: input.FunctionResponseTypes as string[] | undefined,
+    }),
+    // An empty ScalingConfig removes the limit, as on Lambda.
+    ...(scaling ? { maximumConcurrency: scaling.MaximumConcurrency } : {}),
+  };
+}
+
+function mappingToWire(config: SqsMappingConfig, transition?: string): Record<string, unknown> {
+  return {
+    UUID: config.uuid,
+    BatchSize: config.batchSize,
+    MaximumBatchingWindowInSeconds: config.maximumBatchingWindowInSeconds,
+    EventSourceArn: config.eventSourceArn,
+    FunctionArn: config.functionArn,
+    LastModified: config.lastModified / 1000,
+    State: transition ?? (config.enabled ? 'Enabled' : 'Disabled'),
+    StateTransitionReason: 'USER_INITIATED',
+    FunctionResponseTypes: config.functionResponseTypes,
+    ...(config.maximumConcurrency !== undefined
+      ? { ScalingConfig: { MaximumConcurrency: config.maximumConcurrency } }
+      : {}),
+  };
+}
+
+/** Lambda's REST-JSON errors: the type in `x-amzn-errortype`, `{Type, Message}` in the body. */
+function restJsonError(error: AwsError): ServiceResponse {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-amzn-errortype': error.code,
+  };
+  if (error.status === 429) headers['retry-after'] = '1';
+  return {
+    status: error.status,
+    headers,
+    body: JSON.stringify({
+      Type: error.fault === 'Sender' ? 'User' : 'Service',
+      Message: error.message,
+      message: error.message,
+      ...error.extra,
+    }),
+  };
+}
+
+function json(body: unknown, status = 200): ServiceResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** Accepts a name, a full ARN (`arn:aws:lambda:r:a:function:name[:qualifier]`) or a partial one. */
+export function functionNameOf(nameOrArn: string): string {
+  const parts = nameOrArn.split(':');
+  const index = parts.indexOf('function');
+  if (index >= 0 && parts[index + 1]) return parts[index + 1]!;
+  return parts[0]!;
+}
+
+function functionArn(region: string, name: string): string {
+  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`;
+}
+
+/** Lambda's LastModified format: `2026-11-25T10:00:00.000+0000`. */
+function lambdaTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+0000');
+}
+
+function headerValue(request: ServiceRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function pick(source: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = source[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
+}
+
+/** Drops undefined members, so optional inputs do not override defaults. */
+function defined<T extends Record<string, unknown>>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
