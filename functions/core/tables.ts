@@ -44,6 +44,8 @@ export const LEASES = {
 export const CONTROL = {
   degradationKey: 'degradation',
   auditCheckpointKey: (producer: string) => `audit#${producer}`,
+  /** The last audit report (JSON), read by `oncely status`; `-` keeps it apart from checkpoints. */
+  auditReportKey: 'audit-report',
 } as const;
 
 export type DegradationLevel = 'normal' | 'elevated' | 'critical';
