@@ -73,6 +73,13 @@ export interface CreateMappingInput {
   readonly functionResponseTypes?: readonly string[];
 }
 
+export interface FunctionStats {
+  readonly inFlight: number;
+  readonly invocations: number;
+  readonly errors: number;
+  readonly coldStarts: number;
+}
+
 export type LogLineListener = (functionName: string, line: string) => void;
 
 /** The Lambda service plus the in-process API the deployer, the CLI and CloudWatch use. */
@@ -81,6 +88,8 @@ export interface LambdaService extends LocalService {
   deleteFunction(name: string): void;
   getFunction(name: string): FunctionDefinition | undefined;
   invokeFunction(name: string, event: unknown): Promise<InvocationResult>;
+  /** Counters of a function: invocations running now, completed, failed, environments started. */
+  functionStats(name: string): FunctionStats;
   createEventSourceMapping(input: CreateMappingInput): SqsMappingConfig;
   updateEventSourceMapping(uuid: string, changes: Partial<CreateMappingInput>): SqsMappingConfig;
   listEventSourceMappings(): readonly SqsMappingConfig[];
@@ -511,6 +520,15 @@ export function createLambdaService(
     deleteFunction,
     getFunction: (name) => functions.get(functionNameOf(name))?.runtime.definition,
     invokeFunction: (name, event) => invokeFunction(name, event),
+    functionStats(name) {
+      const { runtime } = requireFunction(name);
+      return {
+        inFlight: runtime.inFlight,
+        invocations: runtime.invocations,
+        errors: runtime.errors,
+        coldStarts: runtime.coldStarts,
+      };
+    },
     createEventSourceMapping,
     updateEventSourceMapping,
     listEventSourceMappings: () => [...mappings.values()].map((mapping) => mapping.config),

@@ -1,0 +1,258 @@
+import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  GetFunctionConcurrencyCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  PutFunctionConcurrencyCommand,
+} from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
+import type { LambdaService } from '../../local/lambda/service.js';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+
+const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
+
+let cloud: TestCloud;
+let lambda: LambdaService;
+
+beforeAll(async () => {
+  cloud = await startTestCloud();
+  lambda = cloud.local!.services.lambda as LambdaService;
+});
+afterAll(async () => {
+  await cloud.stop();
+});
+
+async function invoke(functionName: string, payload: unknown) {
+  const output = await cloud.clients.lambda.send(
+    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
+  );
+  return { ...output, body: JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) };
+}
+
+describe('Lambda Invoke', () => {
+  it('runs the handler with the event, its environment and a Lambda-shaped context', async () => {
+    lambda.registerFunction({
+      name: 'echo',
+      codeDirectory: CJS_BUNDLE,
+      handler: 'index.echo',
+      timeout: 30,
+      memorySize: 256,
+      environment: { GREETING: 'hello' },
+    });
+    const output = await invoke('echo', { n: 1 });
+    expect(output.StatusCode).toBe(200);
+    expect(output.FunctionError).toBeUndefined();
+    expect(output.ExecutedVersion).toBe('$LATEST');
+    expect(output.body).toMatchObject({
+      event: { n: 1 },
+      greeting: 'hello',
+      endpoint: cloud.endpoint,
+      region: 'us-east-1',
+      functionName: 'echo',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:echo',
+      memoryLimitInMB: '256',
+      logGroupName: '/aws/lambda/echo',
+    });
+    expect(output.body.remainingMs).toBeGreaterThan(0);
+    expect(output.body.remainingMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it('reuses a warm environment for sequential invocations', async () => {
+    const first = await invoke('echo', {});
+    const second = await invoke('echo', {});
+    expect(second.body.warmInvocations).toBe(first.body.warmInvocations + 1);
+  });
+
+  it('reports a thrown error as an Unhandled function error with its type and message', async () => {
+    lambda.registerFunction({ name: 'refuser', codeDirectory: CJS_BUNDLE, handler: 'index.fail' });
+    const output = await invoke('refuser', { reason: 'no points' });
+    expect(output.StatusCode).toBe(200);
+    expect(output.FunctionError).toBe('Unhandled');
+    expect(output.body).toMatchObject({ errorType: 'RefusedError', errorMessage: 'refused no points' });
+  });
+
+  it('fails an invocation that outlives its timeout and serves the next one from a fresh environment', async () => {
+    lambda.registerFunction({
+      name: 'sleeper',
+      codeDirectory: CJS_BUNDLE,
+      handler: 'index.sleep',
+      timeout: 1,
+    });
+    const output = await invoke('sleeper', { sleepMs: 60_000 });
+    expect(output.FunctionError).toBe('Unhandled');
+    expect(output.body.errorType).toBe('Sandbox.Timedout');
+    expect(output.body.errorMessage).toContain('Task timed out after 1.00 seconds');
+    const next = await invoke('sleeper', { sleepMs: 1 });
+    expect(next.FunctionError).toBeUndefined();
+    expect(next.body).toEqual({ slept: 1 });
+  });
+
+  it('gives each function its own process.env even when they run at the same time', async () => {
+    for (const greeting of ['alpha', 'beta', 'gamma']) {
+      lambda.registerFunction({
+        name: `isolated-${greeting}`,
+        codeDirectory: CJS_BUNDLE,
+        handler: 'index.echo',
+        environment: { GREETING: greeting },
+      });
+    }
+    const outputs = await Promise.all(
+      ['alpha', 'beta', 'gamma', 'alpha', 'beta', 'gamma'].map((greeting) =>
+        invoke(`isolated-${greeting}`, {}),
+      ),
+    );
+    expect(outputs.map((output) => output.body.greeting)).toEqual([
+      'alpha',
+      'beta',
+      'gamma',
+      'alpha',
+      'beta',
+      'gamma',
+    ]);
+  });
+
+  it('supports callback-style handlers', async () => {
+    lambda.registerFunction({ name: 'callback', codeDirectory: CJS_BUNDLE, handler: 'index.callback' });
+    expect((await invoke('callback', { value: 7 })).body).toEqual({ called: 7 });
+  });
+
+  it('reports a missing handler export as Runtime.HandlerNotFound', async () => {
+    lambda.registerFunction({ name: 'no-export', codeDirectory: CJS_BUNDLE, handler: 'index.missing' });
+    const output = await invoke('no-export', {});
+    expect(output.FunctionError).toBe('Unhandled');
+    expect(output.body.errorType).toBe('Runtime.HandlerNotFound');
+  });
+
+  it('passes every console line to the log hook, EMF lines included', async () => {
+    const lines: string[] = [];
+    const unsubscribe = lambda.onLogLine((functionName, line) => {
+      if (functionName === 'echo') lines.push(line);
+    });
+    await invoke('echo', {});
+    // stdout of a worker arrives asynchronously; wait until both lines are there.
+    await expect.poll(() => lines.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    unsubscribe();
+    expect(lines.some((line) => line.startsWith('echo '))).toBe(true);
+    expect(lines.some((line) => JSON.parse(line.startsWith('{') ? line : 'null')?._aws)).toBe(true);
+  });
+
+  it('accepts an asynchronous (Event) invocation with status 202', async () => {
+    const output = await cloud.clients.lambda.send(
+      new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: Buffer.from('{}') }),
+    );
+    expect(output.StatusCode).toBe(202);
+  });
+
+  it('surfaces ResourceNotFoundException by name for an unknown function', async () => {
+    await expect(
+      cloud.clients.lambda.send(new GetFunctionCommand({ FunctionName: 'nope' })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(invoke('nope', {})).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('creates a function from an uploaded zip and lists it', async () => {
+    const zip = storedZip({
+      'index.mjs':
+        "export const handler = async (event) => ({ format: 'esm', greeting: process.env.GREETING, event });",
+    });
+    const created = await cloud.clients.lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'zipped',
+        Runtime: 'nodejs22.x',
+        Role: 'arn:aws:iam::000000000000:role/test',
+        Handler: 'index.handler',
+        Code: { ZipFile: zip },
+        Environment: { Variables: { GREETING: 'from zip' } },
+      }),
+    );
+    expect(created.FunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:zipped');
+    expect((await invoke('zipped', { a: 1 })).body).toEqual({
+      format: 'esm',
+      greeting: 'from zip',
+      event: { a: 1 },
+    });
+    const listed = await cloud.clients.lambda.send(new ListFunctionsCommand({}));
+    expect(listed.Functions?.map((fn) => fn.FunctionName)).toContain('zipped');
+    const fetched = await cloud.clients.lambda.send(
+      new GetFunctionCommand({ FunctionName: created.FunctionArn }),
+    );
+    expect(fetched.Configuration?.Environment?.Variables).toEqual({ GREETING: 'from zip' });
+  });
+
+  it('throttles direct invocations beyond the reserved concurrency', async () => {
+    lambda.registerFunction({
+      name: 'reserved',
+      codeDirectory: CJS_BUNDLE,
+      handler: 'index.sleep',
+      timeout: 30,
+    });
+    await cloud.clients.lambda.send(
+      new PutFunctionConcurrencyCommand({ FunctionName: 'reserved', ReservedConcurrentExecutions: 1 }),
+    );
+    const concurrency = await cloud.clients.lambda.send(
+      new GetFunctionConcurrencyCommand({ FunctionName: 'reserved' }),
+    );
+    expect(concurrency.ReservedConcurrentExecutions).toBe(1);
+
+    // No SDK retries, so the throttle is observed rather than waited out.
+    const client = new LambdaClient({
+      endpoint: cloud.endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    const send = (sleepMs: number) =>
+      client.send(
+        new InvokeCommand({ FunctionName: 'reserved', Payload: Buffer.from(JSON.stringify({ sleepMs })) }),
+      );
+    const slow = send(1500);
+    await expect.poll(() => lambda.functionStats('reserved').inFlight).toBe(1);
+    await expect(send(1)).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    expect((await slow).StatusCode).toBe(200);
+    client.destroy();
+  });
+});
+
+/** A zip with stored (uncompressed) entries: enough for a deployment package. */
+function storedZip(files: Record<string, string>): Uint8Array {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, text] of Object.entries(files)) {
+    const data = Buffer.from(text);
+    const nameBytes = Buffer.from(name);
+    const checksum = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(checksum, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(checksum, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, data);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(files).length, 8);
+  end.writeUInt16LE(Object.keys(files).length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
