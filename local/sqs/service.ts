@@ -1,10 +1,82 @@
-import type { LocalService, ServiceContext } from '../protocol.js';
+/**
+ * The local cloud's SQS: routes decoded requests of either wire protocol (AWS JSON 1.0 with
+ * `X-Amz-Target: AmazonSQS.<Op>`, or the legacy query protocol) to the in-memory engine and renders
+ * its answers and errors the way SQS does.
+ */
+import {
+  AwsError,
+  jsonErrorResponse,
+  jsonResponse,
+  type LocalService,
+  type ServiceContext,
+  type ServiceRequest,
+  type ServiceResponse,
+} from '../protocol.js';
+import { type Output, type RequestScope, SqsEngine, type SqsSnapshot } from './engine.js';
+import { queryErrorCode } from './errors.js';
+import { decodeQueryInput, renderQueryError, renderQueryOutput } from './query-protocol.js';
+import { asInput, type Input } from './validation.js';
 
-/** Placeholder until the sqs emulator lands. */
-export function createSqsService(_context: ServiceContext): LocalService {
+type Operation = (engine: SqsEngine, input: Input, scope: RequestScope) => Output | Promise<Output>;
+
+const OPERATIONS: Readonly<Record<string, Operation>> = {
+  CreateQueue: (engine, input, scope) => engine.createQueue(input, scope),
+  GetQueueUrl: (engine, input, scope) => engine.getQueueUrl(input, scope),
+  ListQueues: (engine, input, scope) => engine.listQueues(input, scope),
+  DeleteQueue: (engine, input) => engine.deleteQueue(input),
+  GetQueueAttributes: (engine, input) => engine.getQueueAttributes(input),
+  SetQueueAttributes: (engine, input, scope) => engine.setQueueAttributes(input, scope),
+  PurgeQueue: (engine, input) => engine.purgeQueue(input),
+  SendMessage: (engine, input, scope) => engine.sendMessage(input, scope),
+  SendMessageBatch: (engine, input, scope) => engine.sendMessageBatch(input, scope),
+  ReceiveMessage: (engine, input) => engine.receiveMessage(input),
+  DeleteMessage: (engine, input) => engine.deleteMessage(input),
+  DeleteMessageBatch: (engine, input) => engine.deleteMessageBatch(input),
+  ChangeMessageVisibility: (engine, input) => engine.changeMessageVisibility(input),
+  ChangeMessageVisibilityBatch: (engine, input) => engine.changeMessageVisibilityBatch(input),
+  ListDeadLetterSourceQueues: (engine, input, scope) => engine.listDeadLetterSourceQueues(input, scope),
+  StartMessageMoveTask: (engine, input) => engine.startMessageMoveTask(input),
+  ListMessageMoveTasks: (engine, input) => engine.listMessageMoveTasks(input),
+  CancelMessageMoveTask: (engine, input) => engine.cancelMessageMoveTask(input),
+  TagQueue: (engine, input) => engine.tagQueue(input),
+  UntagQueue: (engine, input) => engine.untagQueue(input),
+  ListQueueTags: (engine, input) => engine.listQueueTags(input),
+};
+
+/** Creates the SQS service; its state lives in memory and survives restarts through snapshots. */
+export function createSqsService(context: ServiceContext): LocalService {
+  const engine = new SqsEngine(context.clock);
   return {
-    signingNames: [],
-    targetPrefixes: [],
-    dispatch: async () => ({ status: 501, headers: {}, body: '' }),
+    signingNames: ['sqs'],
+    targetPrefixes: ['AmazonSQS'],
+    queryActions: new Set(Object.keys(OPERATIONS)),
+    dispatch: (request) => dispatch(engine, request),
+    snapshot: () => engine.snapshot(),
+    restore: (state) => engine.restore(state as SqsSnapshot),
+    close: () => engine.close(),
   };
+}
+
+async function dispatch(engine: SqsEngine, request: ServiceRequest): Promise<ServiceResponse> {
+  const query = request.protocol === 'query';
+  try {
+    const operation = OPERATIONS[request.operation];
+    if (!operation) {
+      throw query
+        ? new AwsError('InvalidAction', `The action ${request.operation} is not valid for this endpoint.`)
+        : new AwsError('UnknownOperationException', `Unknown operation ${request.operation}.`);
+    }
+    const input = query
+      ? decodeQueryInput(request.operation, request.input as URLSearchParams, request.url, request.host)
+      : asInput(request.input);
+    const scope: RequestScope = { host: request.host, region: request.region, accountId: request.accountId };
+    const output = await operation(engine, input, scope);
+    return query ? renderQueryOutput(request.operation, output, request.requestId) : jsonResponse(output);
+  } catch (error) {
+    if (!(error instanceof AwsError)) throw error;
+    const code = queryErrorCode(error.code);
+    return query
+      ? renderQueryError(error, code, request.requestId)
+      : jsonErrorResponse(error, 'com.amazonaws.sqs', { queryErrorCode: code });
+  }
 }

@@ -1,0 +1,1031 @@
+/**
+ * The SQS operations over JSON-shaped input and output (the JSON protocol's shapes); the query
+ * protocol is translated to and from the same shapes in query-protocol.ts.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { AwsError } from '../protocol.js';
+import { type MessageAttributeValue, md5Hex, md5OfAttributes } from './digests.js';
+import {
+  invalidParameter,
+  missingParameter,
+  queryErrorCode,
+  queueDoesNotExist,
+  receiptHandleInvalid,
+} from './errors.js';
+import { MessageStore, type StoredMessage } from './queue.js';
+import {
+  COMPUTED_ATTRIBUTES,
+  FIFO_DEFAULTS,
+  parseRedriveAllowPolicy,
+  parseRedrivePolicy,
+  type RedrivePolicy,
+  STANDARD_DEFAULTS,
+  validateAttribute,
+} from './queue-attributes.js';
+import {
+  entryList,
+  type Input,
+  optionalInteger,
+  optionalString,
+  requiredString,
+  stringList,
+  stringMap,
+  validateBatchIds,
+  validateBody,
+  validateFifoId,
+  validateMessageAttributes,
+} from './validation.js';
+
+/** Who is calling and how: queue URLs are built from the host the client used. */
+export interface RequestScope {
+  readonly host: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+export type Output = Record<string, unknown>;
+
+interface DedupEntry {
+  readonly messageId: string;
+  readonly sequenceNumber: string | undefined;
+  readonly at: number;
+}
+
+interface Queue {
+  readonly name: string;
+  readonly arn: string;
+  readonly accountId: string;
+  readonly fifo: boolean;
+  readonly createdAt: number;
+  modifiedAt: number;
+  readonly attributes: Record<string, string>;
+  tags: Record<string, string>;
+  readonly store: MessageStore;
+  /** Insertion-ordered, so expired entries are pruned from the front. */
+  readonly dedup: Map<string, DedupEntry>;
+  sequence: number;
+  lastPurgeAt: number | undefined;
+  lastSweepAt: number;
+  redrive: RedrivePolicy | undefined;
+}
+
+type MoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+
+interface MoveTask {
+  readonly handle: string;
+  readonly sourceArn: string;
+  readonly destinationArn: string | undefined;
+  readonly rate: number | undefined;
+  status: MoveTaskStatus;
+  moved: number;
+  readonly toMove: number;
+  readonly startedAt: number;
+  failureReason: string | undefined;
+  /** Ids of the messages present when the task started; moved in this order. */
+  readonly pending: string[];
+  cursor: number;
+  credit: number;
+}
+
+/** Plain-JSON state for `--data-dir`. */
+export interface SqsSnapshot {
+  readonly queues: Array<{
+    name: string;
+    arn: string;
+    accountId: string;
+    fifo: boolean;
+    createdAt: number;
+    modifiedAt: number;
+    attributes: Record<string, string>;
+    tags: Record<string, string>;
+    messages: StoredMessage[];
+    dedup: Array<[string, DedupEntry]>;
+    sequence: number;
+    lastPurgeAt: number | undefined;
+  }>;
+  readonly deletedAt: Array<[string, number]>;
+  readonly moveTasks: MoveTask[];
+}
+
+const DEDUP_WINDOW_MS = 5 * 60 * 1000;
+const QUEUE_RECREATE_DELAY_MS = 60 * 1000;
+const PURGE_INTERVAL_MS = 60 * 1000;
+const MAX_VISIBILITY_MS = 12 * 60 * 60 * 1000;
+const MAX_BATCH_BYTES = 262144;
+const MOVE_TICK_MS = 100;
+const SEQUENCE_BASE = 18_000_000_000_000_000_000n;
+const SYSTEM_ATTRIBUTE_NAMES = [
+  'SenderId',
+  'SentTimestamp',
+  'ApproximateReceiveCount',
+  'ApproximateFirstReceiveTimestamp',
+  'SequenceNumber',
+  'MessageDeduplicationId',
+  'MessageGroupId',
+  'AWSTraceHeader',
+  'DeadLetterQueueSourceArn',
+] as const;
+
+export class SqsEngine {
+  private readonly queues = new Map<string, Queue>();
+  private readonly deletedAt = new Map<string, number>();
+  private readonly moveTasks: MoveTask[] = [];
+  private moveTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  // --- queues -------------------------------------------------------------------------------
+
+  createQueue(input: Input, scope: RequestScope): Output {
+    const name = requiredString(input, 'QueueName');
+    const attributes = stringMap(input, 'Attributes');
+    const tags = stringMap(input, 'tags');
+    const fifoName = name.endsWith('.fifo');
+    const base = fifoName ? name.slice(0, -5) : name;
+    if (!/^[A-Za-z0-9_-]{1,75}$/.test(base) || (!fifoName && base.length > 80)) {
+      throw invalidParameter(
+        `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (queue name ${name}).`,
+      );
+    }
+    const fifo = attributes.FifoQueue === 'true';
+    if (fifo !== fifoName) {
+      throw new AwsError(
+        'InvalidParameterValue',
+        fifo
+          ? 'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.'
+          : 'Can only include alphanumeric characters, hyphens, or underscores. A queue name ending in .fifo needs FifoQueue=true.',
+      );
+    }
+    for (const [key, value] of Object.entries(attributes)) validateAttribute(key, value, fifo, true);
+    this.validateRedrive(attributes, name, fifo, scope);
+    const existing = this.queues.get(name);
+    if (existing) {
+      for (const [key, value] of Object.entries(attributes)) {
+        if ((existing.attributes[key] ?? '') !== value) {
+          throw new AwsError(
+            'QueueNameExists',
+            `A queue already exists with the same name and a different value for attribute ${key}`,
+          );
+        }
+      }
+      return { QueueUrl: this.url(existing, scope) };
+    }
+    const deletedAt = this.deletedAt.get(name);
+    if (deletedAt !== undefined && this.clock.now() - deletedAt < QUEUE_RECREATE_DELAY_MS) {
+      throw new AwsError(
+        'QueueDeletedRecently',
+        'You must wait 60 seconds after deleting a queue before you can create another with the same name.',
+      );
+    }
+    this.deletedAt.delete(name);
+    if (Object.keys(tags).length > 50) throw invalidParameter('Too many tags; a queue can have at most 50.');
+    const now = this.clock.now();
+    const queue = this.makeQueue({
+      name,
+      arn: `arn:aws:sqs:${scope.region}:${scope.accountId}:${name}`,
+      accountId: scope.accountId,
+      fifo,
+      createdAt: now,
+      modifiedAt: now,
+      attributes: { ...(fifo ? FIFO_DEFAULTS : STANDARD_DEFAULTS), ...attributes },
+      tags: { ...tags },
+    });
+    this.queues.set(name, queue);
+    return { QueueUrl: this.url(queue, scope) };
+  }
+
+  getQueueUrl(input: Input, scope: RequestScope): Output {
+    const queue = this.queues.get(requiredString(input, 'QueueName'));
+    if (!queue) throw queueDoesNotExist();
+    return { QueueUrl: this.url(queue, scope) };
+  }
+
+  listQueues(input: Input, scope: RequestScope): Output {
+    const prefix = optionalString(input, 'QueueNamePrefix') ?? '';
+    const max = optionalInteger(input, 'MaxResults', 1, 1000);
+    const after = this.decodeToken(optionalString(input, 'NextToken'));
+    const names = [...this.queues.keys()].filter((name) => name.startsWith(prefix) && name > after).sort();
+    const page = names.slice(0, max ?? 1000);
+    const output: Output = {};
+    if (page.length > 0) output.QueueUrls = page.map((name) => this.url(this.queues.get(name)!, scope));
+    if (max !== undefined && names.length > page.length) {
+      output.NextToken = Buffer.from(JSON.stringify({ after: page.at(-1) })).toString('base64');
+    }
+    return output;
+  }
+
+  deleteQueue(input: Input): Output {
+    const queue = this.queue(input);
+    queue.store.removeAll();
+    queue.store.close();
+    this.queues.delete(queue.name);
+    this.deletedAt.set(queue.name, this.clock.now());
+    return {};
+  }
+
+  getQueueAttributes(input: Input): Output {
+    const queue = this.queue(input);
+    const requested = stringList(input, 'AttributeNames');
+    const all = requested.includes('All');
+    const known = new Set<string>([...COMPUTED_ATTRIBUTES, ...Object.keys(queue.attributes)]);
+    for (const name of requested) {
+      if (name !== 'All' && !known.has(name) && !isKnownAttributeName(name, queue.fifo)) {
+        throw new AwsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
+      }
+    }
+    const now = this.clock.now();
+    if (now - queue.lastSweepAt >= 1000) {
+      queue.lastSweepAt = now;
+      queue.store.dropExpired(Number(queue.attributes.MessageRetentionPeriod) * 1000);
+    }
+    const counts = queue.store.counts();
+    const values: Record<string, string> = {
+      ...queue.attributes,
+      ApproximateNumberOfMessages: String(counts.visible),
+      ApproximateNumberOfMessagesNotVisible: String(counts.inflight),
+      ApproximateNumberOfMessagesDelayed: String(counts.delayed),
+      CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
+      LastModifiedTimestamp: String(Math.floor(queue.modifiedAt / 1000)),
+      QueueArn: queue.arn,
+    };
+    const attributes: Record<string, string> = {};
+    for (const [name, value] of Object.entries(values)) {
+      if (value !== '' && (all || requested.includes(name))) attributes[name] = value;
+    }
+    return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
+  }
+
+  setQueueAttributes(input: Input, scope: RequestScope): Output {
+    const queue = this.queue(input);
+    const attributes = stringMap(input, 'Attributes');
+    for (const [key, value] of Object.entries(attributes)) validateAttribute(key, value, queue.fifo, false);
+    this.validateRedrive(attributes, queue.name, queue.fifo, scope);
+    for (const [key, value] of Object.entries(attributes)) {
+      if (value === '' && (key === 'Policy' || key === 'RedrivePolicy' || key === 'RedriveAllowPolicy')) {
+        delete queue.attributes[key];
+      } else queue.attributes[key] = value;
+    }
+    queue.redrive = queue.attributes.RedrivePolicy
+      ? parseRedrivePolicy(queue.attributes.RedrivePolicy)
+      : undefined;
+    queue.modifiedAt = this.clock.now();
+    return {};
+  }
+
+  purgeQueue(input: Input): Output {
+    const queue = this.queue(input);
+    const now = this.clock.now();
+    if (queue.lastPurgeAt !== undefined && now - queue.lastPurgeAt < PURGE_INTERVAL_MS) {
+      throw new AwsError(
+        'PurgeQueueInProgress',
+        `Only one PurgeQueue operation on ${queue.name} is allowed every 60 seconds.`,
+      );
+    }
+    queue.lastPurgeAt = now;
+    queue.store.removeAll();
+    return {};
+  }
+
+  tagQueue(input: Input): Output {
+    const queue = this.queue(input);
+    const tags = { ...queue.tags, ...stringMap(input, 'Tags') };
+    if (Object.keys(tags).length > 50) throw invalidParameter('Too many tags; a queue can have at most 50.');
+    queue.tags = tags;
+    return {};
+  }
+
+  untagQueue(input: Input): Output {
+    const queue = this.queue(input);
+    for (const key of stringList(input, 'TagKeys')) delete queue.tags[key];
+    return {};
+  }
+
+  listQueueTags(input: Input): Output {
+    const queue = this.queue(input);
+    return Object.keys(queue.tags).length > 0 ? { Tags: { ...queue.tags } } : {};
+  }
+
+  listDeadLetterSourceQueues(input: Input, scope: RequestScope): Output {
+    const queue = this.queue(input);
+    const max = optionalInteger(input, 'MaxResults', 1, 1000);
+    const after = this.decodeToken(optionalString(input, 'NextToken'));
+    const names = [...this.queues.values()]
+      .filter((source) => source.redrive?.deadLetterTargetArn === queue.arn && source.name > after)
+      .map((source) => source.name)
+      .sort();
+    const page = names.slice(0, max ?? 1000);
+    const output: Output = { queueUrls: page.map((name) => this.url(this.queues.get(name)!, scope)) };
+    if (max !== undefined && names.length > page.length) {
+      output.NextToken = Buffer.from(JSON.stringify({ after: page.at(-1) })).toString('base64');
+    }
+    return output;
+  }
+
+  // --- messages -----------------------------------------------------------------------------
+
+  sendMessage(input: Input, scope: RequestScope): Output {
+    const queue = this.queue(input);
+    const prepared = this.prepareSend(queue, input);
+    return this.enqueue(queue, prepared, scope);
+  }
+
+  sendMessageBatch(input: Input, scope: RequestScope): Output {
+    const queue = this.queue(input);
+    const entries = entryList(input, 'Entries');
+    validateBatchIds(entries);
+    let total = 0;
+    for (const entry of entries) {
+      total += typeof entry.MessageBody === 'string' ? Buffer.byteLength(entry.MessageBody, 'utf8') : 0;
+      const { bytes } = safeAttributeBytes(entry.MessageAttributes);
+      total += bytes;
+    }
+    if (total > MAX_BATCH_BYTES) {
+      throw new AwsError(
+        'BatchRequestTooLong',
+        `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${total} bytes.`,
+      );
+    }
+    const successful: Output[] = [];
+    const failed: Output[] = [];
+    for (const entry of entries) {
+      try {
+        const result = this.enqueue(queue, this.prepareSend(queue, entry), scope);
+        successful.push({ Id: entry.Id, ...result });
+      } catch (error) {
+        failed.push(batchFailure(entry.Id as string, error));
+      }
+    }
+    return { Successful: successful, Failed: failed };
+  }
+
+  async receiveMessage(input: Input): Promise<Output> {
+    const queue = this.queue(input);
+    const max = optionalInteger(input, 'MaxNumberOfMessages', 1, 10) ?? 1;
+    const visibility =
+      optionalInteger(input, 'VisibilityTimeout', 0, 43200) ?? Number(queue.attributes.VisibilityTimeout);
+    const wait =
+      optionalInteger(input, 'WaitTimeSeconds', 0, 20) ??
+      Number(queue.attributes.ReceiveMessageWaitTimeSeconds);
+    optionalString(input, 'ReceiveRequestAttemptId');
+    const systemNames = new Set([
+      ...stringList(input, 'AttributeNames'),
+      ...stringList(input, 'MessageSystemAttributeNames'),
+    ]);
+    const attributeFilter = messageAttributeFilter(stringList(input, 'MessageAttributeNames'));
+    const deadline = performance.now() + wait * 1000;
+    for (;;) {
+      const current = this.queues.get(queue.name);
+      if (current !== queue) throw queueDoesNotExist();
+      const now = this.clock.now();
+      const messages = queue.store.receive(
+        max,
+        now + visibility * 1000,
+        Number(queue.attributes.MessageRetentionPeriod) * 1000,
+        queue.redrive ? (message) => this.moveToDeadLetterQueue(queue, message) : undefined,
+      );
+      const remaining = deadline - performance.now();
+      if (messages.length > 0 || remaining <= 0 || this.closed) {
+        return messages.length > 0
+          ? { Messages: messages.map((message) => this.render(queue, message, systemNames, attributeFilter)) }
+          : {};
+      }
+      await queue.store.waitForMessages(remaining);
+    }
+  }
+
+  deleteMessage(input: Input): Output {
+    const queue = this.queue(input);
+    const handle = requiredString(input, 'ReceiptHandle');
+    this.deleteByHandle(queue, handle);
+    return {};
+  }
+
+  deleteMessageBatch(input: Input): Output {
+    const queue = this.queue(input);
+    const entries = entryList(input, 'Entries');
+    validateBatchIds(entries);
+    const successful: Output[] = [];
+    const failed: Output[] = [];
+    for (const entry of entries) {
+      try {
+        this.deleteByHandle(queue, requiredString(entry, 'ReceiptHandle'));
+        successful.push({ Id: entry.Id });
+      } catch (error) {
+        failed.push(batchFailure(entry.Id as string, error));
+      }
+    }
+    return { Successful: successful, Failed: failed };
+  }
+
+  changeMessageVisibility(input: Input): Output {
+    const queue = this.queue(input);
+    this.changeVisibility(queue, input);
+    return {};
+  }
+
+  changeMessageVisibilityBatch(input: Input): Output {
+    const queue = this.queue(input);
+    const entries = entryList(input, 'Entries');
+    validateBatchIds(entries);
+    const successful: Output[] = [];
+    const failed: Output[] = [];
+    for (const entry of entries) {
+      try {
+        this.changeVisibility(queue, entry);
+        successful.push({ Id: entry.Id });
+      } catch (error) {
+        failed.push(batchFailure(entry.Id as string, error));
+      }
+    }
+    return { Successful: successful, Failed: failed };
+  }
+
+  // --- message move tasks (DLQ redrive) ----------------------------------------------------
+
+  startMessageMoveTask(input: Input): Output {
+    const sourceArn = requiredString(input, 'SourceArn');
+    const destinationArn = optionalString(input, 'DestinationArn');
+    const rate = optionalInteger(input, 'MaxNumberOfMessagesPerSecond', 1, 500);
+    const source = this.queueByArn(sourceArn);
+    if (!source)
+      throw new AwsError(
+        'ResourceNotFoundException',
+        'The resource that you specified for the SourceArn parameter does not exist.',
+      );
+    if (![...this.queues.values()].some((queue) => queue.redrive?.deadLetterTargetArn === sourceArn)) {
+      throw invalidParameter('Source queue must be configured as a Dead Letter Queue.');
+    }
+    if (destinationArn !== undefined) {
+      const destination = this.queueByArn(destinationArn);
+      if (!destination) {
+        throw new AwsError(
+          'ResourceNotFoundException',
+          'The resource that you specified for the DestinationArn parameter does not exist.',
+        );
+      }
+      if (destination === source)
+        throw invalidParameter('Source queue and destination queue must be different.');
+      if (destination.fifo !== source.fifo)
+        throw invalidParameter('Source and destination queues must be of the same type.');
+    }
+    if (this.moveTasks.some((task) => task.sourceArn === sourceArn && task.status === 'RUNNING')) {
+      throw new AwsError(
+        'UnsupportedOperation',
+        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
+      );
+    }
+    const pending = [...source.store.messages.keys()];
+    const task: MoveTask = {
+      handle: Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn })).toString('base64'),
+      sourceArn,
+      destinationArn,
+      rate,
+      status: 'RUNNING',
+      moved: 0,
+      toMove: pending.length,
+      startedAt: this.clock.now(),
+      failureReason: undefined,
+      pending,
+      cursor: 0,
+      credit: 0,
+    };
+    this.moveTasks.push(task);
+    this.scheduleMoves();
+    return { TaskHandle: task.handle };
+  }
+
+  listMessageMoveTasks(input: Input): Output {
+    const sourceArn = requiredString(input, 'SourceArn');
+    const max = optionalInteger(input, 'MaxResults', 1, 10) ?? 1;
+    if (!this.queueByArn(sourceArn)) {
+      throw new AwsError(
+        'ResourceNotFoundException',
+        'The resource that you specified for the SourceArn parameter does not exist.',
+      );
+    }
+    const results = this.moveTasks
+      .filter((task) => task.sourceArn === sourceArn)
+      .reverse()
+      .slice(0, max)
+      .map((task) => {
+        const result: Output = {
+          Status: task.status,
+          SourceArn: task.sourceArn,
+          ApproximateNumberOfMessagesMoved: task.moved,
+          ApproximateNumberOfMessagesToMove: task.toMove,
+          StartedTimestamp: task.startedAt,
+        };
+        if (task.status === 'RUNNING') result.TaskHandle = task.handle;
+        if (task.destinationArn) result.DestinationArn = task.destinationArn;
+        if (task.rate !== undefined) result.MaxNumberOfMessagesPerSecond = task.rate;
+        if (task.failureReason) result.FailureReason = task.failureReason;
+        return result;
+      });
+    return { Results: results };
+  }
+
+  cancelMessageMoveTask(input: Input): Output {
+    const handle = requiredString(input, 'TaskHandle');
+    const task = this.moveTasks.find((candidate) => candidate.handle === handle);
+    if (task?.status !== 'RUNNING') {
+      throw new AwsError('ResourceNotFoundException', 'Task does not exist or is not running.');
+    }
+    task.status = 'CANCELLED';
+    return { ApproximateNumberOfMessagesMoved: task.moved };
+  }
+
+  // --- persistence and lifecycle ------------------------------------------------------------
+
+  snapshot(): SqsSnapshot {
+    return {
+      queues: [...this.queues.values()].map((queue) => ({
+        name: queue.name,
+        arn: queue.arn,
+        accountId: queue.accountId,
+        fifo: queue.fifo,
+        createdAt: queue.createdAt,
+        modifiedAt: queue.modifiedAt,
+        attributes: queue.attributes,
+        tags: queue.tags,
+        messages: [...queue.store.messages.values()],
+        dedup: [...queue.dedup.entries()],
+        sequence: queue.sequence,
+        lastPurgeAt: queue.lastPurgeAt,
+      })),
+      deletedAt: [...this.deletedAt.entries()],
+      moveTasks: this.moveTasks,
+    };
+  }
+
+  restore(state: SqsSnapshot): void {
+    this.close();
+    this.closed = false;
+    this.queues.clear();
+    for (const saved of state.queues) {
+      const queue = this.makeQueue({
+        ...saved,
+        attributes: { ...saved.attributes },
+        tags: { ...saved.tags },
+      });
+      queue.sequence = saved.sequence;
+      queue.lastPurgeAt = saved.lastPurgeAt ?? undefined;
+      for (const [key, entry] of saved.dedup) queue.dedup.set(key, entry);
+      for (const message of saved.messages) queue.store.add({ ...message });
+      this.queues.set(queue.name, queue);
+    }
+    this.deletedAt.clear();
+    for (const [name, at] of state.deletedAt) this.deletedAt.set(name, at);
+    this.moveTasks.length = 0;
+    this.moveTasks.push(...state.moveTasks);
+    this.scheduleMoves();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.moveTimer);
+    this.moveTimer = undefined;
+    for (const queue of this.queues.values()) queue.store.close();
+  }
+
+  // --- internals ----------------------------------------------------------------------------
+
+  private makeQueue(fields: {
+    name: string;
+    arn: string;
+    accountId: string;
+    fifo: boolean;
+    createdAt: number;
+    modifiedAt: number;
+    attributes: Record<string, string>;
+    tags: Record<string, string>;
+  }): Queue {
+    return {
+      ...fields,
+      store: new MessageStore(fields.fifo, this.clock),
+      dedup: new Map(),
+      sequence: 0,
+      lastPurgeAt: undefined,
+      lastSweepAt: 0,
+      redrive: fields.attributes.RedrivePolicy
+        ? parseRedrivePolicy(fields.attributes.RedrivePolicy)
+        : undefined,
+    };
+  }
+
+  /**
+   * A RedrivePolicy's dead-letter queue must exist, have the source's type and allow the source in
+   * its RedriveAllowPolicy; a RedriveAllowPolicy's byQueue list is checked when sources attach.
+   * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+   */
+  private validateRedrive(
+    attributes: Record<string, string>,
+    name: string,
+    fifo: boolean,
+    scope: RequestScope,
+  ): void {
+    if (!attributes.RedrivePolicy) return;
+    const policy = parseRedrivePolicy(attributes.RedrivePolicy);
+    const target = this.queueByArn(policy.deadLetterTargetArn);
+    const reason = (text: string) =>
+      invalidParameter(
+        `Value ${attributes.RedrivePolicy} for parameter RedrivePolicy is invalid. Reason: ${text}`,
+      );
+    if (!target) throw reason('Dead letter target does not exist.');
+    if (target.fifo !== fifo) throw reason('Dead-letter queue must be same type of queue as the source.');
+    if (target.name === name) throw reason('A queue cannot be its own dead-letter queue.');
+    const allow = target.attributes.RedriveAllowPolicy
+      ? parseRedriveAllowPolicy(target.attributes.RedriveAllowPolicy)
+      : undefined;
+    const sourceArn = this.queues.get(name)?.arn ?? `arn:aws:sqs:${scope.region}:${scope.accountId}:${name}`;
+    if (
+      allow &&
+      (allow.redrivePermission === 'denyAll' ||
+        (allow.redrivePermission === 'byQueue' && !allow.sourceQueueArns.includes(sourceArn)))
+    ) {
+      throw reason("Dead-letter queue's RedriveAllowPolicy does not allow this queue as a source queue.");
+    }
+  }
+
+  private url(queue: Queue, scope: RequestScope): string {
+    return `http://${scope.host}/${queue.accountId}/${queue.name}`;
+  }
+
+  /** Looks a queue up by the last path segment of its URL, so any host the client used works. */
+  private queue(input: Input): Queue {
+    const url = requiredString(input, 'QueueUrl');
+    const name = url.split('?')[0]!.replace(/\/+$/, '').split('/').at(-1) ?? '';
+    const queue = this.queues.get(name);
+    if (!queue) throw queueDoesNotExist();
+    return queue;
+  }
+
+  private queueByArn(arn: string): Queue | undefined {
+    const name = arn.split(':').at(-1) ?? '';
+    const queue = this.queues.get(name);
+    return queue?.arn.split(':').at(-1) === name && arn.startsWith('arn:') ? queue : undefined;
+  }
+
+  private decodeToken(token: string | undefined): string {
+    if (!token) return '';
+    try {
+      const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { after?: unknown };
+      if (typeof parsed.after === 'string') return parsed.after;
+    } catch {
+      // fall through
+    }
+    throw invalidParameter('Invalid NextToken value.');
+  }
+
+  private prepareSend(queue: Queue, input: Input): PreparedMessage {
+    const body = validateBody(input.MessageBody);
+    const user = validateMessageAttributes(input.MessageAttributes, 'user');
+    const system = validateMessageAttributes(input.MessageSystemAttributes, 'system');
+    const delay = optionalInteger(input, 'DelaySeconds', 0, 900);
+    let groupId = optionalString(input, 'MessageGroupId');
+    let dedupId = optionalString(input, 'MessageDeduplicationId');
+    const size = Buffer.byteLength(body, 'utf8') + user.bytes;
+    const limit = Number(queue.attributes.MaximumMessageSize);
+    if (size > limit) {
+      throw invalidParameter(
+        `One or more parameters are invalid. Reason: Message must be shorter than ${limit} bytes.`,
+      );
+    }
+    if (groupId !== undefined) validateFifoId('MessageGroupId', groupId);
+    if (dedupId !== undefined) validateFifoId('MessageDeduplicationId', dedupId);
+    if (queue.fifo) {
+      if (delay !== undefined && delay > 0) {
+        throw invalidParameter(
+          `Value ${delay} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+        );
+      }
+      if (groupId === undefined) throw missingParameter('MessageGroupId');
+      if (dedupId === undefined) {
+        if (queue.attributes.ContentBasedDeduplication !== 'true') {
+          throw invalidParameter(
+            'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+          );
+        }
+        dedupId = createHash('sha256').update(body, 'utf8').digest('hex');
+      }
+    } else if (dedupId !== undefined) {
+      throw invalidParameter(
+        'Value for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.',
+      );
+    } else if (groupId === '') groupId = undefined;
+    return {
+      body,
+      attributes: user.attributes,
+      systemAttributes: system.attributes,
+      delaySeconds: delay ?? Number(queue.attributes.DelaySeconds),
+      groupId,
+      dedupId,
+    };
+  }
+
+  private enqueue(queue: Queue, prepared: PreparedMessage, scope: RequestScope): Output {
+    const now = this.clock.now();
+    let dedupKey: string | undefined;
+    if (queue.fifo) {
+      pruneDedup(queue.dedup, now);
+      dedupKey =
+        queue.attributes.DeduplicationScope === 'messageGroup'
+          ? `${prepared.groupId}\u0000${prepared.dedupId}`
+          : prepared.dedupId!;
+      const seen = queue.dedup.get(dedupKey);
+      if (seen) return this.sendResult(prepared, seen.messageId, seen.sequenceNumber);
+    }
+    const sequenceNumber = queue.fifo ? String(SEQUENCE_BASE + BigInt(++queue.sequence)) : undefined;
+    const message: StoredMessage = {
+      id: randomUUID(),
+      body: prepared.body,
+      md5OfBody: md5Hex(prepared.body),
+      ...(prepared.attributes
+        ? {
+            messageAttributes: prepared.attributes,
+            md5OfMessageAttributes: md5OfAttributes(prepared.attributes),
+          }
+        : {}),
+      ...(prepared.systemAttributes ? { systemAttributes: prepared.systemAttributes } : {}),
+      sentAt: now,
+      senderId: scope.accountId,
+      ...(prepared.groupId !== undefined ? { groupId: prepared.groupId } : {}),
+      ...(queue.fifo ? { dedupId: prepared.dedupId!, sequenceNumber: sequenceNumber! } : {}),
+      receiveCount: 0,
+      state: 'delayed',
+      dueAt: now + prepared.delaySeconds * 1000,
+      version: 0,
+      receipt: '',
+    };
+    if (dedupKey !== undefined) queue.dedup.set(dedupKey, { messageId: message.id, sequenceNumber, at: now });
+    queue.store.add(message);
+    return this.sendResult(prepared, message.id, sequenceNumber, message);
+  }
+
+  private sendResult(
+    prepared: PreparedMessage,
+    messageId: string,
+    sequenceNumber: string | undefined,
+    message?: StoredMessage,
+  ): Output {
+    const result: Output = {
+      MessageId: messageId,
+      MD5OfMessageBody: message?.md5OfBody ?? md5Hex(prepared.body),
+    };
+    if (prepared.attributes) {
+      result.MD5OfMessageAttributes = message?.md5OfMessageAttributes ?? md5OfAttributes(prepared.attributes);
+    }
+    if (prepared.systemAttributes)
+      result.MD5OfMessageSystemAttributes = md5OfAttributes(prepared.systemAttributes);
+    if (sequenceNumber !== undefined) result.SequenceNumber = sequenceNumber;
+    return result;
+  }
+
+  /**
+   * Called by a receive that is about to deliver `message` for the (maxReceiveCount + 1)-th time:
+   * moves it to the dead-letter queue instead. Returns false (deliver it) when the DLQ is gone.
+   * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+   */
+  private moveToDeadLetterQueue(queue: Queue, message: StoredMessage): boolean {
+    const policy = queue.redrive;
+    if (!policy || message.receiveCount < policy.maxReceiveCount) return false;
+    const target = this.queueByArn(policy.deadLetterTargetArn);
+    if (!target || target.fifo !== queue.fifo) return false;
+    queue.store.remove(message);
+    const now = this.clock.now();
+    target.store.add({
+      ...message,
+      // FIFO dead-letter queues reset the enqueue timestamp; standard ones keep the original.
+      sentAt: target.fifo ? now : message.sentAt,
+      deadLetterSourceArn: queue.arn,
+      state: 'visible',
+      dueAt: now,
+      version: 0,
+      receipt: '',
+    });
+    return true;
+  }
+
+  private render(
+    queue: Queue,
+    message: StoredMessage,
+    systemNames: ReadonlySet<string>,
+    attributeFilter: ((name: string) => boolean) | undefined,
+  ): Output {
+    message.receipt = randomUUID();
+    const output: Output = {
+      MessageId: message.id,
+      ReceiptHandle: encodeReceiptHandle(queue.name, message.id, message.receipt),
+      MD5OfBody: message.md5OfBody,
+      Body: message.body,
+    };
+    if (systemNames.size > 0) {
+      const all = systemNames.has('All');
+      const values: Record<string, string | undefined> = {
+        SenderId: message.senderId,
+        SentTimestamp: String(message.sentAt),
+        ApproximateReceiveCount: String(message.receiveCount),
+        ApproximateFirstReceiveTimestamp: String(message.firstReceiveAt ?? message.sentAt),
+        SequenceNumber: message.sequenceNumber,
+        MessageDeduplicationId: message.dedupId,
+        MessageGroupId: message.groupId,
+        AWSTraceHeader: message.systemAttributes?.AWSTraceHeader?.StringValue,
+        DeadLetterQueueSourceArn: message.deadLetterSourceArn,
+      };
+      const attributes: Record<string, string> = {};
+      for (const name of SYSTEM_ATTRIBUTE_NAMES) {
+        const value = values[name];
+        if (value !== undefined && (all || systemNames.has(name))) attributes[name] = value;
+      }
+      if (Object.keys(attributes).length > 0) output.Attributes = attributes;
+    }
+    if (attributeFilter && message.messageAttributes) {
+      const selected: Record<string, MessageAttributeValue> = {};
+      let count = 0;
+      for (const [name, value] of Object.entries(message.messageAttributes)) {
+        if (attributeFilter(name)) {
+          selected[name] = value;
+          count++;
+        }
+      }
+      if (count > 0) {
+        output.MessageAttributes = selected;
+        output.MD5OfMessageAttributes =
+          count === Object.keys(message.messageAttributes).length
+            ? message.md5OfMessageAttributes
+            : md5OfAttributes(selected);
+      }
+    }
+    return output;
+  }
+
+  /**
+   * Only the most recent receipt handle deletes: "you must provide the most recently received
+   * receipt handle for the message (otherwise, the request succeeds, but the message will not be
+   * deleted)". https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html
+   */
+  private deleteByHandle(queue: Queue, handle: string): void {
+    const decoded = decodeReceiptHandle(handle);
+    if (!decoded || decoded.queue !== queue.name) throw receiptHandleInvalid(handle);
+    const message = queue.store.messages.get(decoded.messageId);
+    if (message && message.receipt === decoded.nonce) queue.store.remove(message);
+  }
+
+  private changeVisibility(queue: Queue, input: Input): void {
+    const handle = requiredString(input, 'ReceiptHandle');
+    if (input.VisibilityTimeout === undefined || input.VisibilityTimeout === null) {
+      throw missingParameter('VisibilityTimeout');
+    }
+    const timeout = optionalInteger(input, 'VisibilityTimeout', 0, 43200)!;
+    const decoded = decodeReceiptHandle(handle);
+    if (!decoded || decoded.queue !== queue.name) throw receiptHandleInvalid(handle);
+    queue.store.counts();
+    const message = queue.store.messages.get(decoded.messageId);
+    if (!message || message.receipt !== decoded.nonce) {
+      throw invalidParameter(
+        `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
+      );
+    }
+    if (message.state !== 'inflight') {
+      throw new AwsError('MessageNotInflight', 'The message referred to isn’t in flight.');
+    }
+    const now = this.clock.now();
+    if (now + timeout * 1000 - (message.receivedAt ?? now) > MAX_VISIBILITY_MS) {
+      throw invalidParameter(
+        `Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`,
+      );
+    }
+    queue.store.changeVisibility(message, now + timeout * 1000);
+  }
+
+  private scheduleMoves(): void {
+    if (this.moveTimer || this.closed || !this.moveTasks.some((task) => task.status === 'RUNNING')) return;
+    this.moveTimer = setTimeout(() => {
+      this.moveTimer = undefined;
+      this.runMoveTasks();
+      this.scheduleMoves();
+    }, MOVE_TICK_MS);
+    this.moveTimer.unref();
+  }
+
+  /**
+   * One tick of every running move task. Without a rate SQS picks its own; here a tick moves up to
+   * 1,000 messages. In-flight messages are skipped, as in the console's redrive.
+   * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
+   */
+  private runMoveTasks(): void {
+    for (const task of this.moveTasks) {
+      if (task.status !== 'RUNNING') continue;
+      const source = this.queueByArn(task.sourceArn);
+      if (!source) {
+        task.status = 'FAILED';
+        task.failureReason = 'AWS.SimpleQueueService.NonExistentQueue';
+        continue;
+      }
+      task.credit += task.rate !== undefined ? (task.rate * MOVE_TICK_MS) / 1000 : 1000;
+      while (task.credit >= 1 && task.cursor < task.pending.length) {
+        const message = source.store.messages.get(task.pending[task.cursor++]!);
+        if (!message || message.state === 'inflight') continue;
+        const destinationArn = task.destinationArn ?? message.deadLetterSourceArn;
+        const destination = destinationArn ? this.queueByArn(destinationArn) : undefined;
+        if (!destination) {
+          task.status = 'FAILED';
+          task.failureReason = 'AWS.SimpleQueueService.NonExistentQueue';
+          break;
+        }
+        source.store.remove(message);
+        const now = this.clock.now();
+        const moved: StoredMessage = {
+          ...message,
+          receiveCount: 0,
+          state: 'visible',
+          dueAt: now,
+          version: 0,
+          receipt: '',
+        };
+        delete moved.deadLetterSourceArn;
+        delete moved.firstReceiveAt;
+        delete moved.receivedAt;
+        destination.store.add(moved);
+        task.moved++;
+        task.credit--;
+      }
+      if (task.status === 'RUNNING' && task.cursor >= task.pending.length) task.status = 'COMPLETED';
+    }
+  }
+}
+
+interface PreparedMessage {
+  readonly body: string;
+  readonly attributes: Record<string, MessageAttributeValue> | undefined;
+  readonly systemAttributes: Record<string, MessageAttributeValue> | undefined;
+  readonly delaySeconds: number;
+  readonly groupId: string | undefined;
+  readonly dedupId: string | undefined;
+}
+
+function safeAttributeBytes(raw: unknown): { bytes: number } {
+  try {
+    return validateMessageAttributes(raw, 'user');
+  } catch {
+    return { bytes: 0 };
+  }
+}
+
+function pruneDedup(dedup: Map<string, DedupEntry>, now: number): void {
+  for (const [key, entry] of dedup) {
+    if (now - entry.at < DEDUP_WINDOW_MS) break;
+    dedup.delete(key);
+  }
+}
+
+function batchFailure(id: string, error: unknown): Output {
+  if (!(error instanceof AwsError)) throw error;
+  return {
+    Id: id,
+    SenderFault: error.fault === 'Sender',
+    Code: queryErrorCode(error.code),
+    Message: error.message,
+  };
+}
+
+/**
+ * `All` or `.*` selects every attribute, `prefix.*` those under the prefix, anything else by name.
+ * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
+ */
+function messageAttributeFilter(names: readonly string[]): ((name: string) => boolean) | undefined {
+  if (names.length === 0) return undefined;
+  if (names.includes('All') || names.includes('.*')) return () => true;
+  const exact = new Set(names.filter((name) => !name.endsWith('.*')));
+  const prefixes = names.filter((name) => name.endsWith('.*')).map((name) => name.slice(0, -1));
+  return (name) => exact.has(name) || prefixes.some((prefix) => name.startsWith(prefix));
+}
+
+function isKnownAttributeName(name: string, fifo: boolean): boolean {
+  const optional = [
+    'Policy',
+    'RedrivePolicy',
+    'RedriveAllowPolicy',
+    'KmsMasterKeyId',
+    'KmsDataKeyReusePeriodSeconds',
+  ];
+  const fifoOnly = ['FifoQueue', 'ContentBasedDeduplication', 'DeduplicationScope', 'FifoThroughputLimit'];
+  return optional.includes(name) || (fifo && fifoOnly.includes(name)) || name in STANDARD_DEFAULTS;
+}
+
+/** Opaque to clients; carries the queue, the message and the nonce of this particular receive. */
+function encodeReceiptHandle(queue: string, messageId: string, nonce: string): string {
+  return Buffer.from(`${queue}\n${messageId}\n${nonce}`, 'utf8').toString('base64');
+}
+
+function decodeReceiptHandle(
+  handle: string,
+): { queue: string; messageId: string; nonce: string } | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(handle)) return undefined;
+  const parts = Buffer.from(handle, 'base64').toString('utf8').split('\n');
+  if (parts.length !== 3 || parts.some((part) => part === '')) return undefined;
+  const [queue, messageId, nonce] = parts as [string, string, string];
+  if (encodeReceiptHandle(queue, messageId, nonce) !== handle) return undefined;
+  return { queue, messageId, nonce };
+}
