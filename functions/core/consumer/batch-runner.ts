@@ -1,0 +1,47 @@
+import type { SQSRecord } from 'aws-lambda';
+import { mapWithConcurrency } from './concurrency.js';
+import { isItemFailure, type RecordOutcome } from './record-outcome.js';
+
+/** True for records from a FIFO queue (its ARN ends in `.fifo`). */
+export function isFifoRecord(record: Pick<SQSRecord, 'eventSourceARN'>): boolean {
+  return record.eventSourceARN.endsWith('.fifo');
+}
+
+/**
+ * Processes a batch and returns one outcome per record, in order.
+ * - Standard queues: records run concurrently, at most `concurrency` at a time.
+ * - FIFO queues: each message group runs in order; groups run concurrently (same bound). After a
+ *   failure the rest of that group is not processed and fails with it, so ordering holds on the
+ *   retry, while other groups go on.
+ */
+export async function runBatch(
+  records: readonly SQSRecord[],
+  concurrency: number,
+  process: (record: SQSRecord) => Promise<RecordOutcome>,
+): Promise<RecordOutcome[]> {
+  if (records.length === 0) return [];
+  if (!records.every(isFifoRecord))
+    return mapWithConcurrency(records, concurrency, (record) => process(record));
+
+  const groups = new Map<string, number[]>();
+  records.forEach((record, index) => {
+    const group = record.attributes?.MessageGroupId ?? '';
+    groups.set(group, [...(groups.get(group) ?? []), index]);
+  });
+  const outcomes = new Array<RecordOutcome>(records.length);
+  await mapWithConcurrency([...groups.values()], concurrency, async (indexes) => {
+    let failure: RecordOutcome | undefined;
+    for (const index of indexes) {
+      if (failure) {
+        // Same delay as the failed message: a FIFO group stays locked while any of it is in flight.
+        const delaySeconds = 'delaySeconds' in failure ? failure.delaySeconds : undefined;
+        outcomes[index] = { kind: 'retry', reason: 'earlier-message-in-group-failed', delaySeconds };
+        continue;
+      }
+      const outcome = await process(records[index] as SQSRecord);
+      outcomes[index] = outcome;
+      if (isItemFailure(outcome)) failure = outcome;
+    }
+  });
+  return outcomes;
+}

@@ -1,0 +1,13 @@
+/**
+ * Thrown by a handler for a business rejection (e.g. insufficient balance): the consumer records a
+ * REJECTED outcome for the message and acknowledges it; it is never retried.
+ */
+export class RejectedError extends Error {
+  constructor(
+    readonly reason: string,
+    message = reason,
+  ) {
+    super(message);
+    this.name = 'RejectedError';
+  }
+}

@@ -1,0 +1,58 @@
+import type { z } from 'zod';
+import type { Envelope } from '../envelope.js';
+import type { TransactionWrite } from './ports.js';
+
+/** `transactional`: the claim commits with the handler's DynamoDB writes. `claim`: claim, run, complete. */
+export type ConsumerMode = 'transactional' | 'claim';
+
+/** What a handler sees besides its payload. */
+export interface HandlerContext {
+  /** The envelope without its payload: id, type, producer, seq, key, occurredAt. */
+  readonly envelope: Omit<Envelope, 'payload'>;
+  readonly mode: ConsumerMode;
+  /** Milliseconds left in this invocation (a large number outside Lambda). */
+  remainingTimeMs(): number;
+  /**
+   * Runs a step that may be skipped under load (e.g. sending a receipt). While the degradation level
+   * is `critical` the step is skipped and counted. A failing non-core step is logged, never retried
+   * and never fails the message. In transactional mode the step runs after the commit succeeded, so
+   * a duplicate or rejected delivery never runs it.
+   */
+  nonCore(step: string, run: () => Promise<unknown> | unknown): Promise<void>;
+}
+
+/** A handler's result: the DynamoDB writes of its effect (committed with the claim in transactional mode). */
+export interface HandlerEffect {
+  readonly writes?: readonly TransactionWrite[];
+}
+
+/** The handler of one event type. Throw `RejectedError` for a business rejection; anything else is retried. */
+export interface EventHandler<TPayload = unknown> {
+  readonly type: string;
+  readonly schema: z.ZodType<TPayload>;
+  handle(
+    payload: TPayload,
+    context: HandlerContext,
+  ): Promise<HandlerEffect | undefined> | HandlerEffect | undefined;
+}
+
+/**
+ * Declares the handler of one event type; the payload type follows from the schema.
+ *
+ * @example
+ * const deduct = defineHandler({
+ *   type: 'points.deduct',
+ *   schema: z.object({ accountId: z.string(), amount: z.number().int().positive() }),
+ *   handle: (payload) => ({ writes: [...] }),
+ * });
+ */
+export function defineHandler<TSchema extends z.ZodType>(handler: {
+  readonly type: string;
+  readonly schema: TSchema;
+  handle(
+    payload: z.output<TSchema>,
+    context: HandlerContext,
+  ): Promise<HandlerEffect | undefined> | HandlerEffect | undefined;
+}): EventHandler<z.output<TSchema>> {
+  return handler as EventHandler<z.output<TSchema>>;
+}

@@ -1,0 +1,23 @@
+/** The idempotent consumer: pure logic and the ports its adapters implement. */
+export { type BackoffSettings, DEFAULT_BACKOFF, retryDelaySeconds } from './backoff.js';
+export { isFifoRecord, runBatch } from './batch-runner.js';
+export {
+  type ConsumerOptions,
+  createConsumer,
+  type InvocationContext,
+  SILENT_TELEMETRY,
+  type SqsConsumerHandler,
+} from './create-consumer.js';
+export { CachedDegradationLevel } from './degradation.js';
+export { RejectedError } from './errors.js';
+export {
+  type ConsumerMode,
+  defineHandler,
+  type EventHandler,
+  type HandlerContext,
+  type HandlerEffect,
+} from './event-handlers.js';
+export { canonicalJson, payloadHash } from './payload-hash.js';
+export type * from './ports.js';
+export type { RecordOutcome } from './record-outcome.js';
+export { classifyCancellation, MAX_TRANSACTION_ACTIONS } from './transaction-outcome.js';

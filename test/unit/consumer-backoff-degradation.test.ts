@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CachedDegradationLevel,
+  canonicalJson,
+  payloadHash,
+  retryDelaySeconds,
+} from '../../functions/core/consumer/index.js';
+import { pointsDeductHandler, pointsDeductSchema } from '../../functions/core/points/points-deduct.js';
+import {
+  FixedDegradation,
+  fakeConsumer,
+  ManualClock,
+  sqsEvent,
+  sqsRecord,
+  testEnvelope,
+} from '../support/consumer-fakes.js';
+
+describe('retry backoff', () => {
+  const settings = { baseSeconds: 2, capSeconds: 60 };
+
+  it('grows the ceiling exponentially with the receive count up to the cap', () => {
+    const ceilings = [1, 2, 3, 4, 5, 6, 7, 20].map((count) =>
+      retryDelaySeconds(count, settings, () => 0.999999),
+    );
+    expect(ceilings).toEqual([2, 4, 8, 16, 32, 60, 60, 60]);
+  });
+
+  it('draws the delay uniformly from zero to the ceiling (full jitter)', () => {
+    expect(retryDelaySeconds(4, settings, () => 0)).toBe(0);
+    expect(retryDelaySeconds(4, settings, () => 0.5)).toBe(8);
+  });
+});
+
+describe('degradation level', () => {
+  it('reads the level at most once per cache period', async () => {
+    const clock = new ManualClock();
+    const reader = new FixedDegradation('critical');
+    const cached = new CachedDegradationLevel(reader, clock.now, 5_000);
+    expect(await cached.current()).toBe('critical');
+    reader.level = 'normal';
+    clock.advance(4_999);
+    expect(await cached.current()).toBe('critical');
+    clock.advance(1);
+    expect(await cached.current()).toBe('normal');
+    expect(reader.reads).toBe(2);
+  });
+
+  it('keeps the last known level when the read fails', async () => {
+    const clock = new ManualClock();
+    let fail = false;
+    const cached = new CachedDegradationLevel(
+      {
+        async read() {
+          if (fail) throw new Error('unreachable');
+          return 'elevated';
+        },
+      },
+      clock.now,
+      1_000,
+    );
+    expect(await cached.current()).toBe('elevated');
+    fail = true;
+    clock.advance(2_000);
+    expect(await cached.current()).toBe('elevated');
+  });
+
+  it('skips and counts non-core steps while critical, and runs them otherwise', async () => {
+    const receipts: string[] = [];
+    const handlers = [
+      pointsDeductHandler(
+        { accountsTable: 'accounts', ledgerTable: 'ledger' },
+        { sendReceipt: async (deduction) => void receipts.push(deduction.orderId) },
+      ),
+    ];
+    const critical = fakeConsumer({ level: 'critical', handlers });
+    await critical.handler(sqsEvent([sqsRecord({ body: JSON.stringify(testEnvelope()) })]));
+    expect(receipts).toEqual([]);
+    expect(critical.telemetry.get('Skipped')).toBe(1);
+    expect(critical.telemetry.get('Processed')).toBe(1);
+
+    const normal = fakeConsumer({ level: 'elevated', handlers });
+    await normal.handler(sqsEvent([sqsRecord({ body: JSON.stringify(testEnvelope()) })]));
+    expect(receipts).toHaveLength(1);
+  });
+
+  it('runs non-core steps of transactional handlers only after the commit', async () => {
+    const receipts: string[] = [];
+    const handlers = [
+      pointsDeductHandler(
+        { accountsTable: 'accounts', ledgerTable: 'ledger' },
+        { sendReceipt: async (deduction) => void receipts.push(deduction.orderId) },
+      ),
+    ];
+    const { handler, claims } = fakeConsumer({ handlers });
+    claims.businessReasons = () => ['None', 'ConditionalCheckFailed'];
+    await handler(sqsEvent([sqsRecord({ body: JSON.stringify(testEnvelope()) })]));
+    expect(receipts).toEqual([]);
+  });
+
+  it('does not fail the message when a non-core step fails', async () => {
+    const handlers = [
+      pointsDeductHandler(
+        { accountsTable: 'accounts', ledgerTable: 'ledger' },
+        { sendReceipt: async () => Promise.reject(new Error('mail server down')) },
+      ),
+    ];
+    for (const mode of ['transactional', 'claim'] as const) {
+      const { handler } = fakeConsumer({ mode, handlers });
+      const result = await handler(sqsEvent([sqsRecord({ body: JSON.stringify(testEnvelope()) })]));
+      expect(result.batchItemFailures).toEqual([]);
+    }
+  });
+});
+
+describe('payload hash', () => {
+  it('ignores key order so re-serialised payloads still match', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 1 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"e":1,"f":2}]},"b":1}',
+    );
+    expect(payloadHash({ a: 1, b: 2 })).toBe(payloadHash({ b: 2, a: 1 }));
+    expect(payloadHash({ a: 1 })).not.toBe(payloadHash({ a: 2 }));
+  });
+});
+
+describe('points.deduct', () => {
+  it('returns a ledger put conditional on a new order and a balance update conditional on funds', async () => {
+    const handler = pointsDeductHandler({ accountsTable: 'accounts', ledgerTable: 'ledger' });
+    const payload = pointsDeductSchema.parse({ accountId: 'acc', amount: 25, orderId: 'o-1' });
+    const effect = await handler.handle(payload, {
+      envelope: {
+        id: '1',
+        type: 'points.deduct',
+        producer: 'p',
+        seq: 1,
+        key: 'acc',
+        occurredAt: '2026-11-25T10:00:00.000Z',
+      },
+      mode: 'transactional',
+      remainingTimeMs: () => 1,
+      nonCore: async () => {},
+    });
+    expect(effect?.writes).toMatchObject([
+      {
+        kind: 'put',
+        table: 'ledger',
+        item: { pk: 'o-1', amount: 25 },
+        condition: { expression: 'attribute_not_exists(pk)' },
+      },
+      {
+        kind: 'update',
+        table: 'accounts',
+        key: { pk: 'acc' },
+        condition: { expression: 'balance >= :amount', values: { ':amount': 25 } },
+        rejectionReason: 'insufficient-balance',
+      },
+    ]);
+  });
+});
