@@ -18,6 +18,8 @@ export interface AwsClientConfig {
     readonly secretAccessKey: string;
     readonly sessionToken?: string;
   };
+  /** Named profile of the shared config/credentials files (the CLI's `--profile`). */
+  readonly profile?: string;
   /** SDK retry attempts. @default 3 (the SDK default) */
   readonly maxAttempts?: number;
 }
@@ -38,6 +40,7 @@ export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
     ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
+    ...(config.profile ? { profile: config.profile } : {}),
   };
   const sqs = new SQSClient(base);
   const dynamodb = new DynamoDBClient(base);
