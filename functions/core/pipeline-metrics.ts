@@ -1,0 +1,28 @@
+/**
+ * Custom CloudWatch metrics the stack's alarms and dashboard read. Every metric lives in the
+ * `Oncely` namespace with one dimension, `service` (the ONCELY_SERVICE_NAME of the stack, the
+ * dimension Powertools Metrics adds by default). Emitters must use exactly these names.
+ */
+export const METRICS_NAMESPACE = 'Oncely';
+
+/** The single dimension of every Oncely metric. */
+export const SERVICE_DIMENSION = 'service';
+
+export const PIPELINE_METRICS = {
+  /** Auditor: messages missing after the grace period (gauge per audit run). Alarm: > 0. */
+  messagesMissing: 'MessagesMissing',
+  /** Compensation: outbox items whose re-publish attempts are exhausted. Alarm: > 0. */
+  compensationExhausted: 'CompensationExhausted',
+  /** Consumer: messages applied. */
+  processed: 'Processed',
+  /** Consumer: deliveries skipped because the claim was already COMPLETED. */
+  duplicates: 'Duplicates',
+  /** Consumer: poison messages sent to the DLQ by the consumer itself. */
+  poisoned: 'Poisoned',
+  /** Consumer: business rejections (e.g. insufficient balance). */
+  rejected: 'Rejected',
+  /** Scaler: the degradation level applied, 0 normal, 1 elevated, 2 critical. */
+  degradationLevel: 'DegradationLevel',
+  /** Scaler: the maximum concurrency (or pollers) set on the event source mapping. */
+  maximumConcurrency: 'MaximumConcurrency',
+} as const;
