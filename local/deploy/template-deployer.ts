@@ -1,0 +1,259 @@
+/**
+ * Deploys the CloudFormation template `cdk synth` writes (`cdk.out/<Stack>.template.json`) into
+ * the local cloud, so a local run exercises the real infrastructure definition. Resources are
+ * created in dependency order (DependsOn plus every Ref/GetAtt/Sub), intrinsics resolved against
+ * what exists so far. Types nobody emulates are listed as unsupported, never dropped silently.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { LambdaService } from '../lambda/service.js';
+import { DEFAULT_REGION, LOCAL_ACCOUNT_ID } from '../protocol.js';
+import type { LocalCloud } from '../server.js';
+import { builtinResourceHandlers } from './builtin-resources.js';
+import {
+  IntrinsicResolver,
+  type ResolvedResource,
+  referencedLogicalIds,
+  TemplateError,
+} from './intrinsics.js';
+import {
+  type ResourceHandler,
+  type ResourceHandlerContext,
+  type ResourceHandlerRegistry,
+  serviceResourceHandlers,
+  sharedResourceHandlers,
+} from './resource-handlers.js';
+
+/** The parts of a CloudFormation template the deployer reads. */
+export interface CloudFormationTemplate {
+  readonly Parameters?: Record<string, { Type?: string; Default?: unknown }>;
+  readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly Conditions?: Record<string, unknown>;
+  readonly Resources: Record<string, TemplateResource>;
+  readonly Outputs?: Record<string, { Value: unknown; Condition?: string; Export?: { Name?: unknown } }>;
+}
+
+export interface TemplateResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DependsOn?: string | string[];
+  readonly Condition?: string;
+}
+
+export interface DeployOptions {
+  /** The cdk.out directory holding `asset.<hash>` directories. @default the template file's directory */
+  readonly assetDir?: string;
+  /** @default the template file's name without `.template.json`, else 'LocalStack' */
+  readonly stackName?: string;
+  /** Divides Lambda timeouts and batching windows (the demo's accelerated time). @default 1 */
+  readonly timeScale?: number;
+  /** Overrides of parameter defaults. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Handlers tried before the shared and built-in ones (tests, or a one-off override). */
+  readonly resourceHandlers?: ResourceHandlerRegistry;
+}
+
+export type ResourceStatus = 'created' | 'accepted' | 'unsupported' | 'skipped';
+
+/** One resource of the deployed stack. */
+export interface DeployedResource {
+  readonly type: string;
+  readonly status: ResourceStatus;
+  /** What `Ref` returns: queue URL, table name, function name, mapping UUID... */
+  readonly physicalId: string;
+  readonly arn?: string;
+  readonly url?: string;
+}
+
+export interface UnsupportedResource {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly warning: string;
+}
+
+export interface DeploySummary {
+  readonly stackName: string;
+  readonly resources: Readonly<Record<string, DeployedResource>>;
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly unsupported: readonly UnsupportedResource[];
+  readonly warnings: readonly string[];
+}
+
+/** A failed deployment, naming the resource it failed on (the resources before it stay created). */
+export class DeployError extends Error {
+  override readonly name = 'DeployError';
+  constructor(
+    readonly logicalId: string | undefined,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(logicalId ? `${logicalId}: ${message}` : message);
+  }
+}
+
+/**
+ * Creates the template's resources in the local cloud.
+ * @example
+ * const summary = await deployTemplate(cloud, 'cdk.out/PipelineStack.template.json');
+ * console.log(summary.resources.ConsumerFunction?.physicalId);
+ */
+export async function deployTemplate(
+  cloud: LocalCloud,
+  template: CloudFormationTemplate | string,
+  options: DeployOptions = {},
+): Promise<DeploySummary> {
+  const templatePath = typeof template === 'string' ? template : undefined;
+  const parsed: CloudFormationTemplate = templatePath
+    ? (JSON.parse(await readFile(templatePath, 'utf8')) as CloudFormationTemplate)
+    : (template as CloudFormationTemplate);
+  const stackName =
+    options.stackName ??
+    (templatePath ? basename(templatePath).replace(/\.template\.json$/, '') : 'LocalStack');
+  const assetDir = options.assetDir ?? (templatePath ? dirname(templatePath) : process.cwd());
+  const region = options.region ?? DEFAULT_REGION;
+  const timeScale = options.timeScale ?? 1;
+  if (options.timeScale !== undefined)
+    (cloud.services.lambda as LambdaService | undefined)?.setTimeScale?.(timeScale);
+
+  const deployed = new Map<string, ResolvedResource>();
+  const warnings: string[] = [];
+  const resolver = new IntrinsicResolver({
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+    stackName,
+    stackId: `arn:aws:cloudformation:${region}:${LOCAL_ACCOUNT_ID}:stack/${stackName}/local`,
+    parameters: parameterValues(parsed, options.parameters ?? {}),
+    mappings: parsed.Mappings ?? {},
+    conditions: parsed.Conditions ?? {},
+    resource: (logicalId) => deployed.get(logicalId),
+    warn: (message) => warnings.push(message),
+  });
+  const handlerFor = handlerLookup(cloud, options.resourceHandlers);
+
+  const resources: Record<string, DeployedResource> = {};
+  const unsupported: UnsupportedResource[] = [];
+  for (const logicalId of deploymentOrder(parsed.Resources)) {
+    const resource = parsed.Resources[logicalId]!;
+    if (resource.Condition && !resolver.condition(resource.Condition)) {
+      resources[logicalId] = { type: resource.Type, status: 'skipped', physicalId: '' };
+      continue;
+    }
+    const context: ResourceHandlerContext = {
+      cloud,
+      endpoint: cloud.endpoint,
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      stackName,
+      logicalId,
+      assetDir,
+      timeScale,
+      generateName: (maxLength, suffix = '') => physicalName(stackName, logicalId, maxLength, suffix),
+      warn: (message) => warnings.push(message),
+    };
+    const handler = handlerFor(resource.Type);
+    if (!handler) {
+      const warning = resource.Type.startsWith('Custom::')
+        ? `${logicalId}: custom resource ${resource.Type} is not executed locally`
+        : `${logicalId}: ${resource.Type} is not emulated locally; it was not created`;
+      unsupported.push({ logicalId, type: resource.Type, warning });
+      const physicalId = context.generateName(64);
+      deployed.set(logicalId, { physicalId, attributes: {}, type: resource.Type });
+      resources[logicalId] = { type: resource.Type, status: 'unsupported', physicalId };
+      continue;
+    }
+    let provisioned: Awaited<ReturnType<ResourceHandler['create']>>;
+    try {
+      const properties = resolver.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+      provisioned = await handler.create(properties, context);
+    } catch (error) {
+      throw new DeployError(logicalId, `${resource.Type} failed: ${(error as Error).message}`, error);
+    }
+    const attributes = provisioned.attributes ?? {};
+    deployed.set(logicalId, { physicalId: provisioned.physicalId, attributes, type: resource.Type });
+    resources[logicalId] = {
+      type: resource.Type,
+      status: provisioned.status ?? 'created',
+      physicalId: provisioned.physicalId,
+      ...(typeof attributes.Arn === 'string' ? { arn: attributes.Arn } : {}),
+      ...(typeof attributes.QueueUrl === 'string' ? { url: attributes.QueueUrl } : {}),
+    };
+  }
+
+  const outputs: Record<string, unknown> = {};
+  for (const [name, output] of Object.entries(parsed.Outputs ?? {})) {
+    if (output.Condition && !resolver.condition(output.Condition)) continue;
+    try {
+      outputs[name] = resolver.resolve(output.Value);
+    } catch (error) {
+      throw new DeployError(undefined, `output ${name}: ${(error as Error).message}`, error);
+    }
+  }
+  return { stackName, resources, outputs, unsupported, warnings };
+}
+
+function handlerLookup(
+  cloud: LocalCloud,
+  overrides: ResourceHandlerRegistry | undefined,
+): (type: string) => ResourceHandler | undefined {
+  const fromServices = serviceResourceHandlers(cloud);
+  const builtin = builtinResourceHandlers();
+  return (type) =>
+    overrides?.get(type) ?? fromServices.get(type) ?? sharedResourceHandlers.get(type) ?? builtin.get(type);
+}
+
+function parameterValues(
+  template: CloudFormationTemplate,
+  overrides: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+    const value = overrides[name] ?? parameter.Default;
+    if (value === undefined)
+      throw new DeployError(undefined, `parameter ${name} has no default and no value`);
+    values[name] =
+      parameter.Type === 'CommaDelimitedList' && typeof value === 'string' ? value.split(',') : value;
+  }
+  return values;
+}
+
+/**
+ * Orders resources so each comes after everything it references or names in DependsOn
+ * (depth-first topological sort; a cycle is a template error, as in CloudFormation).
+ */
+export function deploymentOrder(resources: Readonly<Record<string, TemplateResource>>): string[] {
+  const order: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (logicalId: string, path: string[]) => {
+    const seen = state.get(logicalId);
+    if (seen === 'done') return;
+    if (seen === 'visiting') {
+      throw new DeployError(undefined, `circular dependency: ${[...path, logicalId].join(' -> ')}`);
+    }
+    state.set(logicalId, 'visiting');
+    const resource = resources[logicalId]!;
+    const dependsOn = resource.DependsOn === undefined ? [] : [resource.DependsOn].flat();
+    for (const dependency of [...dependsOn, ...referencedLogicalIds(resource.Properties ?? {})]) {
+      if (dependency in resources) visit(dependency, [...path, logicalId]);
+      else if (dependsOn.includes(dependency)) {
+        throw new DeployError(logicalId, `DependsOn names ${dependency}, which is not in the template`);
+      }
+    }
+    state.set(logicalId, 'done');
+    order.push(logicalId);
+  };
+  for (const logicalId of Object.keys(resources)) visit(logicalId, []);
+  return order;
+}
+
+/** CloudFormation's generated names: `<stack>-<logicalId>-<13 random characters>`. */
+function physicalName(stackName: string, logicalId: string, maxLength: number, suffix: string): string {
+  const random = randomBytes(10).toString('base64url').replace(/[-_]/g, 'x').slice(0, 13).toUpperCase();
+  const room = maxLength - suffix.length - random.length - 2;
+  const base = `${stackName}-${logicalId}`.slice(0, Math.max(1, room));
+  return `${base}-${random}${suffix}`;
+}
+
+export { TemplateError };
