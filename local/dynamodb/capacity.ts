@@ -1,0 +1,140 @@
+/**
+ * Consumed capacity as DynamoDB documents it: a write costs 1 WCU per started 1 KB of the item
+ * (the larger of its old and new versions), a read 1 RCU per started 4 KB when strongly
+ * consistent and half that when eventually consistent; transactional requests cost twice as much.
+ * Secondary indexes add their own writes (an index entry that moves costs a delete and a put).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
+ */
+import { type Item, itemSize, valuesEqual } from './attribute-values.js';
+import { project } from './expression-evaluator.js';
+import type { IndexDefinition, Table } from './table-store.js';
+
+export type CapacityMode = 'NONE' | 'TOTAL' | 'INDEXES';
+
+export function writeUnits(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / 1024));
+}
+
+export function readUnits(bytes: number, consistent: boolean): number {
+  const blocks = Math.max(1, Math.ceil(bytes / 4096));
+  return consistent ? blocks : blocks / 2;
+}
+
+interface TableUsage {
+  table: number;
+  readonly globalIndexes: Map<string, number>;
+  readonly localIndexes: Map<string, number>;
+}
+
+/** Accumulates capacity per table and index over one request, then renders ConsumedCapacity. */
+export class CapacityMeter {
+  private readonly usage = new Map<string, TableUsage>();
+
+  constructor(readonly mode: CapacityMode) {}
+
+  get enabled(): boolean {
+    return this.mode !== 'NONE';
+  }
+
+  private tableUsage(tableName: string): TableUsage {
+    let usage = this.usage.get(tableName);
+    if (!usage) {
+      usage = { table: 0, globalIndexes: new Map(), localIndexes: new Map() };
+      this.usage.set(tableName, usage);
+    }
+    return usage;
+  }
+
+  addTable(tableName: string, units: number): void {
+    this.tableUsage(tableName).table += units;
+  }
+
+  addIndex(tableName: string, index: IndexDefinition, units: number): void {
+    const usage = this.tableUsage(tableName);
+    const map = index.kind === 'GSI' ? usage.globalIndexes : usage.localIndexes;
+    map.set(index.name, (map.get(index.name) ?? 0) + units);
+  }
+
+  /** Records a write of `before` -> `after` on the table and on every index it touches. */
+  addWrite(table: Table, before: Item | undefined, after: Item | undefined, factor = 1): void {
+    if (!this.enabled) return;
+    const name = table.definition.name;
+    const size = Math.max(before ? itemSize(before) : 0, after ? itemSize(after) : 0);
+    this.addTable(name, writeUnits(size) * factor);
+    for (const { definition, collection } of table.indexes.values()) {
+      const inBefore = before !== undefined && collection.keysOf(before) !== undefined;
+      const inAfter = after !== undefined && collection.keysOf(after) !== undefined;
+      if (!inBefore && !inAfter) continue;
+      const oldProjected = inBefore ? projectForIndex(table, definition, before!) : undefined;
+      const newProjected = inAfter ? projectForIndex(table, definition, after!) : undefined;
+      let units = 0;
+      if (oldProjected && newProjected) {
+        const keyNames = indexKeyNames(definition);
+        const keyChanged = keyNames.some((key) => !valuesEqual(oldProjected[key]!, newProjected[key]!));
+        if (keyChanged) units = writeUnits(itemSize(oldProjected)) + writeUnits(itemSize(newProjected));
+        else if (!sameItem(oldProjected, newProjected)) units = writeUnits(itemSize(newProjected));
+      } else {
+        units = writeUnits(itemSize((oldProjected ?? newProjected)!));
+      }
+      if (units > 0) this.addIndex(name, definition, units * factor);
+    }
+  }
+
+  /** Renders one ConsumedCapacity per table touched. */
+  render(): Record<string, unknown>[] {
+    const result: Record<string, unknown>[] = [];
+    for (const [tableName, usage] of this.usage) {
+      let total = usage.table;
+      for (const units of usage.globalIndexes.values()) total += units;
+      for (const units of usage.localIndexes.values()) total += units;
+      const consumed: Record<string, unknown> = { TableName: tableName, CapacityUnits: total };
+      if (this.mode === 'INDEXES') {
+        consumed.Table = { CapacityUnits: usage.table };
+        if (usage.globalIndexes.size > 0) consumed.GlobalSecondaryIndexes = unitsMap(usage.globalIndexes);
+        if (usage.localIndexes.size > 0) consumed.LocalSecondaryIndexes = unitsMap(usage.localIndexes);
+      }
+      result.push(consumed);
+    }
+    return result;
+  }
+
+  /** For single-table operations: the one ConsumedCapacity, or nothing when not asked for. */
+  single(tableName: string): Record<string, unknown> | undefined {
+    if (!this.enabled) return undefined;
+    if (!this.usage.has(tableName)) this.addTable(tableName, 0);
+    return this.render()[0];
+  }
+
+  list(): Record<string, unknown>[] | undefined {
+    return this.enabled ? this.render() : undefined;
+  }
+}
+
+function unitsMap(map: Map<string, number>): Record<string, { CapacityUnits: number }> {
+  const result: Record<string, { CapacityUnits: number }> = {};
+  for (const [name, units] of map) result[name] = { CapacityUnits: units };
+  return result;
+}
+
+function sameItem(a: Item, b: Item): boolean {
+  const keys = Object.keys(a);
+  return (
+    keys.length === Object.keys(b).length && keys.every((key) => b[key] && valuesEqual(a[key]!, b[key]!))
+  );
+}
+
+export function indexKeyNames(index: IndexDefinition): string[] {
+  return index.key.range ? [index.key.hash.name, index.key.range.name] : [index.key.hash.name];
+}
+
+/** The attributes an index stores for an item: all, or the table and index keys plus INCLUDE's. */
+export function projectForIndex(table: Table, index: IndexDefinition, item: Item): Item {
+  if (index.projection.type === 'ALL') return item;
+  const names = new Set([...table.keyNames, ...indexKeyNames(index)]);
+  if (index.projection.type === 'INCLUDE')
+    for (const name of index.projection.nonKeyAttributes) names.add(name);
+  return project(
+    item,
+    [...names].map((name) => [name]),
+  );
+}

@@ -1,0 +1,461 @@
+/**
+ * Tokenizer and recursive-descent parser for DynamoDB's expression languages (condition, filter,
+ * key condition, update, projection). Parsed trees keep placeholders (`#n`, `:v`) unresolved so
+ * that one tree, cached by expression text, serves every request that uses that text.
+ */
+import { AwsError } from '../protocol.js';
+
+export type ExpressionKind =
+  | 'ConditionExpression'
+  | 'FilterExpression'
+  | 'KeyConditionExpression'
+  | 'UpdateExpression'
+  | 'ProjectionExpression';
+
+/** An attribute name token (`status` or the placeholder `#s`) or a list index. */
+export type PathElement = string | number;
+
+export interface PathNode {
+  readonly kind: 'path';
+  readonly elements: readonly PathElement[];
+}
+export interface ValueNode {
+  readonly kind: 'value';
+  readonly name: string;
+}
+export interface SizeNode {
+  readonly kind: 'size';
+  readonly path: PathNode;
+}
+export interface IfNotExistsNode {
+  readonly kind: 'if_not_exists';
+  readonly path: PathNode;
+  readonly fallback: Operand;
+}
+export interface ListAppendNode {
+  readonly kind: 'list_append';
+  readonly first: Operand;
+  readonly second: Operand;
+}
+export interface ArithmeticNode {
+  readonly kind: 'arithmetic';
+  readonly operator: '+' | '-';
+  readonly left: Operand;
+  readonly right: Operand;
+}
+export type Operand = PathNode | ValueNode | SizeNode | IfNotExistsNode | ListAppendNode | ArithmeticNode;
+
+export type Comparator = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+export type ConditionNode =
+  | {
+      readonly kind: 'compare';
+      readonly operator: Comparator;
+      readonly left: Operand;
+      readonly right: Operand;
+    }
+  | { readonly kind: 'between'; readonly operand: Operand; readonly low: Operand; readonly high: Operand }
+  | { readonly kind: 'in'; readonly operand: Operand; readonly candidates: readonly Operand[] }
+  | { readonly kind: 'and' | 'or'; readonly left: ConditionNode; readonly right: ConditionNode }
+  | { readonly kind: 'not'; readonly operand: ConditionNode }
+  | { readonly kind: 'function'; readonly name: ConditionFunction; readonly args: readonly Operand[] };
+
+export type ConditionFunction =
+  | 'attribute_exists'
+  | 'attribute_not_exists'
+  | 'attribute_type'
+  | 'begins_with'
+  | 'contains';
+
+export interface UpdateAction {
+  readonly clause: 'SET' | 'REMOVE' | 'ADD' | 'DELETE';
+  readonly path: PathNode;
+  /** SET: the new value; ADD/DELETE: the value placeholder; REMOVE: absent. */
+  readonly value?: Operand;
+}
+
+/** A parsed expression plus the placeholders it uses (for the unused/undefined checks). */
+export interface Parsed<T> {
+  readonly tree: T;
+  readonly names: ReadonlySet<string>;
+  readonly values: ReadonlySet<string>;
+}
+
+const CONDITION_FUNCTIONS = new Set<string>([
+  'attribute_exists',
+  'attribute_not_exists',
+  'attribute_type',
+  'begins_with',
+  'contains',
+]);
+const COMPARATORS = new Set<string>(['=', '<>', '<', '<=', '>', '>=']);
+const CLAUSES = new Set(['SET', 'REMOVE', 'ADD', 'DELETE']);
+
+/**
+ * A subset of DynamoDB's reserved words (the full list has several hundred): the ones attribute
+ * names most often collide with, so code that would fail on AWS fails locally too.
+ */
+const RESERVED_WORDS = new Set(
+  `ABORT ABSOLUTE ACTION ADD AFTER AGENT ALL ALLOCATE ALTER AND ANY ARCHIVE ARE ARRAY AS ASC AT ATTRIBUTE
+  AUTHORIZATION AVG BEFORE BEGIN BETWEEN BINARY BOOLEAN BOTH BY BYTE CACHE CALL CASCADE CASE CAST CHAR
+  CHARACTER CHECK CLOSE COLLECTION COLUMN COLUMNS COMMENT COMMIT CONDITION CONNECTION CONSTRAINT COUNT
+  COUNTER CREATE CROSS CURRENT CURSOR CYCLE DATA DATABASE DATE DAY DEC DECIMAL DECLARE DEFAULT DELETE
+  DESC DESCRIBE DIRECTORY DISABLE DISTINCT DO DOUBLE DROP DUMP DURATION EACH ELSE END ERROR ESCAPE EVENT
+  EXISTS EXIT EXPIRES FALSE FETCH FILTER FIRST FLOAT FOR FROM FULL FUNCTION GET GLOBAL GO GROUP HASH
+  HAVING HOUR IF IN INDEX INNER INSERT INT INTEGER INTO IS ITEM ITEMS JOIN KEY KEYS LAST LIMIT LIST LOCAL
+  LOCK LONG MAP MAX MESSAGE MIN MINUTE MODE MONTH NAME NOT NULL NUMBER OBJECT OF OFFSET ON OR ORDER OUTPUT
+  OWNER PARTITION PATH PERCENT POSITION PRIMARY PROCEDURE RANGE READ REFERENCE REGION REMOVE REPLACE
+  RESULT RETURN ROLE ROW ROWS SCHEMA SECOND SELECT SESSION SET SIZE SOURCE START STATE STATUS STORAGE
+  STRING SYSTEM TABLE TEMPORARY THEN TIME TIMESTAMP TO TOKEN TOTAL TRUE TTL TYPE UNDO UNION UNIQUE
+  UPDATE USER USERS USING VALUE VALUES VERSION VIEW WHEN WHERE WITH WORK WRITE YEAR ZONE`.split(/\s+/),
+);
+
+type TokenType = 'ident' | 'name' | 'value' | 'number' | 'punct' | 'end';
+
+interface Token {
+  readonly type: TokenType;
+  readonly text: string;
+  readonly position: number;
+}
+
+function tokenize(kind: ExpressionKind, source: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const word = /[A-Za-z0-9_]/;
+  while (i < source.length) {
+    const char = source[i]!;
+    if (/\s/.test(char)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (char === '#' || char === ':') {
+      i++;
+      while (i < source.length && word.test(source[i]!)) i++;
+      if (i === start + 1) throw syntaxError(kind, source, char, start);
+      tokens.push({ type: char === '#' ? 'name' : 'value', text: source.slice(start, i), position: start });
+    } else if (/[A-Za-z_]/.test(char)) {
+      while (i < source.length && word.test(source[i]!)) i++;
+      tokens.push({ type: 'ident', text: source.slice(start, i), position: start });
+    } else if (/[0-9]/.test(char)) {
+      while (i < source.length && /[0-9]/.test(source[i]!)) i++;
+      tokens.push({ type: 'number', text: source.slice(start, i), position: start });
+    } else {
+      const two = source.slice(i, i + 2);
+      const text = two === '<>' || two === '<=' || two === '>=' ? two : char;
+      if (!'()[],.=<>+-'.includes(text[0]!)) throw syntaxError(kind, source, char, start);
+      i += text.length;
+      tokens.push({ type: 'punct', text, position: start });
+    }
+  }
+  tokens.push({ type: 'end', text: '<EOF>', position: source.length });
+  return tokens;
+}
+
+function syntaxError(kind: ExpressionKind, source: string, token: string, position: number): AwsError {
+  const near = source.slice(Math.max(0, position - 10), position + token.length + 10).trim();
+  return new AwsError(
+    'ValidationException',
+    `Invalid ${kind}: Syntax error; token: "${token}", near: "${near}"`,
+  );
+}
+
+class Parser {
+  private index = 0;
+  readonly names = new Set<string>();
+  readonly values = new Set<string>();
+  private readonly tokens: Token[];
+
+  constructor(
+    private readonly kind: ExpressionKind,
+    private readonly source: string,
+  ) {
+    if (source.trim() === '') {
+      throw new AwsError('ValidationException', `Invalid ${kind}: The expression can not be empty;`);
+    }
+    this.tokens = tokenize(kind, source);
+  }
+
+  private peek(offset = 0): Token {
+    return this.tokens[Math.min(this.index + offset, this.tokens.length - 1)]!;
+  }
+
+  private next(): Token {
+    const token = this.peek();
+    if (this.index < this.tokens.length - 1) this.index++;
+    return token;
+  }
+
+  private fail(token = this.peek()): never {
+    throw syntaxError(this.kind, this.source, token.text, token.position);
+  }
+
+  private isKeyword(word: string, offset = 0): boolean {
+    const token = this.peek(offset);
+    return token.type === 'ident' && token.text.toUpperCase() === word;
+  }
+
+  private isPunct(text: string, offset = 0): boolean {
+    const token = this.peek(offset);
+    return token.type === 'punct' && token.text === text;
+  }
+
+  private expectPunct(text: string): void {
+    if (!this.isPunct(text)) this.fail();
+    this.next();
+  }
+
+  /** Consumes a `,` if one follows. */
+  separator(): boolean {
+    if (!this.isPunct(',')) return false;
+    this.next();
+    return true;
+  }
+
+  expectEnd(): void {
+    if (this.peek().type !== 'end') this.fail();
+  }
+
+  // condition := or ; or := and (OR and)* ; and := not (AND not)* ; not := NOT not | primary
+  condition(): ConditionNode {
+    let left = this.conjunction();
+    while (this.isKeyword('OR')) {
+      this.next();
+      left = { kind: 'or', left, right: this.conjunction() };
+    }
+    return left;
+  }
+
+  private conjunction(): ConditionNode {
+    let left = this.negation();
+    while (this.isKeyword('AND')) {
+      this.next();
+      left = { kind: 'and', left, right: this.negation() };
+    }
+    return left;
+  }
+
+  private negation(): ConditionNode {
+    if (this.isKeyword('NOT')) {
+      this.next();
+      return { kind: 'not', operand: this.negation() };
+    }
+    return this.primary();
+  }
+
+  private primary(): ConditionNode {
+    if (this.isPunct('(')) {
+      this.next();
+      const inner = this.condition();
+      this.expectPunct(')');
+      return inner;
+    }
+    const token = this.peek();
+    if (token.type === 'ident' && this.isPunct('(', 1) && CONDITION_FUNCTIONS.has(token.text)) {
+      this.next();
+      return { kind: 'function', name: token.text as ConditionFunction, args: this.arguments() };
+    }
+    const left = this.operand();
+    const after = this.peek();
+    if (after.type === 'punct' && COMPARATORS.has(after.text)) {
+      this.next();
+      return { kind: 'compare', operator: after.text as Comparator, left, right: this.operand() };
+    }
+    if (this.isKeyword('BETWEEN')) {
+      this.next();
+      const low = this.operand();
+      if (!this.isKeyword('AND')) this.fail();
+      this.next();
+      return { kind: 'between', operand: left, low, high: this.operand() };
+    }
+    if (this.isKeyword('IN')) {
+      this.next();
+      this.expectPunct('(');
+      const candidates = [this.operand()];
+      while (this.isPunct(',')) {
+        this.next();
+        candidates.push(this.operand());
+      }
+      this.expectPunct(')');
+      if (candidates.length > 100) {
+        throw new AwsError(
+          'ValidationException',
+          `Invalid ${this.kind}: The IN operator is provided with too many operands; number of operands: ${candidates.length}`,
+        );
+      }
+      return { kind: 'in', operand: left, candidates };
+    }
+    return this.fail(after);
+  }
+
+  private arguments(): Operand[] {
+    this.expectPunct('(');
+    const args = [this.operand()];
+    while (this.isPunct(',')) {
+      this.next();
+      args.push(this.operand());
+    }
+    this.expectPunct(')');
+    return args;
+  }
+
+  operand(): Operand {
+    const token = this.peek();
+    if (token.type === 'value') {
+      this.next();
+      this.values.add(token.text);
+      return { kind: 'value', name: token.text };
+    }
+    if (token.type === 'ident' && this.isPunct('(', 1)) {
+      this.next();
+      const args = this.arguments();
+      const arity = (count: number): void => {
+        if (args.length !== count) {
+          throw new AwsError(
+            'ValidationException',
+            `Invalid ${this.kind}: Incorrect number of operands for operator or function; operator or function: ${token.text}, number of operands: ${args.length}`,
+          );
+        }
+      };
+      const pathArgument = (operand: Operand | undefined): PathNode => {
+        if (operand?.kind !== 'path') {
+          throw new AwsError(
+            'ValidationException',
+            `Invalid ${this.kind}: Operator or function requires a document path; operator or function: ${token.text}`,
+          );
+        }
+        return operand;
+      };
+      if (token.text === 'size') {
+        arity(1);
+        return { kind: 'size', path: pathArgument(args[0]) };
+      }
+      if (this.kind === 'UpdateExpression' && token.text === 'if_not_exists') {
+        arity(2);
+        return { kind: 'if_not_exists', path: pathArgument(args[0]), fallback: args[1]! };
+      }
+      if (this.kind === 'UpdateExpression' && token.text === 'list_append') {
+        arity(2);
+        return { kind: 'list_append', first: args[0]!, second: args[1]! };
+      }
+      throw new AwsError(
+        'ValidationException',
+        `Invalid ${this.kind}: Invalid function name; function: ${token.text}`,
+      );
+    }
+    return this.path();
+  }
+
+  path(): PathNode {
+    const elements: PathElement[] = [this.nameElement()];
+    for (;;) {
+      if (this.isPunct('.')) {
+        this.next();
+        elements.push(this.nameElement());
+      } else if (this.isPunct('[')) {
+        this.next();
+        const index = this.next();
+        if (index.type !== 'number') this.fail(index);
+        elements.push(Number(index.text));
+        this.expectPunct(']');
+      } else {
+        return { kind: 'path', elements };
+      }
+    }
+  }
+
+  private nameElement(): string {
+    const token = this.next();
+    if (token.type === 'name') {
+      this.names.add(token.text);
+      return token.text;
+    }
+    if (token.type !== 'ident') this.fail(token);
+    if (RESERVED_WORDS.has(token.text.toUpperCase())) {
+      throw new AwsError(
+        'ValidationException',
+        `Invalid ${this.kind}: Attribute name is a reserved keyword; reserved keyword: ${token.text}`,
+      );
+    }
+    return token.text;
+  }
+
+  update(): UpdateAction[] {
+    const actions: UpdateAction[] = [];
+    const seen = new Set<string>();
+    while (this.peek().type !== 'end') {
+      const keyword = this.next();
+      const clause = keyword.text.toUpperCase();
+      if (keyword.type !== 'ident' || !CLAUSES.has(clause)) this.fail(keyword);
+      if (seen.has(clause)) {
+        throw new AwsError(
+          'ValidationException',
+          `Invalid UpdateExpression: The "${clause}" section can only be used once in an update expression;`,
+        );
+      }
+      seen.add(clause);
+      do {
+        if (actions.length > 0 && this.isPunct(',')) this.next();
+        actions.push(this.updateAction(clause as UpdateAction['clause']));
+      } while (this.isPunct(','));
+    }
+    return actions;
+  }
+
+  private updateAction(clause: UpdateAction['clause']): UpdateAction {
+    const path = this.path();
+    if (clause === 'REMOVE') return { clause, path };
+    if (clause === 'SET') {
+      this.expectPunct('=');
+      let value = this.operand();
+      if (this.isPunct('+') || this.isPunct('-')) {
+        const operator = this.next().text as '+' | '-';
+        value = { kind: 'arithmetic', operator, left: value, right: this.operand() };
+      }
+      return { clause, path, value };
+    }
+    const value = this.operand();
+    if (value.kind !== 'value') this.fail();
+    return { clause, path, value };
+  }
+}
+
+const MAX_CACHED = 10_000;
+const cache = new Map<string, Parsed<unknown> | AwsError>();
+
+/** Parses once per distinct (kind, text); later calls return the cached tree (or error). */
+function cached<T>(kind: ExpressionKind, source: string, parse: (parser: Parser) => T): Parsed<T> {
+  const key = kind + '\u0000' + source;
+  let entry = cache.get(key);
+  if (entry === undefined) {
+    try {
+      const parser = new Parser(kind, source);
+      const tree = parse(parser);
+      parser.expectEnd();
+      entry = { tree, names: parser.names, values: parser.values };
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      entry = error;
+    }
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(key, entry);
+  }
+  if (entry instanceof AwsError) throw entry;
+  return entry as Parsed<T>;
+}
+
+export function parseCondition(kind: ExpressionKind, source: string): Parsed<ConditionNode> {
+  return cached(kind, source, (parser) => parser.condition());
+}
+
+export function parseUpdate(source: string): Parsed<UpdateAction[]> {
+  return cached('UpdateExpression', source, (parser) => parser.update());
+}
+
+export function parseProjection(source: string): Parsed<PathNode[]> {
+  return cached('ProjectionExpression', source, (parser) => {
+    const paths = [parser.path()];
+    while (parser.separator()) paths.push(parser.path());
+    return paths;
+  });
+}

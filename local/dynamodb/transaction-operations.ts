@@ -1,0 +1,165 @@
+/**
+ * TransactWriteItems and TransactGetItems. A transaction runs synchronously inside one event-loop
+ * turn: every action is validated, then every condition is evaluated against the current items,
+ * and only if all pass are all writes applied. Nothing else can run in between, so transactions
+ * are serialisable and TransactionConflictException never occurs.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+ */
+import { AwsError } from '../protocol.js';
+import { type Item, itemSize, validationError } from './attribute-values.js';
+import { CapacityMeter, readUnits, writeUnits } from './capacity.js';
+import type { EngineState } from './engine-state.js';
+import { project } from './expression-evaluator.js';
+import {
+  capacityMode,
+  commitWrite,
+  computeWrite,
+  conditionHolds,
+  type PreparedWrite,
+  prepareRead,
+  prepareWrite,
+  type WriteKind,
+} from './item-operations.js';
+import { asInput, type Input, optionalArray, optionalString } from './request-input.js';
+
+const MAX_ACTIONS = 100;
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+/** AWS keeps a ClientRequestToken for 10 minutes. */
+const TOKEN_LIFETIME_MS = 10 * 60 * 1000;
+const WRITE_KINDS: readonly WriteKind[] = ['ConditionCheck', 'Put', 'Delete', 'Update'];
+
+function transactItems(input: Input): unknown[] {
+  const items = optionalArray(input, 'TransactItems');
+  if (!items || items.length === 0) {
+    throw validationError(
+      "1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null",
+    );
+  }
+  if (items.length > MAX_ACTIONS) {
+    throw validationError(
+      `1 validation error detected: Value '[${items.length} items]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ACTIONS}`,
+    );
+  }
+  return items;
+}
+
+function rejectDuplicates(targets: readonly { table: string; key: string }[]): void {
+  const seen = new Set<string>();
+  for (const target of targets) {
+    const id = `${target.table}\u0000${target.key}`;
+    if (seen.has(id))
+      throw validationError('Transaction request cannot include multiple operations on one item');
+    seen.add(id);
+  }
+}
+
+export function transactWriteItems(state: EngineState, input: Input): unknown {
+  const raw = transactItems(input);
+  const token = optionalString(input, 'ClientRequestToken');
+  const fingerprint = token === undefined ? '' : JSON.stringify(input.TransactItems);
+  if (token !== undefined) {
+    const record = state.idempotency.get(token);
+    if (record && record.expiresAt > state.clock.now()) {
+      if (record.fingerprint !== fingerprint) {
+        throw new AwsError(
+          'IdempotentParameterMismatchException',
+          'The request uses the same client token as a previous, but non-identical request.',
+        );
+      }
+      return record.response;
+    }
+  }
+  const writes: PreparedWrite[] = raw.map((entry) => {
+    const action = asInput(entry);
+    const kinds = WRITE_KINDS.filter((kind) => action[kind] !== undefined && action[kind] !== null);
+    if (kinds.length !== 1) {
+      throw validationError('TransactItems can only contain one of Check, Put, Update or Delete');
+    }
+    return prepareWrite(state, kinds[0]!, asInput(action[kinds[0]!]));
+  });
+  rejectDuplicates(writes.map((write) => ({ table: write.table.definition.name, key: write.key })));
+  const requestBytes = writes.reduce((sum, write) => sum + (write.item ? itemSize(write.item) : 0), 0);
+  if (requestBytes > MAX_REQUEST_BYTES) {
+    throw validationError('Transaction request size exceeds the maximum allowed size of 4 MB');
+  }
+
+  // Phase 1: evaluate every action against the items as they are now; write nothing.
+  const befores = writes.map((write) => write.table.get(write.key));
+  const afters: (Item | undefined)[] = [];
+  let cancelled = false;
+  const reasons = writes.map((write, i) => {
+    const before = befores[i];
+    if (!conditionHolds(write, before)) {
+      cancelled = true;
+      afters.push(undefined);
+      return {
+        Code: 'ConditionalCheckFailed',
+        Message: 'The conditional request failed',
+        ...(write.returnOnFailure === 'ALL_OLD' && before ? { Item: before } : {}),
+      };
+    }
+    try {
+      afters.push(computeWrite(write, before).after);
+      return { Code: 'None' };
+    } catch (error) {
+      if (!(error instanceof AwsError) || error.code !== 'ValidationException') throw error;
+      cancelled = true;
+      afters.push(undefined);
+      return { Code: 'ValidationError', Message: error.message };
+    }
+  });
+  if (cancelled) {
+    throw new AwsError(
+      'TransactionCanceledException',
+      `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((reason) => reason.Code).join(', ')}]`,
+      400,
+      { CancellationReasons: reasons },
+    );
+  }
+
+  // Phase 2: apply all writes; this cannot fail, so the transaction is all-or-nothing.
+  const meter = new CapacityMeter(capacityMode(input));
+  writes.forEach((write, i) => {
+    commitWrite(write, afters[i]);
+    if (write.kind !== 'ConditionCheck') meter.addWrite(write.table, befores[i], afters[i], 2);
+    else if (meter.enabled) {
+      const before = befores[i];
+      meter.addTable(write.table.definition.name, writeUnits(before ? itemSize(before) : 0) * 2);
+    }
+  });
+  const output: Record<string, unknown> = {};
+  const consumed = meter.list();
+  if (consumed) output.ConsumedCapacity = consumed;
+  if (token !== undefined) {
+    state.idempotency.set(token, {
+      fingerprint,
+      expiresAt: state.clock.now() + TOKEN_LIFETIME_MS,
+      response: output,
+    });
+  }
+  return output;
+}
+
+export function transactGetItems(state: EngineState, input: Input): unknown {
+  const raw = transactItems(input);
+  const meter = new CapacityMeter(capacityMode(input));
+  const reads = raw.map((entry) => {
+    const action = asInput(entry);
+    const get = action.Get;
+    if (get === undefined || get === null)
+      throw validationError('TransactItems can only contain Get actions');
+    const request = asInput(get);
+    return prepareRead(state, request, request.Key);
+  });
+  rejectDuplicates(reads.map((read) => ({ table: read.table.definition.name, key: read.key })));
+  const responses = reads.map((read) => {
+    const stored = read.table.get(read.key);
+    meter.addTable(read.table.definition.name, readUnits(stored ? itemSize(stored) : 0, true) * 2);
+    if (!stored) return {};
+    return { Item: read.projection ? project(stored, read.projection) : stored };
+  });
+  const output: Record<string, unknown> = { Responses: responses };
+  const consumed = meter.list();
+  if (consumed) output.ConsumedCapacity = consumed;
+  return output;
+}
