@@ -1,0 +1,226 @@
+/**
+ * SQS dead-letter queues and redrive through the real SDK: RedrivePolicy, RedriveAllowPolicy,
+ * ListDeadLetterSourceQueues and the message move tasks.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+ */
+import {
+  CancelMessageMoveTaskCommand,
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ListDeadLetterSourceQueuesCommand,
+  ListMessageMoveTasksCommand,
+  type ListMessageMoveTasksResultEntry,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+
+let cloud: TestCloud;
+beforeAll(async () => {
+  cloud = await startTestCloud();
+});
+afterAll(async () => {
+  await cloud.stop();
+});
+
+interface CreatedQueue {
+  readonly url: string;
+  readonly arn: string;
+}
+
+async function createQueue(name: string, attributes: Record<string, string> = {}): Promise<CreatedQueue> {
+  const { QueueUrl } = await cloud.clients.sqs.send(
+    new CreateQueueCommand({ QueueName: `${cloud.prefix}-${name}`, Attributes: attributes }),
+  );
+  const { Attributes } = await cloud.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  return { url: QueueUrl!, arn: Attributes!.QueueArn! };
+}
+
+async function receive(queueUrl: string, extra: Record<string, unknown> = {}): Promise<Message[]> {
+  const { Messages } = await cloud.clients.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0, MaxNumberOfMessages: 10, ...extra }),
+  );
+  return Messages ?? [];
+}
+
+/** A source queue whose messages reach the DLQ after one failed receive. */
+async function sourceWithDlq(name: string, maxReceiveCount = 1) {
+  const dlq = await createQueue(`${name}-dlq`);
+  const source = await createQueue(name, {
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
+  });
+  return { dlq, source };
+}
+
+async function failOnce(queueUrl: string): Promise<void> {
+  // Receiving with a zero visibility timeout is a failed attempt that returns the message at once.
+  await receive(queueUrl, { VisibilityTimeout: 0 });
+}
+
+async function waitForTask(sourceArn: string): Promise<ListMessageMoveTasksResultEntry> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { Results = [] } = await cloud.clients.sqs.send(
+      new ListMessageMoveTasksCommand({ SourceArn: sourceArn }),
+    );
+    if (Results[0] && Results[0].Status !== 'RUNNING') return Results[0];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('move task did not finish');
+}
+
+describe('SQS dead-letter queues', () => {
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+  it('moves a message to the DLQ instead of delivering it beyond maxReceiveCount', async () => {
+    const { dlq, source } = await sourceWithDlq('redrive', 2);
+    await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: 'poison' }));
+    await failOnce(source.url);
+    await failOnce(source.url);
+    expect(await receive(source.url)).toHaveLength(0);
+    const [dead] = await receive(dlq.url, { MessageSystemAttributeNames: ['All'] });
+    expect(dead?.Body).toBe('poison');
+    expect(dead?.Attributes?.DeadLetterQueueSourceArn).toBe(source.arn);
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListDeadLetterSourceQueues.html
+  it('lists the source queues of a dead-letter queue', async () => {
+    const { dlq, source } = await sourceWithDlq('sources');
+    const { queueUrls } = await cloud.clients.sqs.send(
+      new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlq.url }),
+    );
+    expect(queueUrls).toEqual([source.url]);
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+  it('requires the dead-letter queue to exist and be of the same type as the source', async () => {
+    const fifoDlq = await createQueue('typed-dlq.fifo', { FifoQueue: 'true' });
+    await expect(
+      createQueue('typed', {
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: fifoDlq.arn, maxReceiveCount: 3 }),
+      }),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
+    await expect(
+      createQueue('orphan', {
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: `${fifoDlq.arn}-missing`, maxReceiveCount: 3 }),
+      }),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+  it('enforces the RedriveAllowPolicy of the dead-letter queue', async () => {
+    const allowed = await createQueue('allowed');
+    const dlq = await createQueue('guarded-dlq', {
+      RedriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [allowed.arn] }),
+    });
+    const policy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 3 });
+    await cloud.clients.sqs.send(
+      new SetQueueAttributesCommand({ QueueUrl: allowed.url, Attributes: { RedrivePolicy: policy } }),
+    );
+    const other = await createQueue('not-allowed');
+    await expect(
+      cloud.clients.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: other.url, Attributes: { RedrivePolicy: policy } }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    const closed = await createQueue('closed-dlq', {
+      RedriveAllowPolicy: JSON.stringify({ redrivePermission: 'denyAll' }),
+    });
+    await expect(
+      cloud.clients.sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: other.url,
+          Attributes: {
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: closed.arn, maxReceiveCount: 3 }),
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
+  it('moves dead letters back to their source queue and reports the task as completed', async () => {
+    const { dlq, source } = await sourceWithDlq('moveback');
+    for (const body of ['a', 'b', 'c']) {
+      await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: body }));
+    }
+    await failOnce(source.url);
+    expect(await receive(source.url)).toHaveLength(0);
+    const { TaskHandle } = await cloud.clients.sqs.send(
+      new StartMessageMoveTaskCommand({ SourceArn: dlq.arn }),
+    );
+    expect(TaskHandle).toBeTruthy();
+    const task = await waitForTask(dlq.arn);
+    expect(task).toMatchObject({
+      Status: 'COMPLETED',
+      SourceArn: dlq.arn,
+      ApproximateNumberOfMessagesMoved: 3,
+      ApproximateNumberOfMessagesToMove: 3,
+    });
+    const back = await receive(source.url);
+    expect(back.map((message) => message.Body).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
+  it('moves dead letters to an explicit destination at a limited rate', async () => {
+    const { dlq, source } = await sourceWithDlq('movedest');
+    const destination = await createQueue('movedest-target');
+    await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: 'x' }));
+    await failOnce(source.url);
+    await receive(source.url);
+    await cloud.clients.sqs.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: dlq.arn,
+        DestinationArn: destination.arn,
+        MaxNumberOfMessagesPerSecond: 50,
+      }),
+    );
+    const task = await waitForTask(dlq.arn);
+    expect(task).toMatchObject({
+      Status: 'COMPLETED',
+      DestinationArn: destination.arn,
+      MaxNumberOfMessagesPerSecond: 50,
+    });
+    expect(await receive(destination.url)).toHaveLength(1);
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CancelMessageMoveTask.html
+  it('cancels a running move task and allows only one active task per source', async () => {
+    const { dlq, source } = await sourceWithDlq('cancel');
+    for (let i = 0; i < 20; i++) {
+      await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: `m${i}` }));
+    }
+    while ((await receive(source.url, { VisibilityTimeout: 0 })).length > 0) {
+      // Each receive pushes the batch it sees over maxReceiveCount on the next pass.
+    }
+    const { TaskHandle } = await cloud.clients.sqs.send(
+      new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, MaxNumberOfMessagesPerSecond: 1 }),
+    );
+    await expect(
+      cloud.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    const { ApproximateNumberOfMessagesMoved } = await cloud.clients.sqs.send(
+      new CancelMessageMoveTaskCommand({ TaskHandle }),
+    );
+    expect(ApproximateNumberOfMessagesMoved).toBeLessThan(20);
+    const { Results = [] } = await cloud.clients.sqs.send(
+      new ListMessageMoveTasksCommand({ SourceArn: dlq.arn }),
+    );
+    expect(Results[0]?.Status).toBe('CANCELLED');
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
+  it('refuses a move task from a queue that is not a dead-letter queue', async () => {
+    const plain = await createQueue('plain');
+    await expect(
+      cloud.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: plain.arn })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    await expect(
+      cloud.clients.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: 'bm8tc3VjaC10YXNr' })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+});
