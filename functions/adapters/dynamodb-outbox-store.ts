@@ -1,0 +1,158 @@
+/**
+ * The outbox on DynamoDB (OUTBOX table): `pk` = envelope id, `envelope` (JSON string), `status`,
+ * `createdAt`, `sentAt`, `attempts`, `nextAttemptAt`, `expiresAt` (TTL), `outcome`; the sweeps
+ * read the `byStatus` index (partition status, sort createdAt).
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  paginateQuery,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  BusinessConditionFailedError,
+  type BusinessWrite,
+  type OutboxItem,
+  type OutboxStore,
+  type OutboxUpdate,
+} from '../core/producer/ports.js';
+import { OUTBOX, type OutboxStatus, PARTITION_KEY } from '../core/tables.js';
+
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+
+export class DynamoDbOutboxStore implements OutboxStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async commit(writes: readonly BusinessWrite[], items: readonly OutboxItem[]): Promise<void> {
+    const outboxPuts = items.map((item) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: this.toRecord(item),
+        // An envelope id is written once; a clash would mean a Snowflake bug, so fail loudly.
+        ConditionExpression: `attribute_not_exists(${PARTITION_KEY})`,
+      },
+    }));
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({ TransactItems: [...writes, ...outboxPuts] as unknown as TransactItems }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        const index = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
+        if (index >= 0 && index < writes.length) throw new BusinessConditionFailedError(index);
+      }
+      throw error;
+    }
+  }
+
+  async put(items: readonly OutboxItem[]): Promise<void> {
+    for (let start = 0; start < items.length; start += 25) {
+      let requests = items
+        .slice(start, start + 25)
+        .map((item) => ({ PutRequest: { Item: this.toRecord(item) } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt >= 8) throw new Error(`Outbox batch write left ${requests.length} items unprocessed`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+        const result = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+  }
+
+  async update(id: string, from: OutboxStatus, update: OutboxUpdate): Promise<boolean> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':from': from };
+    const sets: string[] = [];
+    for (const [field, value] of Object.entries(update)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    if (sets.length === 0) return true;
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PARTITION_KEY]: id },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: '#status = :from',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async listByStatus(status: OutboxStatus, createdBefore: number, limit: number): Promise<OutboxItem[]> {
+    const items: OutboxItem[] = [];
+    const pages = paginateQuery(
+      { client: this.documents, pageSize: Math.min(limit, 1000) },
+      {
+        TableName: this.tableName,
+        IndexName: OUTBOX.byStatusIndex,
+        KeyConditionExpression: '#status = :status AND createdAt <= :before',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status, ':before': createdBefore },
+      },
+    );
+    for await (const page of pages) {
+      for (const record of page.Items ?? []) {
+        items.push(this.fromRecord(record));
+        if (items.length >= limit) return items;
+      }
+    }
+    return items;
+  }
+
+  async get(ids: readonly string[]): Promise<OutboxItem[]> {
+    const unique = [...new Set(ids)];
+    const items: OutboxItem[] = [];
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Record<string, unknown>[] = unique
+        .slice(start, start + 100)
+        .map((id) => ({ [PARTITION_KEY]: id }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= 8) throw new Error(`Outbox batch read left ${keys.length} keys unprocessed`);
+        const result = await this.documents.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const record of result.Responses?.[this.tableName] ?? []) items.push(this.fromRecord(record));
+        keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return items;
+  }
+
+  private toRecord(item: OutboxItem): Record<string, unknown> {
+    const { id, ...rest } = item;
+    return { [PARTITION_KEY]: id, ...rest };
+  }
+
+  private fromRecord(record: Record<string, unknown>): OutboxItem {
+    return {
+      id: String(record[PARTITION_KEY]),
+      envelope: String(record.envelope),
+      status: record.status as OutboxStatus,
+      createdAt: Number(record.createdAt),
+      ...(record.sentAt !== undefined ? { sentAt: Number(record.sentAt) } : {}),
+      attempts: Number(record.attempts ?? 0),
+      nextAttemptAt: Number(record.nextAttemptAt ?? 0),
+      expiresAt: Number(record.expiresAt ?? 0),
+      ...(typeof record.outcome === 'string' ? { outcome: record.outcome } : {}),
+    };
+  }
+}

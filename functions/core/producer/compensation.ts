@@ -1,0 +1,113 @@
+/**
+ * The compensation sweep, the second half of the two-way acknowledgement: an item SQS accepted
+ * (SENT) counts as done only once the consumer's claim says COMPLETED or REJECTED. Items without
+ * such a claim by their deadline are published again, a bounded number of times; then they are
+ * marked EXHAUSTED and a metric fires so that a human looks.
+ *
+ * Re-sends carry a fresh MessageDeduplicationId (`<id>-c<attempt>`): on FIFO queues the original
+ * id would be swallowed by the five-minute deduplication window. The envelope id is unchanged, so
+ * the consumer's claim still applies the event at most once.
+ */
+
+import type { BatchingSender } from './batching-sender.js';
+import { envelopeOf } from './outbox-item.js';
+import type { ClaimStatusReader, OutboxItem, OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
+import { systemProducerClock } from './ports.js';
+import { toQueueMessage } from './queue-message.js';
+
+export interface CompensationSweepOptions {
+  readonly store: OutboxStore;
+  readonly claims: ClaimStatusReader;
+  readonly sender: BatchingSender;
+  readonly fifo: boolean;
+  /** An item is overdue this long after it was sent (and again this long after each re-send). @default 300_000 */
+  readonly deadlineMs?: number;
+  /** Re-sends per item before it is marked EXHAUSTED. @default 3 */
+  readonly maxAttempts?: number;
+  /** Items per sweep. @default 500 */
+  readonly limit?: number;
+  readonly clock?: ProducerClock;
+  readonly metrics?: ProducerMetrics;
+}
+
+export interface CompensationReport {
+  readonly examined: number;
+  /** The consumer acknowledged them (claim COMPLETED or REJECTED); marked COMPLETED. */
+  readonly acknowledged: number;
+  readonly republished: number;
+  readonly exhausted: number;
+}
+
+/** Sweeps SENT outbox items older than the deadline. */
+export async function compensateUnacknowledged(
+  options: CompensationSweepOptions,
+): Promise<CompensationReport> {
+  const clock = options.clock ?? systemProducerClock;
+  const now = clock.now();
+  const deadlineMs = options.deadlineMs ?? 300_000;
+  const items = await options.store.listByStatus('SENT', now - deadlineMs, options.limit ?? 500);
+  return compensateItems(
+    items.filter((item) => item.nextAttemptAt <= now),
+    options,
+  );
+}
+
+/**
+ * Re-publishes specific envelopes from the outbox/send log, e.g. ids the auditor reported missing.
+ * Items the consumer already acknowledged are only marked COMPLETED.
+ */
+export async function republishFromOutbox(
+  ids: readonly string[],
+  options: CompensationSweepOptions,
+): Promise<CompensationReport & { notFound: string[] }> {
+  const stored = await options.store.get(ids);
+  const found = new Set(stored.map((item) => item.id));
+  // PENDING items are the relay's; COMPLETED and EXHAUSTED ones need no (automatic) re-send.
+  const report = await compensateItems(
+    stored.filter((item) => item.status === 'SENT'),
+    options,
+  );
+  return { ...report, notFound: ids.filter((id) => !found.has(id)) };
+}
+
+async function compensateItems(
+  items: readonly OutboxItem[],
+  options: CompensationSweepOptions,
+): Promise<CompensationReport> {
+  const clock = options.clock ?? systemProducerClock;
+  const deadlineMs = options.deadlineMs ?? 300_000;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const statuses = items.length > 0 ? await options.claims.statuses(items.map((item) => item.id)) : new Map();
+  let acknowledged = 0;
+  let republished = 0;
+  let exhausted = 0;
+  await Promise.all(
+    items.map(async (item) => {
+      const claim = statuses.get(item.id);
+      if (claim === 'COMPLETED' || claim === 'REJECTED') {
+        if (await options.store.update(item.id, 'SENT', { status: 'COMPLETED', outcome: claim }))
+          acknowledged += 1;
+        return;
+      }
+      if (item.attempts >= maxAttempts) {
+        if (await options.store.update(item.id, 'SENT', { status: 'EXHAUSTED' })) exhausted += 1;
+        return;
+      }
+      const attempt = item.attempts + 1;
+      const envelope = envelopeOf(item);
+      try {
+        await options.sender.send(toQueueMessage(envelope, options.fifo, `${envelope.id}-c${attempt}`));
+      } catch {
+        return; // SQS refused even after retries; the next sweep tries again (attempts unchanged)
+      }
+      await options.store.update(item.id, 'SENT', {
+        attempts: attempt,
+        nextAttemptAt: clock.now() + deadlineMs,
+      });
+      republished += 1;
+    }),
+  );
+  if (exhausted > 0) options.metrics?.count('CompensationExhausted', exhausted);
+  if (republished > 0) options.metrics?.count('CompensationRepublished', republished);
+  return { examined: items.length, acknowledged, republished, exhausted };
+}

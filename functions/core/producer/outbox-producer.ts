@@ -1,0 +1,94 @@
+/**
+ * Outbox mode: business writes and outbox items commit in one transaction, then the events are
+ * published eagerly; whatever the eager publish misses, the relay sweep sends later.
+ */
+import type { Envelope } from '../envelope.js';
+import type { BatchingSender } from './batching-sender.js';
+import type { LeaseKeeper } from './lease-keeper.js';
+import { newOutboxItem } from './outbox-item.js';
+import type { BusinessWrite, OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
+import { systemProducerClock } from './ports.js';
+import { assertFitsInMessage, type EventDraft, MAX_MESSAGE_BYTES, toQueueMessage } from './queue-message.js';
+
+/** DynamoDB's TransactWriteItems limit. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+export interface OutboxProducerOptions {
+  readonly keeper: LeaseKeeper;
+  readonly store: OutboxStore;
+  readonly sender: BatchingSender;
+  readonly fifo: boolean;
+  /** Compensation re-sends items the consumer has not completed this long after they were sent. @default 300_000 */
+  readonly compensationDeadlineMs?: number;
+  /** @default 7 days */
+  readonly retentionMs?: number;
+  /** @default 262_144 */
+  readonly maxMessageBytes?: number;
+  readonly clock?: ProducerClock;
+  readonly metrics?: ProducerMetrics;
+}
+
+export interface TransactReceipt {
+  readonly envelopes: Envelope[];
+  /** How many events the eager publish delivered; the relay sends the rest. */
+  readonly published: number;
+}
+
+export class OutboxProducer {
+  private readonly clock: ProducerClock;
+
+  constructor(private readonly options: OutboxProducerOptions) {
+    this.clock = options.clock ?? systemProducerClock;
+  }
+
+  /**
+   * Commits `businessWrites` and one outbox item per event atomically, then publishes the events.
+   * If a business condition fails, nothing is committed or published (the stamped sequence
+   * numbers are voided) and BusinessConditionFailedError propagates.
+   */
+  async transact(
+    businessWrites: readonly BusinessWrite[],
+    events: readonly EventDraft[],
+  ): Promise<TransactReceipt> {
+    if (businessWrites.length + events.length > MAX_TRANSACTION_ITEMS)
+      throw new RangeError(`A transaction holds at most ${MAX_TRANSACTION_ITEMS} writes and events together`);
+    for (const event of events) assertFitsInMessage(event, this.options.maxMessageBytes ?? MAX_MESSAGE_BYTES);
+    const envelopes = events.length > 0 ? await this.options.keeper.stampAll(events) : [];
+    const now = this.clock.now();
+    const items = envelopes.map((envelope) =>
+      newOutboxItem(envelope, 'PENDING', now, { retentionMs: this.options.retentionMs }),
+    );
+    try {
+      await this.options.store.commit(businessWrites, items);
+    } catch (error) {
+      // Nothing was committed (or, on an unknown outcome, the relay will deliver it: voiding a
+      // number that is later delivered only makes the auditor's count conservative).
+      await this.options.keeper
+        .voidStamped(envelopes, `transaction failed: ${error instanceof Error ? error.name : String(error)}`)
+        .catch(() => this.options.metrics?.count('SequenceVoidFailed', envelopes.length));
+      throw error;
+    }
+    const published = await this.publishEagerly(envelopes);
+    return { envelopes, published };
+  }
+
+  private async publishEagerly(envelopes: readonly Envelope[]): Promise<number> {
+    const results = await Promise.allSettled(
+      envelopes.map(async (envelope) => {
+        await this.options.sender.send(toQueueMessage(envelope, this.options.fifo));
+        const sentAt = this.clock.now();
+        await this.options.store.update(envelope.id, 'PENDING', {
+          status: 'SENT',
+          sentAt,
+          attempts: 0,
+          nextAttemptAt: sentAt + (this.options.compensationDeadlineMs ?? 300_000),
+        });
+      }),
+    );
+    const published = results.filter((result) => result.status === 'fulfilled').length;
+    // Unsent or unmarked items stay PENDING; the relay sweep takes them from here.
+    if (published < envelopes.length)
+      this.options.metrics?.count('EagerPublishMissed', envelopes.length - published);
+    return published;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The relay sweep: publishes outbox items still PENDING (the eager publish failed, or the process
+ * died between commit and publish) and marks them SENT. A crash between publish and mark-sent
+ * makes the next sweep publish the item again; on FIFO queues SQS drops the copy inside its
+ * five-minute deduplication window (same MessageDeduplicationId), and the consumer's claim on the
+ * envelope id catches it everywhere else.
+ */
+import type { BatchingSender } from './batching-sender.js';
+import { envelopeOf } from './outbox-item.js';
+import type { OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
+import { systemProducerClock } from './ports.js';
+import { toQueueMessage } from './queue-message.js';
+
+export interface RelaySweepOptions {
+  readonly store: OutboxStore;
+  readonly sender: BatchingSender;
+  readonly fifo: boolean;
+  /** Leave items younger than this to the eager publish. @default 5_000 */
+  readonly minAgeMs?: number;
+  /** Items per sweep. @default 500 */
+  readonly limit?: number;
+  /** Failed relay attempts before an item is marked EXHAUSTED (with a metric). @default 20 */
+  readonly maxAttempts?: number;
+  /** Delay before retrying a failed item; doubles per attempt. @default 10_000 */
+  readonly retryBaseMs?: number;
+  /** After SENT, compensation checks the claim this much later. @default 300_000 */
+  readonly compensationDeadlineMs?: number;
+  readonly clock?: ProducerClock;
+  readonly metrics?: ProducerMetrics;
+}
+
+export interface RelaySweepReport {
+  readonly examined: number;
+  readonly published: number;
+  readonly failed: number;
+  readonly exhausted: number;
+}
+
+export async function relayPendingOutbox(options: RelaySweepOptions): Promise<RelaySweepReport> {
+  const clock = options.clock ?? systemProducerClock;
+  const now = clock.now();
+  const maxAttempts = options.maxAttempts ?? 20;
+  const items = await options.store.listByStatus(
+    'PENDING',
+    now - (options.minAgeMs ?? 5_000),
+    options.limit ?? 500,
+  );
+  const due = items.filter((item) => item.nextAttemptAt <= now);
+  let published = 0;
+  let failed = 0;
+  let exhausted = 0;
+  await Promise.all(
+    due.map(async (item) => {
+      try {
+        await options.sender.send(toQueueMessage(envelopeOf(item), options.fifo));
+      } catch {
+        failed += 1;
+        const attempts = item.attempts + 1;
+        const giveUp = attempts >= maxAttempts;
+        if (giveUp) exhausted += 1;
+        await options.store.update(item.id, 'PENDING', {
+          attempts,
+          nextAttemptAt: clock.now() + (options.retryBaseMs ?? 10_000) * 2 ** Math.min(attempts - 1, 10),
+          ...(giveUp ? { status: 'EXHAUSTED' } : {}),
+        });
+        return;
+      }
+      const sentAt = clock.now();
+      await options.store.update(item.id, 'PENDING', {
+        status: 'SENT',
+        sentAt,
+        attempts: 0,
+        nextAttemptAt: sentAt + (options.compensationDeadlineMs ?? 300_000),
+      });
+      published += 1;
+    }),
+  );
+  if (exhausted > 0) options.metrics?.count('OutboxRelayExhausted', exhausted);
+  if (published > 0) options.metrics?.count('OutboxRelayed', published);
+  return { examined: due.length, published, failed, exhausted };
+}
