@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { type Clock, systemClock } from './clock.js';
+import { createMonitoringServices, type MonitoringOptions } from './cloudwatch/monitoring.js';
 import { createDynamoDbService } from './dynamodb/service.js';
 import { createLambdaService } from './lambda/service.js';
 import { StatePersistence } from './persistence.js';
@@ -32,6 +34,8 @@ export interface LocalCloudOptions {
   readonly clock?: Clock;
   /** Extra services (Lambda, CloudWatch, ...) keyed by a stable name used for persistence. */
   readonly extraServices?: (context: ServiceContext) => Record<string, LocalService>;
+  /** CloudWatch/EventBridge/SNS settings: time scale, tick, delivery ports. */
+  readonly monitoring?: MonitoringOptions;
   /** Called for every request; used by fault injection. Returning a response short-circuits the request. */
   readonly interceptor?: RequestInterceptor;
 }
@@ -67,10 +71,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const context: ServiceContext = { clock: options.clock ?? systemClock };
   // Lambda functions and event source mappings call back into this endpoint; known once listening.
   let listeningEndpoint: string | undefined;
+  const lambda = createLambdaService(context, { endpoint: () => listeningEndpoint! });
+  const monitoring = createMonitoringServices(context, {
+    ...options.monitoring,
+    endpoint: () => listeningEndpoint,
+  });
+  // Functions' EMF log lines become CloudWatch metrics, as on AWS.
+  lambda.onLogLine((functionName, line) => monitoring.cloudwatch.ingestLogLine(line, { functionName }));
   const services: Record<string, LocalService> = {
     sqs: createSqsService(context),
     dynamodb: createDynamoDbService(context),
-    lambda: createLambdaService(context, { endpoint: () => listeningEndpoint! }),
+    lambda,
+    ...monitoring,
     ...options.extraServices?.(context),
   };
   const persistence = options.dataDir ? new StatePersistence(options.dataDir, services) : undefined;
@@ -137,7 +149,7 @@ class Router {
     const requestId = randomUUID();
     let response: ServiceResponse;
     try {
-      const rawBody = await readBody(req);
+      const rawBody = decodeBody(req, await readBody(req));
       if (req.url === '/_oncely/health') {
         response = {
           status: 200,
@@ -292,6 +304,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** CloudWatch's SDK gzips large PutMetricData bodies (request compression). */
+function decodeBody(req: IncomingMessage, body: Buffer): Buffer {
+  return header(req, 'content-encoding') === 'gzip' ? gunzipSync(body) : body;
 }
 
 function renderUnroutedError(error: unknown): ServiceResponse {
