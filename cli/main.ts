@@ -1,8 +1,11 @@
 /** `oncely`: the ops command line of Oncely. */
 import { type Command, parseCommandArgs, UsageError } from './command.js';
+import { auditCommand } from './commands/audit.js';
+import { dlqCommand } from './commands/dlq.js';
 import { localCommand } from './commands/local.js';
+import { statusCommand } from './commands/status.js';
 
-const commands: readonly Command[] = [localCommand];
+const commands: readonly Command[] = [localCommand, statusCommand, auditCommand, dlqCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

@@ -1,0 +1,59 @@
+/**
+ * Builds the auditor's dependencies on AWS (DynamoDB store, SQS inspector and re-publisher,
+ * CloudWatch metrics) from resource names, for the scheduled Lambda and the CLI alike.
+ */
+import type { AuditDependencies } from '../core/audit/auditor.js';
+import type { AwsClients } from './aws-clients.js';
+import { CloudWatchAuditMetrics } from './cloudwatch-audit-metrics.js';
+import { DynamoDbAuditStore } from './dynamodb-audit-store.js';
+import { SqsQueueInspector } from './sqs-queue-inspector.js';
+import { SqsRepublisher } from './sqs-republisher.js';
+
+export interface AuditResources {
+  readonly claimsTable: string;
+  readonly leasesTable: string;
+  readonly controlTable: string;
+  /** Without it missing messages cannot be re-published (reported `unrecoverable`). */
+  readonly outboxTable?: string;
+  /** Without the queues nothing can be ruled out, so nothing is reported missing. */
+  readonly queueUrl?: string;
+  readonly deadLetterQueueUrl?: string;
+  /** The `service` dimension of the metrics; no metrics are published without it. */
+  readonly serviceName?: string;
+  /** @default 'Oncely' */
+  readonly metricsNamespace?: string;
+  /** Most messages peeked per queue and run. @default 1000 */
+  readonly maxPeek?: number;
+}
+
+export function createAuditDependencies(
+  clients: AwsClients,
+  resources: AuditResources,
+  extra: Pick<AuditDependencies, 'progress'> & { now?: () => number } = {},
+): AuditDependencies {
+  return {
+    store: new DynamoDbAuditStore(clients.documents, {
+      claims: resources.claimsTable,
+      leases: resources.leasesTable,
+      control: resources.controlTable,
+      ...(resources.outboxTable ? { outbox: resources.outboxTable } : {}),
+    }),
+    inspector: new SqsQueueInspector(clients.sqs, {
+      ...(resources.queueUrl ? { queueUrl: resources.queueUrl } : {}),
+      ...(resources.deadLetterQueueUrl ? { deadLetterQueueUrl: resources.deadLetterQueueUrl } : {}),
+      ...(resources.maxPeek ? { maxPeek: resources.maxPeek } : {}),
+    }),
+    ...(resources.queueUrl ? { republisher: new SqsRepublisher(clients.sqs, resources.queueUrl) } : {}),
+    ...(resources.serviceName
+      ? {
+          metrics: new CloudWatchAuditMetrics(
+            clients.cloudwatch,
+            resources.serviceName,
+            resources.metricsNamespace,
+          ),
+        }
+      : {}),
+    now: extra.now ?? Date.now,
+    ...(extra.progress ? { progress: extra.progress } : {}),
+  };
+}
