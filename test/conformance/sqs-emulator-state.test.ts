@@ -179,7 +179,7 @@ describe('SQS emulator persistence', () => {
         );
       }
       const [inFlight] = await receive(first.sqs, url, { MaxNumberOfMessages: 1, VisibilityTimeout: 100 });
-      running.splice(0).forEach(({ destroy }) => destroy());
+      for (const { destroy } of running.splice(0)) destroy();
       await first.cloud.stop();
 
       const second = await start({ clock, dataDir });
