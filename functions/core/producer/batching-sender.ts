@@ -97,8 +97,11 @@ export class BatchingSender {
 
   private enqueue(pending: Pending): void {
     this.queue.push(pending);
-    if (this.fullBatchQueued()) {
-      this.dispatchAll();
+    // Full batches leave at once; a partial remainder waits for company until the linger ends.
+    while (this.fullBatchQueued()) this.dispatch(this.takeBatch());
+    if (this.queue.length === 0) {
+      if (this.lingerTimer) clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
     } else if (!this.lingerTimer) {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = undefined;
@@ -119,11 +122,12 @@ export class BatchingSender {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
     }
-    while (this.queue.length > 0) {
-      const batch = this.takeBatch();
-      const request = this.sendBatch(batch).finally(() => this.inFlight.delete(request));
-      this.inFlight.add(request);
-    }
+    while (this.queue.length > 0) this.dispatch(this.takeBatch());
+  }
+
+  private dispatch(batch: Pending[]): void {
+    const request = this.sendBatch(batch).finally(() => this.inFlight.delete(request));
+    this.inFlight.add(request);
   }
 
   private takeBatch(): Pending[] {
