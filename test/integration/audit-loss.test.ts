@@ -1,0 +1,120 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAuditDependencies } from '../../functions/adapters/aws-audit-dependencies.js';
+import { DynamoDbAuditStore } from '../../functions/adapters/dynamodb-audit-store.js';
+import { runAudit } from '../../functions/core/audit/auditor.js';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import {
+  type AuditPipeline,
+  createAuditPipeline,
+  drain,
+  envelopeFor,
+  publish,
+  sendPoison,
+  writeClaim,
+} from './audit-pipeline.js';
+
+const PRODUCER = '1-1';
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+
+describe('loss auditor against the local cloud', () => {
+  let cloud: TestCloud;
+  let pipeline: AuditPipeline;
+  const audit = (options: Parameters<typeof runAudit>[1] = {}) =>
+    runAudit(
+      createAuditDependencies(cloud.clients, {
+        claimsTable: pipeline.tables.claims,
+        outboxTable: pipeline.tables.outbox,
+        leasesTable: pipeline.tables.leases,
+        controlTable: pipeline.tables.control,
+        queueUrl: pipeline.queueUrl,
+        deadLetterQueueUrl: pipeline.deadLetterQueueUrl,
+      }),
+      { graceSeconds: 0, ...options },
+    );
+
+  beforeEach(async () => {
+    cloud = await startTestCloud();
+    pipeline = await createAuditPipeline(cloud);
+  });
+  afterEach(async () => {
+    await cloud.stop();
+  });
+
+  it('reports exactly the messages deleted behind the pipeline, tail included, and compensation heals them', async () => {
+    await publish(cloud, pipeline, PRODUCER, range(1, 20));
+    const lost = new Set([5, 12, 19, 20]);
+    await drain(cloud, pipeline.queueUrl, (seq) => (lost.has(seq) ? 'lose' : 'consume'), pipeline);
+
+    const first = await audit();
+    expect(first.counts).toEqual({ 'in-flight': 0, queued: 0, 'dead-lettered': 0, unsent: 0, missing: 4 });
+    expect(first.findings.map((finding) => finding.seq)).toEqual([5, 12, 19, 20]);
+    expect(first.streams[0]).toMatchObject({ producer: PRODUCER, confirmedSeq: 4, highWater: 20 });
+
+    const healing = await audit({ compensate: true });
+    expect(healing.republished).toBe(4);
+    expect(healing.findings.every((finding) => finding.compensation === 'republished')).toBe(true);
+
+    const consumed: number[] = [];
+    await drain(cloud, pipeline.queueUrl, (seq) => (consumed.push(seq), 'consume'), pipeline);
+    expect(consumed.sort((a, b) => a - b)).toEqual([5, 12, 19, 20]);
+
+    const healed = await audit();
+    expect(healed.counts.missing).toBe(0);
+    expect(healed.findings).toEqual([]);
+    expect(healed.streams[0]?.confirmedSeq).toBe(20);
+  });
+
+  it('reports in-flight, queued and dead-lettered messages as what they are, never as missing', async () => {
+    await publish(cloud, pipeline, PRODUCER, range(1, 6));
+    await drain(
+      cloud,
+      pipeline.queueUrl,
+      (seq) => {
+        if (seq === 2) return 'hold'; // received by a consumer, not yet claimed
+        if (seq === 3) return 'lose'; // ... and dead-lettered by the consumer below
+        if (seq === 4) return 'leave'; // still waiting in the queue
+        if (seq === 5) return 'lose'; // claimed IN_PROGRESS below
+        return 'consume';
+      },
+      pipeline,
+    );
+    await sendPoison(cloud, pipeline, envelopeFor(PRODUCER, 3), 'payload-invalid');
+    await writeClaim(cloud, pipeline, envelopeFor(PRODUCER, 5), 'IN_PROGRESS');
+
+    const report = await audit();
+    expect(report.counts.missing).toBe(0);
+    expect(report.counts['dead-lettered']).toBe(1);
+    expect(report.counts.queued).toBe(1);
+    expect(report.counts['in-flight']).toBe(2);
+    const bySeq = Object.fromEntries(report.findings.map((finding) => [finding.seq, finding.classification]));
+    expect(bySeq).toEqual({ 2: 'in-flight', 3: 'dead-lettered', 4: 'queued', 5: 'in-flight' });
+  });
+
+  it('does not report messages still inside the grace period', async () => {
+    await publish(cloud, pipeline, PRODUCER, range(1, 5));
+    await drain(cloud, pipeline.queueUrl, (seq) => (seq === 3 || seq === 5 ? 'lose' : 'consume'), pipeline);
+    const report = await audit({ graceSeconds: 3600 });
+    expect(report.counts.missing).toBe(0);
+    expect(report.streams[0]?.pending).toBe(2);
+  });
+
+  it('reads only the claims added since its checkpoint and stores its report', async () => {
+    await publish(cloud, pipeline, PRODUCER, range(1, 30));
+    await drain(cloud, pipeline.queueUrl, () => 'consume', pipeline);
+    const first = await audit();
+    expect(first.streams[0]).toMatchObject({ confirmedSeq: 30, claimsRead: 30 });
+
+    await publish(cloud, pipeline, PRODUCER, range(31, 33));
+    await drain(cloud, pipeline.queueUrl, () => 'consume', pipeline);
+    const second = await audit();
+    expect(second.streams[0]).toMatchObject({ confirmedSeq: 33, claimsRead: 3 });
+
+    const store = new DynamoDbAuditStore(cloud.clients.documents, {
+      claims: pipeline.tables.claims,
+      leases: pipeline.tables.leases,
+      control: pipeline.tables.control,
+    });
+    expect((await store.loadReport())?.streams[0]?.confirmedSeq).toBe(33);
+    expect((await store.loadCheckpoint(PRODUCER))?.scannedSeq).toBe(33);
+  });
+});
