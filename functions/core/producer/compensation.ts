@@ -9,6 +9,7 @@
  * the consumer's claim still applies the event at most once.
  */
 
+import { PIPELINE_METRICS } from '../pipeline-metrics.js';
 import type { BatchingSender } from './batching-sender.js';
 import { envelopeOf } from './outbox-item.js';
 import type { ClaimStatusReader, OutboxItem, OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
@@ -107,7 +108,7 @@ async function compensateItems(
       republished += 1;
     }),
   );
-  if (exhausted > 0) options.metrics?.count('CompensationExhausted', exhausted);
+  if (exhausted > 0) options.metrics?.count(PIPELINE_METRICS.compensationExhausted, exhausted);
   if (republished > 0) options.metrics?.count('CompensationRepublished', republished);
   return { examined: items.length, acknowledged, republished, exhausted };
 }

@@ -10,6 +10,8 @@ export interface EmfMetricsOptions {
   readonly write?: (line: string) => void;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Added to every line, e.g. `{ service: 'trade' }`. @default {} */
+  readonly dimensions?: Readonly<Record<string, string>>;
 }
 
 /** A ProducerMetrics that writes one EMF line per count. */
@@ -17,7 +19,8 @@ export function emfMetrics(options: EmfMetricsOptions): ProducerMetrics {
   const write = options.write ?? ((line: string) => console.log(line));
   const now = options.now ?? Date.now;
   return {
-    count(name, value, dimensions = {}) {
+    count(name, value, extra = {}) {
+      const dimensions = { ...options.dimensions, ...extra };
       write(
         JSON.stringify({
           _aws: {

@@ -1,0 +1,38 @@
+/**
+ * Lambda entry point of the trade service: places an order and, in the same DynamoDB transaction,
+ * queues a `points.deduct` event through the outbox. Input: `{ orderId, accountId, amount, ... }`.
+ */
+import { type AwsClients, createAwsClients } from '../adapters/aws-clients.js';
+import { createAwsProducer } from '../adapters/aws-producer.js';
+import { type Config, loadConfig } from '../config.js';
+import { METRICS_NAMESPACE, SERVICE_DIMENSION } from '../core/pipeline-metrics.js';
+import { emfMetrics } from '../core/producer/emf-metrics.js';
+import { type PlaceOrderResult, placeOrder } from '../core/trade/place-order.js';
+
+/** Wires placeOrder from config; tests pass their own config and clients. */
+export function createPlaceOrder(
+  config: Config,
+  clients?: AwsClients,
+): (input: unknown) => Promise<PlaceOrderResult> {
+  const aws =
+    clients ?? createAwsClients({ region: config.optional('region'), endpoint: config.optional('endpoint') });
+  const producer = createAwsProducer(aws, {
+    queueUrl: config.require('queueUrl'),
+    leasesTable: config.require('leasesTable'),
+    outboxTable: config.require('outboxTable'),
+    metrics: emfMetrics({
+      namespace: config.optional('metricsNamespace') ?? METRICS_NAMESPACE,
+      dimensions: { [SERVICE_DIMENSION]: config.optional('serviceName') ?? 'trade' },
+    }),
+  });
+  const ordersTable = config.require('ordersTable');
+  return (input) => placeOrder(input, { publisher: producer.transactional!, ordersTable, now: Date.now });
+}
+
+// Built on the first invocation and kept for the instance's life: its lease and stream live as long.
+let placeOrderOnce: ((input: unknown) => Promise<PlaceOrderResult>) | undefined;
+
+export const handler = (event: unknown): Promise<PlaceOrderResult> => {
+  placeOrderOnce ??= createPlaceOrder(loadConfig());
+  return placeOrderOnce(event);
+};
