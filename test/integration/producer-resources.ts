@@ -1,0 +1,67 @@
+/**
+ * The producer's resources on a local cloud (or any endpoint): leases, outbox (with its byStatus
+ * index) and orders tables, and a queue. Used by the producer's integration tests and benchmark.
+ */
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { OUTBOX, PARTITION_KEY } from '../../functions/core/tables.js';
+
+export interface ProducerTables {
+  readonly leasesTable: string;
+  readonly outboxTable: string;
+  readonly ordersTable: string;
+}
+
+export async function createProducerTables(
+  dynamodb: DynamoDBClient,
+  prefix: string,
+): Promise<ProducerTables> {
+  const tables = {
+    leasesTable: `${prefix}-leases`,
+    outboxTable: `${prefix}-outbox`,
+    ordersTable: `${prefix}-orders`,
+  };
+  for (const name of [tables.leasesTable, tables.ordersTable]) {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
+      }),
+    );
+  }
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tables.outboxTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [
+        { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+        { AttributeName: 'status', AttributeType: 'S' },
+        { AttributeName: 'createdAt', AttributeType: 'N' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: OUTBOX.byStatusIndex,
+          KeySchema: [
+            { AttributeName: 'status', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  return tables;
+}
+
+export async function createQueue(sqs: SQSClient, name: string, fifo: boolean): Promise<string> {
+  const result = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: fifo ? `${name}.fifo` : name,
+      Attributes: fifo ? { FifoQueue: 'true' } : {},
+    }),
+  );
+  return result.QueueUrl!;
+}
