@@ -144,7 +144,11 @@ describe('conditional writes', () => {
         },
       }),
     );
-    const holds = async (expression: string, values: Record<string, unknown>, names?: Record<string, string>) => {
+    const holds = async (
+      expression: string,
+      values: Record<string, unknown>,
+      names?: Record<string, string>,
+    ) => {
       try {
         await cloud.clients.dynamodb.send(
           new DeleteItemCommand({
@@ -165,14 +169,16 @@ describe('conditional writes', () => {
     };
     expect(await holds('n BETWEEN :low AND :high', { ':low': { N: '1' }, ':high': { N: '5' } })).toBe(true);
     expect(await holds('n IN (:a, :b)', { ':a': { N: '4' }, ':b': { N: '5.0' } })).toBe(true);
-    expect(await holds('begins_with(profile.#n, :prefix)', { ':prefix': { S: 'Ada' } }, { '#n': 'name' })).toBe(true);
+    expect(
+      await holds('begins_with(profile.#n, :prefix)', { ':prefix': { S: 'Ada' } }, { '#n': 'name' }),
+    ).toBe(true);
     expect(await holds('contains(tags, :tag)', { ':tag': { S: 'red' } })).toBe(true);
     expect(await holds('contains(profile.langs, :lang)', { ':lang': { S: 'fr' } })).toBe(true);
     expect(await holds('size(profile.langs) = :two', { ':two': { N: '2' } })).toBe(true);
     expect(await holds('attribute_type(profile.langs[1], :type)', { ':type': { S: 'S' } })).toBe(true);
-    expect(await holds('profile.langs[0] = :en AND NOT attribute_exists(missing.thing)', { ':en': { S: 'en' } })).toBe(
-      true,
-    );
+    expect(
+      await holds('profile.langs[0] = :en AND NOT attribute_exists(missing.thing)', { ':en': { S: 'en' } }),
+    ).toBe(true);
   });
 
   // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number
@@ -180,7 +186,11 @@ describe('conditional writes', () => {
     await cloud.clients.dynamodb.send(
       new PutItemCommand({
         TableName: table,
-        Item: { pk: { S: 'number-1' }, big: { N: '12345678901234567890123456789012345678' }, x: { N: '001.500' } },
+        Item: {
+          pk: { S: 'number-1' },
+          big: { N: '12345678901234567890123456789012345678' },
+          x: { N: '001.500' },
+        },
       }),
     );
     const updated = await cloud.clients.dynamodb.send(

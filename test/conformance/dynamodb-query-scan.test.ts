@@ -127,7 +127,11 @@ describe('Query', () => {
     );
     const between = await queryAll({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': { S: 'user#bob' }, ':from': { S: 'order#03' }, ':to': { S: 'order#05' } },
+      ExpressionAttributeValues: {
+        ':pk': { S: 'user#bob' },
+        ':from': { S: 'order#03' },
+        ':to': { S: 'order#05' },
+      },
     });
     expect(between.items).toHaveLength(3);
     const prefix = await queryAll({
@@ -175,7 +179,14 @@ describe('Query', () => {
       ExpressionAttributeNames: { '#s': 'status', '#t': 'total' },
       ExpressionAttributeValues: { ':pk': { S: 'user#alice' }, ':min': { N: '25' } },
     });
-    expect(result.items.map((item) => (item.total as { N: string }).N)).toEqual(['40', '50', '60', '70', '80', '90']);
+    expect(result.items.map((item) => (item.total as { N: string }).N)).toEqual([
+      '40',
+      '50',
+      '60',
+      '70',
+      '80',
+      '90',
+    ]);
   });
 
   // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html#DDB-Query-request-Select

@@ -36,7 +36,9 @@ afterAll(async () => {
 });
 
 function update(pk: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>) {
-  return cloud.clients.dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { pk: { S: pk } }, ...input }));
+  return cloud.clients.dynamodb.send(
+    new UpdateItemCommand({ TableName: table, Key: { pk: { S: pk } }, ...input }),
+  );
 }
 
 async function stored(pk: string) {
@@ -63,13 +65,15 @@ describe('update expressions', () => {
   // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html#Expressions.UpdateExpressions.SET.PreventingAttributeOverwrites
   it('if_not_exists keeps an existing value and fills a missing one; UpdateItem creates a missing item', async () => {
     const first = await update('defaults', {
-      UpdateExpression: 'SET created = if_not_exists(created, :now), hits = if_not_exists(hits, :zero) + :one',
+      UpdateExpression:
+        'SET created = if_not_exists(created, :now), hits = if_not_exists(hits, :zero) + :one',
       ExpressionAttributeValues: { ':now': { N: '100' }, ':zero': { N: '0' }, ':one': { N: '1' } },
       ReturnValues: 'ALL_NEW',
     });
     expect(first.Attributes).toEqual({ pk: { S: 'defaults' }, created: { N: '100' }, hits: { N: '1' } });
     const second = await update('defaults', {
-      UpdateExpression: 'SET created = if_not_exists(created, :now), hits = if_not_exists(hits, :zero) + :one',
+      UpdateExpression:
+        'SET created = if_not_exists(created, :now), hits = if_not_exists(hits, :zero) + :one',
       ExpressionAttributeValues: { ':now': { N: '200' }, ':zero': { N: '0' }, ':one': { N: '1' } },
       ReturnValues: 'ALL_NEW',
     });
@@ -91,7 +95,10 @@ describe('update expressions', () => {
       ReturnValues: 'ALL_NEW',
     });
     expect(result.Attributes?.l).toEqual({ L: [{ S: 'a' }, { S: 'b' }, { S: 'c' }] });
-    await update('list', { UpdateExpression: 'SET l2[1] = :x', ExpressionAttributeValues: { ':x': { N: '9' } } });
+    await update('list', {
+      UpdateExpression: 'SET l2[1] = :x',
+      ExpressionAttributeValues: { ':x': { N: '9' } },
+    });
     expect((await stored('list'))?.l2).toEqual({ L: [{ N: '1' }, { N: '9' }] });
   });
 
