@@ -183,7 +183,7 @@ export interface SelectiveRedriveResult {
 /**
  * Receives DLQ messages (hidden for `holdSeconds`), re-sends the matching ones with body and
  * envelope attributes unchanged, and deletes each from the DLQ only after its send succeeded.
- * Non-matching and failed messages are made visible again at the end (or immediately on failure).
+ * Non-matching and failed messages stay in the DLQ and are made visible again at the end.
  */
 export async function redriveSelected(
   sqs: SQSClient,
@@ -192,12 +192,14 @@ export async function redriveSelected(
 ): Promise<SelectiveRedriveResult> {
   const hold = options.holdSeconds ?? 120;
   const max = options.max ?? Number.POSITIVE_INFINITY;
-  const held: Message[] = [];
+  /** Messages received and still in the DLQ, by id, with their latest receipt handle. */
+  const held = new Map<string, Message>();
   const seen = new Set<string>();
   const urlsByArn = new Map<string, string>();
   const errors: string[] = [];
   let moved = 0;
   let failed = 0;
+  let skipped = 0;
   let empty = 0;
   try {
     while (moved < max && empty < 2) {
@@ -211,17 +213,24 @@ export async function redriveSelected(
           MessageSystemAttributeNames: ['All'],
         }),
       );
-      const fresh = messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
-      empty = fresh.length === 0 ? empty + 1 : 0;
-      for (const message of fresh) {
-        seen.add(message.MessageId!);
+      let fresh = 0;
+      for (const message of messages) {
+        const id = message.MessageId ?? '';
+        // Only the latest receipt handle can release a message, so remember it for every one.
+        if (seen.has(id)) {
+          held.set(id, message);
+          continue;
+        }
+        seen.add(id);
+        fresh += 1;
         const letter = describeDeadLetter(message);
         const matches =
           (options.reason === undefined || letter.reason === options.reason) &&
           (options.type === undefined || letter.type === options.type) &&
           moved < max;
         if (!matches) {
-          held.push(message);
+          skipped += 1;
+          held.set(id, message);
           continue;
         }
         try {
@@ -230,7 +239,7 @@ export async function redriveSelected(
         } catch (error) {
           failed += 1;
           errors.push(`${letter.messageId}: ${(error as Error).message}`);
-          await release(sqs, deadLetterQueueUrl, message);
+          held.set(id, message);
           continue;
         }
         // Only now is it safe to remove: the message exists in the destination queue.
@@ -240,11 +249,13 @@ export async function redriveSelected(
         moved += 1;
         options.onProgress?.(moved, failed);
       }
+      empty = fresh === 0 ? empty + 1 : 0;
     }
   } finally {
-    for (const message of held) await release(sqs, deadLetterQueueUrl, message).catch(() => {});
+    // Whatever stays in the DLQ is visible again at once (else after `holdSeconds` anyway).
+    for (const message of held.values()) await release(sqs, deadLetterQueueUrl, message).catch(() => {});
   }
-  return { moved, skipped: held.length, failed, errors };
+  return { moved, skipped, failed, errors };
 }
 
 async function release(sqs: SQSClient, queueUrl: string, message: Message): Promise<void> {

@@ -55,7 +55,15 @@ describe('loss auditor against the local cloud', () => {
     expect(healing.findings.every((finding) => finding.compensation === 'republished')).toBe(true);
 
     const consumed: number[] = [];
-    await drain(cloud, pipeline.queueUrl, (seq) => (consumed.push(seq), 'consume'), pipeline);
+    await drain(
+      cloud,
+      pipeline.queueUrl,
+      (seq) => {
+        consumed.push(seq);
+        return 'consume';
+      },
+      pipeline,
+    );
     expect(consumed.sort((a, b) => a - b)).toEqual([5, 12, 19, 20]);
 
     const healed = await audit();
