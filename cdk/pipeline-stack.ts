@@ -226,6 +226,7 @@ export class PipelineStack extends Stack {
         : {}),
       ...(settings.pollerMode === 'provisioned' ? { minimumPollers: settings.minimumPollers } : {}),
       scaleDeadLetterQueue: eventsDeadLetterQueue,
+      metricsNamespace: METRICS_NAMESPACE,
     });
 
     this.alarms = new PipelineAlarms(this, 'Alarms', {
@@ -286,6 +287,14 @@ export class PipelineStack extends Stack {
 
   /** Findings that are accepted by design; each carries its reason. */
   private addNagSuppressions(): void {
+    if (this.reliableQueue.encryptionKey) {
+      for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*'])
+        Validations.of(this).acknowledge({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason:
+            'encryption=kms: the standard CDK queue grants on the pipeline key; the statement names that one key, and the wildcard only spans the ReEncryptFrom/To and GenerateDataKey(WithoutPlaintext) variants.',
+        });
+    }
     for (const table of [this.tables.claims, this.tables.outbox]) {
       const logicalId = this.resolve((table.node.defaultChild as dynamodb.CfnTable).logicalId) as string;
       Validations.of(this).acknowledge({

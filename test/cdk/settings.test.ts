@@ -1,0 +1,181 @@
+import { App } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PipelineSettingsError, parsePipelineSettings, settingsFromContext } from '../../cdk/config.js';
+import { PipelineStack } from '../../cdk/pipeline-stack.js';
+import { ENVIRONMENT_VARIABLES as ENV } from '../../functions/config.js';
+import { scalingPolicySchema } from '../../functions/core/scaling-policy.js';
+import { buildStack, resourceOf } from './stack-fixture.js';
+
+describe('pipeline settings validation', () => {
+  it('applies the documented defaults', () => {
+    expect(parsePipelineSettings({})).toMatchObject({
+      queueType: 'fifo',
+      maxReceiveCount: 5,
+      consumerTimeoutSeconds: 30,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 0,
+      concurrencyFloor: 2,
+      concurrencyCeiling: 50,
+      pollerMode: 'on-demand',
+      removalPolicy: 'retain',
+      encryption: 'sqs-managed',
+      logRetentionDays: 30,
+    });
+  });
+
+  it.each([
+    [{ maxReceiveCount: 0 }, 'oncely.maxReceiveCount'],
+    [{ queueType: 'kafka' }, 'oncely.queueType'],
+    [{ consumerTimeoutSeconds: 901 }, 'oncely.consumerTimeoutSeconds'],
+    [{ batchSize: 20 }, 'oncely.batchSize: must be at most 10 on a FIFO queue'],
+    [{ maxBatchingWindowSeconds: 5 }, 'oncely.maxBatchingWindowSeconds: must be 0 on a FIFO queue'],
+    [{ queueType: 'standard', batchSize: 100 }, 'oncely.maxBatchingWindowSeconds: must be at least 1'],
+    [
+      { concurrencyFloor: 10, concurrencyCeiling: 5 },
+      'oncely.concurrencyFloor: must not exceed concurrencyCeiling',
+    ],
+    [{ concurrencyFloor: 1 }, 'oncely.concurrencyFloor'],
+    [{ logRetentionDays: 10 }, 'oncely.logRetentionDays: must be one of'],
+    [{ removalPolicy: 'keep' }, 'oncely.removalPolicy'],
+    [{ alarmEmail: 'not-an-email' }, 'oncely.alarmEmail'],
+    [{ alarmTopicArn: 'topic' }, 'oncely.alarmTopicArn: must be an SNS topic ARN'],
+    [
+      { queueType: 'standard', expectedMessageGroups: 4 },
+      'oncely.expectedMessageGroups: only applies to FIFO',
+    ],
+    [{ maxRecieveCount: 3 }, 'oncely.maxRecieveCount: unknown setting'],
+    [
+      {
+        backlogSteps: {
+          elevated: { visibleMessages: 500, maximumConcurrency: 5, degradation: 'normal' },
+          high: { visibleMessages: 100, maximumConcurrency: 10, degradation: 'elevated' },
+          critical: { visibleMessages: 1000, maximumConcurrency: 20, degradation: 'critical' },
+        },
+      },
+      'oncely.backlogSteps: visibleMessages must increase',
+    ],
+    [{ consumerTimeoutSeconds: 900, pollerMode: 'provisioned', minimumPollers: 5 }, 'oncely.minimumPollers'],
+  ])('rejects %j naming the setting', (input, message) => {
+    expect(() => parsePipelineSettings(input)).toThrow(PipelineSettingsError);
+    expect(() => parsePipelineSettings(input)).toThrow(message);
+  });
+
+  it('fails stack construction (and so cdk synth) on an invalid setting', () => {
+    expect(
+      () =>
+        new PipelineStack(new App(), 'Bad', {
+          settings: { maxReceiveCount: -1 },
+          functionCode: 'placeholder',
+        }),
+    ).toThrow(/oncely\.maxReceiveCount/);
+  });
+
+  it('reads the oncely context object and oncely:<setting> command-line keys, parsing JSON values', () => {
+    const context: Record<string, unknown> = {
+      oncely: { queueType: 'standard', batchSize: 5 },
+      'oncely:batchSize': '7',
+      'oncely:alarmEmail': 'ops@example.com',
+      unrelated: 'x',
+    };
+    const settings = settingsFromContext((key) => context[key], Object.keys(context));
+    expect(settings).toEqual({ queueType: 'standard', batchSize: 7, alarmEmail: 'ops@example.com' });
+    expect(parsePipelineSettings(settings).batchSize).toBe(7);
+  });
+});
+
+// Two variant stacks cover every non-default option; each is synthesized once.
+const variantA = {
+  queueType: 'standard',
+  batchSize: 100,
+  maxBatchingWindowSeconds: 5,
+  encryption: 'kms',
+  removalPolicy: 'destroy',
+  alarmEmail: 'ops@example.com',
+} as const;
+const existingTopic = 'arn:aws:sns:us-east-1:123456789012:ops-alarms';
+const variantB = {
+  pollerMode: 'provisioned',
+  minimumPollers: 2,
+  concurrencyFloor: 4,
+  alarmTopicArn: existingTopic,
+  expectedMessageGroups: 12,
+  consumerReservedConcurrency: 30,
+} as const;
+
+describe('pipeline settings: variants', () => {
+  let a: ReturnType<typeof buildStack>;
+  let b: ReturnType<typeof buildStack>;
+  beforeAll(() => {
+    a = buildStack(variantA);
+    b = buildStack(variantB);
+  });
+
+  it('builds standard queues with a batching window and widens the visibility timeout by it', () => {
+    const { template } = a;
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 0);
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 6 * 30 + 5 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+    });
+    expect(template.findOutputs('QueueType').QueueType?.Value).toBe('standard');
+  });
+
+  it('encrypts queues and the alarm topic with a rotating customer managed key when asked', () => {
+    const { template } = a;
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() }, 3);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('deletes stateful resources on stack deletion only when removalPolicy is destroy', () => {
+    for (const type of ['AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::Logs::LogGroup', 'AWS::KMS::Key'])
+      for (const resource of Object.values(a.template.findResources(type)))
+        expect(resource.DeletionPolicy).toBe('Delete');
+  });
+
+  it('subscribes the alarm e-mail to the new topic', () => {
+    a.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+
+  it('uses provisioned pollers instead of a maximum concurrency when asked', () => {
+    b.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 4 },
+      ScalingConfig: Match.absent(),
+    });
+  });
+
+  it('notifies an existing topic instead of creating one', () => {
+    b.template.resourceCountIs('AWS::SNS::Topic', 0);
+    b.template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [existingTopic] });
+  });
+
+  it('hands the scaler a valid policy with the FIFO group estimate, reserved concurrency and poller mode', () => {
+    const { template, stack } = b;
+    const consumer = resourceOf(template, 'AWS::Lambda::Function', 'ConsumerHandler');
+    expect(consumer.props.ReservedConcurrentExecutions).toBe(30);
+    // The alarm names are deploy-time tokens in the template; the construct keeps the policy object.
+    let token = 0;
+    const resolved = JSON.stringify(stack.scaling.policy, (_key, value) =>
+      typeof value === 'string' && value.includes('${Token') ? `alarm-${++token}` : value,
+    );
+    const policy = scalingPolicySchema.parse(JSON.parse(resolved));
+    expect(token).toBe(3);
+    expect(policy).toMatchObject({
+      queueType: 'fifo',
+      activeMessageGroups: 12,
+      reservedConcurrency: 30,
+      floor: 4,
+      ceiling: 50,
+      mode: 'provisioned-pollers',
+      minimumPollers: 2,
+    });
+    const scaler = resourceOf(template, 'AWS::Lambda::Function', 'ScalingScaler');
+    expect(scaler.props.Environment.Variables[ENV.scalingPolicy]['Fn::Join']).toBeDefined();
+  });
+});
