@@ -71,15 +71,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const context: ServiceContext = { clock: options.clock ?? systemClock };
   // Lambda functions and event source mappings call back into this endpoint; known once listening.
   let listeningEndpoint: string | undefined;
+  const sqs = createSqsService(context);
   const lambda = createLambdaService(context, { endpoint: () => listeningEndpoint! });
   const monitoring = createMonitoringServices(context, {
+    queueStats: sqs,
     ...options.monitoring,
     endpoint: () => listeningEndpoint,
   });
   // Functions' EMF log lines become CloudWatch metrics, as on AWS.
   lambda.onLogLine((functionName, line) => monitoring.cloudwatch.ingestLogLine(line, { functionName }));
   const services: Record<string, LocalService> = {
-    sqs: createSqsService(context),
+    sqs,
     dynamodb: createDynamoDbService(context),
     lambda,
     ...monitoring,

@@ -127,8 +127,24 @@ const SYSTEM_ATTRIBUTE_NAMES = [
   'DeadLetterQueueSourceArn',
 ] as const;
 
+/** One queue's numbers for the local CloudWatch's AWS/SQS metrics; counters are cumulative. */
+export interface QueueStatistics {
+  readonly queueName: string;
+  readonly visible: number;
+  readonly notVisible: number;
+  readonly delayed: number;
+  readonly oldestMessageAgeSeconds: number;
+  readonly sent: number;
+  readonly received: number;
+  readonly deleted: number;
+}
+
+type ActivityCounter = 'sent' | 'received' | 'deleted';
+
 export class SqsEngine {
   private readonly queues = new Map<string, Queue>();
+  /** Cumulative per-queue activity, read by CloudWatch (NumberOfMessagesSent, ...). */
+  private readonly activity = new WeakMap<Queue, Record<ActivityCounter, number>>();
   private readonly deletedAt = new Map<string, number>();
   private readonly moveTasks: MoveTask[] = [];
   private moveTimer: NodeJS.Timeout | undefined;
@@ -387,6 +403,7 @@ export class SqsEngine {
       );
       const remaining = deadline - performance.now();
       if (messages.length > 0 || remaining <= 0 || this.closed) {
+        this.countActivity(queue, 'received', messages.length);
         return messages.length > 0
           ? { Messages: messages.map((message) => this.render(queue, message, systemNames, attributeFilter)) }
           : {};
@@ -760,6 +777,7 @@ export class SqsEngine {
     };
     if (dedupKey !== undefined) queue.dedup.set(dedupKey, { messageId: message.id, sequenceNumber, at: now });
     queue.store.add(message);
+    this.countActivity(queue, 'sent', 1);
     return this.sendResult(prepared, message.id, sequenceNumber, message);
   }
 
@@ -869,7 +887,40 @@ export class SqsEngine {
     const decoded = decodeReceiptHandle(handle);
     if (!decoded || decoded.queue !== queue.name) throw receiptHandleInvalid(handle);
     const message = queue.store.messages.get(decoded.messageId);
-    if (message && message.receipt === decoded.nonce) queue.store.remove(message);
+    if (message && message.receipt === decoded.nonce) {
+      queue.store.remove(message);
+      this.countActivity(queue, 'deleted', 1);
+    }
+  }
+
+  private countActivity(queue: Queue, counter: ActivityCounter, count: number): void {
+    let counters = this.activity.get(queue);
+    if (!counters) {
+      counters = { sent: 0, received: 0, deleted: 0 };
+      this.activity.set(queue, counters);
+    }
+    counters[counter] += count;
+  }
+
+  /** Read-only numbers of every queue (a scan per call: meant for a metrics tick, not a hot path). */
+  queueStats(): QueueStatistics[] {
+    const now = this.clock.now();
+    return [...this.queues.values()].map((queue) => {
+      const counts = queue.store.counts();
+      let oldest = now;
+      for (const message of queue.store.messages.values()) oldest = Math.min(oldest, message.sentAt);
+      const activity = this.activity.get(queue);
+      return {
+        queueName: queue.name,
+        visible: counts.visible,
+        notVisible: counts.inflight,
+        delayed: counts.delayed,
+        oldestMessageAgeSeconds: Math.floor((now - oldest) / 1000),
+        sent: activity?.sent ?? 0,
+        received: activity?.received ?? 0,
+        deleted: activity?.deleted ?? 0,
+      };
+    });
   }
 
   private changeVisibility(queue: Queue, input: Input): void {

@@ -12,7 +12,13 @@ import {
   type ServiceRequest,
   type ServiceResponse,
 } from '../protocol.js';
-import { type Output, type RequestScope, SqsEngine, type SqsSnapshot } from './engine.js';
+import {
+  type Output,
+  type QueueStatistics,
+  type RequestScope,
+  SqsEngine,
+  type SqsSnapshot,
+} from './engine.js';
 import { queryErrorCode } from './errors.js';
 import { decodeQueryInput, renderQueryError, renderQueryOutput } from './query-protocol.js';
 import { asInput, type Input } from './validation.js';
@@ -44,13 +50,16 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
 };
 
 /** Creates the SQS service; its state lives in memory and survives restarts through snapshots. */
-export function createSqsService(context: ServiceContext): LocalService {
+export function createSqsService(
+  context: ServiceContext,
+): LocalService & { queueStats(): QueueStatistics[] } {
   const engine = new SqsEngine(context.clock);
   return {
     signingNames: ['sqs'],
     targetPrefixes: ['AmazonSQS'],
     queryActions: new Set(Object.keys(OPERATIONS)),
     dispatch: (request) => dispatch(engine, request),
+    queueStats: () => engine.queueStats(),
     snapshot: () => engine.snapshot(),
     restore: (state) => engine.restore(state as SqsSnapshot),
     close: () => engine.close(),
