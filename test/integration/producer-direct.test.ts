@@ -1,0 +1,164 @@
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsProducer } from '../../functions/adapters/aws-producer.js';
+import { ENVELOPE_ATTRIBUTES, envelopeSchema } from '../../functions/core/envelope.js';
+import { MessageTooLargeError } from '../../functions/core/producer/queue-message.js';
+import type { ServiceResponse } from '../../local/protocol.js';
+import type { RequestInterceptor } from '../../local/server.js';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createProducerTables, createQueue } from './producer-resources.js';
+
+/**
+ * Makes SQS fail some entries of a batch honestly: the entries are taken out of the request before
+ * the queue sees it (so they are not enqueued) and reported back as per-entry failures.
+ */
+class PartialBatchFailures implements RequestInterceptor {
+  /** Requests still to be degraded. */
+  remaining = 0;
+  injected = 0;
+  private readonly dropped = new Map<string, string[]>();
+
+  before(request: { operation: string; input: unknown; requestId: string }, service: string) {
+    if (service !== 'sqs' || request.operation !== 'SendMessageBatch' || this.remaining <= 0)
+      return undefined;
+    const input = request.input as { Entries?: { Id: string }[] };
+    const entries = input.Entries ?? [];
+    if (entries.length < 2) return undefined;
+    this.remaining -= 1;
+    const dropped = entries.filter((_, index) => index % 2 === 1).map((entry) => entry.Id);
+    input.Entries = entries.filter((_, index) => index % 2 === 0);
+    this.dropped.set(request.requestId, dropped);
+    this.injected += dropped.length;
+    return undefined;
+  }
+
+  after(request: { requestId: string }, _service: string, response: ServiceResponse): ServiceResponse {
+    const dropped = this.dropped.get(request.requestId);
+    if (!dropped) return response;
+    this.dropped.delete(request.requestId);
+    const body = JSON.parse(response.body.toString()) as { Failed?: unknown[] };
+    body.Failed = [
+      ...(body.Failed ?? []),
+      ...dropped.map((Id) => ({
+        Id,
+        Code: 'InternalError',
+        SenderFault: false,
+        Message: 'injected by test',
+      })),
+    ];
+    return { ...response, body: JSON.stringify(body) };
+  }
+}
+
+const faults = new PartialBatchFailures();
+let cloud: TestCloud;
+
+beforeAll(async () => {
+  cloud = await startTestCloud({ interceptor: faults });
+});
+afterAll(async () => {
+  await cloud.stop();
+});
+
+async function drain(queueUrl: string): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await cloud.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+        VisibilityTimeout: 300,
+      }),
+    );
+    if (Messages.length === 0) return messages;
+    messages.push(...Messages);
+    // Deleting unlocks the next messages of each FIFO message group.
+    await cloud.clients.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle!,
+        })),
+      }),
+    );
+  }
+}
+
+async function setup(name: string, fifo: boolean, options: { sendLog?: boolean } = {}) {
+  const tables = await createProducerTables(cloud.clients.dynamodb, `${cloud.prefix}-${name}`);
+  const queueUrl = await createQueue(cloud.clients.sqs, `${cloud.prefix}-${name}`, fifo);
+  const producer = createAwsProducer(cloud.clients, {
+    queueUrl,
+    leasesTable: tables.leasesTable,
+    outboxTable: tables.outboxTable,
+    batching: { lingerMs: 5, backoffBaseMs: 5 },
+    ...(options.sendLog ? { sendLog: true } : {}),
+  });
+  return { tables, queueUrl, producer };
+}
+
+describe('direct mode against the local SQS', () => {
+  it('stamps, batches and maps envelope fields onto FIFO ids and message attributes', async () => {
+    const { queueUrl, producer } = await setup('fifo', true);
+    const receipts = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        producer.direct.publish(
+          'points.deduct',
+          { accountId: `a${i % 3}`, amount: 1, orderId: `o${i}` },
+          { key: `a${i % 3}` },
+        ),
+      ),
+    );
+    expect(receipts.every((receipt) => receipt.via === 'queue')).toBe(true);
+    expect(producer.sender.stats.requests).toBeLessThanOrEqual(5);
+    const messages = await drain(queueUrl);
+    expect(messages.length).toBe(25);
+    for (const message of messages) {
+      const envelope = envelopeSchema.parse(JSON.parse(message.Body!));
+      expect(message.Attributes?.MessageGroupId).toBe(envelope.key);
+      expect(message.Attributes?.MessageDeduplicationId).toBe(envelope.id);
+      expect(message.MessageAttributes?.[ENVELOPE_ATTRIBUTES.id]?.StringValue).toBe(envelope.id);
+      expect(message.MessageAttributes?.[ENVELOPE_ATTRIBUTES.producer]?.StringValue).toBe(envelope.producer);
+      expect(message.MessageAttributes?.[ENVELOPE_ATTRIBUTES.seq]?.StringValue).toBe(String(envelope.seq));
+      expect(message.MessageAttributes?.[ENVELOPE_ATTRIBUTES.type]?.StringValue).toBe('points.deduct');
+    }
+    const seqs = messages.map((message) => JSON.parse(message.Body!).seq as number).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    await producer.keeper.close();
+  });
+
+  it('retries entries SQS failed inside a batch until every message is acknowledged exactly once', async () => {
+    const { queueUrl, producer } = await setup('partial', false);
+    faults.remaining = 3;
+    faults.injected = 0;
+    const receipts = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => producer.direct.publish('t', { i }, { key: 'k' })),
+    );
+    expect(faults.injected).toBeGreaterThan(0);
+    expect(producer.sender.stats.entryFailures).toBe(faults.injected);
+    expect(receipts.every((receipt) => receipt.via === 'queue')).toBe(true);
+    const bodies = (await drain(queueUrl)).map((message) => JSON.parse(message.Body!).payload.i as number);
+    expect(bodies.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    await producer.keeper.close();
+  });
+
+  it('refuses an event over 256 KiB before sending anything', async () => {
+    const { queueUrl, producer } = await setup('large', false);
+    await expect(producer.direct.publish('t', { blob: 'x'.repeat(262_144) }, { key: 'k' })).rejects.toThrow(
+      MessageTooLargeError,
+    );
+    expect(await drain(queueUrl)).toEqual([]);
+  });
+
+  it('records each acknowledged envelope in the outbox as SENT when the send log is on', async () => {
+    const { producer } = await setup('sendlog', false, { sendLog: true });
+    const receipt = await producer.direct.publish('t', { n: 1 }, { key: 'k' });
+    const [item] = await producer.outbox!.get([receipt.envelope.id]);
+    expect(item).toMatchObject({ status: 'SENT', attempts: 0 });
+    expect(JSON.parse(item!.envelope)).toEqual(receipt.envelope);
+    await producer.keeper.close();
+  });
+});
