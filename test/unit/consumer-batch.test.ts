@@ -39,6 +39,20 @@ describe('standard queue batches', () => {
   });
 });
 
+describe('copies of one message in one batch', () => {
+  it.each(['claim', 'transactional'] as const)(
+    'run one after the other in %s mode, so the copy is a duplicate and not a retry',
+    async (mode) => {
+      const { handler, telemetry } = fakeConsumer({ mode });
+      const body = JSON.stringify(testEnvelope());
+      const result = await handler(sqsEvent([sqsRecord({ body }), sqsRecord({ body }), sqsRecord({ body })]));
+      expect(result.batchItemFailures).toEqual([]);
+      expect(telemetry.get('Processed')).toBe(1);
+      expect(telemetry.get('Duplicates')).toBe(2);
+    },
+  );
+});
+
 describe('FIFO batches', () => {
   it('processes each message group in order and fails the rest of a group after its first failure', async () => {
     const seen: string[] = [];

@@ -109,6 +109,7 @@ export function createConsumer(options: ConsumerOptions): SqsConsumerHandler {
     const facts = {
       degradation: level,
       remainingTimeMs: () => context?.getRemainingTimeInMillis() ?? defaultLeaseMs,
+      inFlight: new Map<string, Promise<unknown>>(),
     };
     const outcomes = await runBatch(event.Records, concurrency, async (record) => {
       const startedAt = now();

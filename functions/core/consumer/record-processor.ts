@@ -44,6 +44,12 @@ export interface RecordProcessorDependencies {
 export interface BatchFacts {
   readonly degradation: DegradationLevel;
   remainingTimeMs(): number;
+  /**
+   * Work in progress per envelope id within this batch. Copies of one message in one batch run one
+   * after the other, so the second sees a finished claim (a duplicate) instead of a live lease (a
+   * retry that would wait for the lease to run out).
+   */
+  readonly inFlight: Map<string, Promise<unknown>>;
 }
 
 type Fields = Record<string, unknown>;
@@ -60,6 +66,21 @@ export class RecordProcessor {
     }
     Object.assign(fields, envelopeFields(delivery.envelope));
     if (this.deps.logPayload) fields.payload = delivery.envelope.payload;
+    const id = delivery.envelope.id;
+    const previous = batch.inFlight.get(id);
+    const current = (previous ?? Promise.resolve()).then(() =>
+      this.processValid(record, delivery, batch, fields),
+    );
+    batch.inFlight.set(id, current);
+    return current;
+  }
+
+  private async processValid(
+    record: SQSRecord,
+    delivery: ValidDelivery,
+    batch: BatchFacts,
+    fields: Fields,
+  ): Promise<RecordOutcome> {
     try {
       return this.deps.mode === 'transactional'
         ? await this.processTransactional(record, delivery, batch, fields)

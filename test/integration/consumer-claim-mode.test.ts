@@ -1,0 +1,206 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DynamoDbClaimStore } from '../../functions/adapters/dynamodb-claim-store.js';
+import type { ClaimRecord, SqsConsumerHandler } from '../../functions/core/consumer/index.js';
+import { defineHandler } from '../../functions/core/consumer/index.js';
+import { ManualClock, testEnvelope } from '../support/consumer-fakes.js';
+import {
+  balanceOf,
+  type ConsumerResources,
+  deliver,
+  eventOf,
+  provisionConsumerResources,
+  realConsumer,
+  receive,
+  sendBodies,
+  setBalance,
+} from '../support/consumer-resources.js';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+
+let cloud: TestCloud;
+let resources: ConsumerResources;
+
+beforeAll(async () => {
+  cloud = await startTestCloud();
+  resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
+});
+afterAll(async () => cloud?.stop());
+
+const next = (max = 10) => receive(cloud.clients.sqs, resources.queueUrl, max);
+const run = (handler: SqsConsumerHandler, messages: readonly Message[]) =>
+  deliver(handler, cloud.clients.sqs, resources, messages);
+const context = { getRemainingTimeInMillis: () => 10_000 };
+
+/** Ends the message's current visibility (the consumer may already have), then receives it again. */
+async function makeVisible(message: Message): Promise<Message> {
+  await cloud.clients.sqs
+    .send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: resources.queueUrl,
+        ReceiptHandle: message.ReceiptHandle!,
+        VisibilityTimeout: 0,
+      }),
+    )
+    .catch(() => undefined);
+  const [again] = await next(1);
+  expect(again?.MessageId).toBe(message.MessageId);
+  return again!;
+}
+
+/** An outside effect (an e-mail, an HTTP call): the case claim mode exists for. */
+function emailHandler(sent: string[], gate?: () => Promise<void>) {
+  return defineHandler({
+    type: 'email.send',
+    schema: z.object({ to: z.string() }),
+    async handle(payload, context) {
+      await gate?.();
+      sent.push(`${payload.to}:${context.envelope.id}`);
+      return undefined;
+    },
+  });
+}
+
+describe('DynamoDbClaimStore against the local cloud', () => {
+  const claim = (id: string, owner: string, leaseUntil: number): ClaimRecord => ({
+    id,
+    status: 'IN_PROGRESS',
+    owner,
+    leaseUntil,
+    payloadHash: 'h',
+    type: 't',
+    producer: 'p',
+    seq: 1,
+    claimedAt: 0,
+    expiresAt: 1,
+  });
+
+  it('returns the old item when the claim condition fails', async () => {
+    const store = new DynamoDbClaimStore(cloud.clients.documents, resources.claimsTable);
+    expect(await store.tryClaim(claim('s-1', 'a', 2_000), 1_000)).toEqual({ kind: 'claimed' });
+    const taken = await store.tryClaim(claim('s-1', 'b', 3_000), 1_500);
+    expect(taken).toMatchObject({
+      kind: 'taken',
+      existing: { owner: 'a', leaseUntil: 2_000, status: 'IN_PROGRESS' },
+    });
+    expect(await store.tryClaim(claim('s-1', 'b', 9_000), 2_001)).toEqual({ kind: 'claimed' });
+  });
+
+  it('fences completion and release on the owner token', async () => {
+    const store = new DynamoDbClaimStore(cloud.clients.documents, resources.claimsTable);
+    await store.tryClaim(claim('s-2', 'a', 2_000), 1_000);
+    expect(await store.finish('s-2', 'b', 'COMPLETED', 'processed', 1_100)).toBe(false);
+    expect(await store.release('s-2', 'b')).toBe(false);
+    expect(await store.finish('s-2', 'a', 'COMPLETED', 'processed', 1_100)).toBe(true);
+    expect(await store.release('s-2', 'a')).toBe(false);
+    expect(await store.read('s-2')).toMatchObject({ status: 'COMPLETED', completedAt: 1_100 });
+  });
+
+  it('reports cancellation reasons per action with the old claim item', async () => {
+    const store = new DynamoDbClaimStore(cloud.clients.documents, resources.claimsTable);
+    await store.tryClaim(claim('s-3', 'a', 2_000), 1_000);
+    const result = await store.commit(
+      claim('s-3', 'b', 0),
+      [
+        {
+          kind: 'put',
+          table: resources.ledgerTable,
+          item: { pk: 'ledger-s-3' },
+          condition: { expression: 'attribute_not_exists(pk)' },
+        },
+      ],
+      1_500,
+    );
+    expect(result).toMatchObject({
+      kind: 'cancelled',
+      reasons: [{ code: 'ConditionalCheckFailed', item: { owner: 'a' } }, { code: 'None' }],
+    });
+  });
+});
+
+describe('claim mode against the local cloud', () => {
+  it('deducts points once in claim mode too', async () => {
+    const { handler } = realConsumer(cloud.clients, resources, { mode: 'claim' });
+    await setBalance(cloud.clients.documents, resources, 'claim-acc', 50);
+    const envelope = testEnvelope({
+      key: 'claim-acc',
+      payload: { accountId: 'claim-acc', amount: 20, orderId: 'claim-o-1' },
+    });
+    await sendBodies(cloud.clients.sqs, resources, [envelope, envelope]);
+    for (const message of await next()) expect((await run(handler, [message])).batchItemFailures).toEqual([]);
+    expect(await balanceOf(cloud.clients.documents, resources, 'claim-acc')).toBe(30);
+  });
+
+  it('re-processes a message after a crash between claim and completion, once the lease expired', async () => {
+    const clock = new ManualClock();
+    const sent: string[] = [];
+    const handlers = [emailHandler(sent)];
+    const { handler, claims } = realConsumer(cloud.clients, resources, {
+      mode: 'claim',
+      now: clock.now,
+      handlers,
+    });
+    // The crashing instance: its completion never reaches DynamoDB.
+    const crashing = realConsumer(cloud.clients, resources, { mode: 'claim', now: clock.now, handlers });
+    crashing.claims.finish = async () => {
+      throw new Error('instance crashed');
+    };
+    const envelope = testEnvelope({ type: 'email.send', payload: { to: 'ann@example.com' } });
+    await sendBodies(cloud.clients.sqs, resources, [envelope]);
+    const [message] = await next(1);
+    await crashing.handler(eventOf([message!], resources), context);
+    expect((await claims.read(envelope.id as string))?.status).toBe('IN_PROGRESS');
+
+    const redelivered = await makeVisible(message!);
+    const early = await run(handler, [redelivered]);
+    expect(early.batchItemFailures).toHaveLength(1);
+    expect(sent).toHaveLength(1);
+
+    clock.advance(10_000 + 2_000 + 1);
+    const late = await run(handler, [await makeVisible(redelivered)]);
+    expect(late.batchItemFailures).toEqual([]);
+    // At-least-once for outside effects: the crashed attempt's e-mail went out, and so did the retry's.
+    expect(sent).toHaveLength(2);
+    expect((await claims.read(envelope.id as string))?.status).toBe('COMPLETED');
+  });
+
+  it('does not let a stale owner complete over the delivery that took the claim over', async () => {
+    const clock = new ManualClock();
+    const sent: string[] = [];
+    let releaseStale!: () => void;
+    const staleGate = new Promise<void>((resolve) => {
+      releaseStale = resolve;
+    });
+    let first = true;
+    const gate = () => {
+      if (!first) return Promise.resolve();
+      first = false;
+      return staleGate;
+    };
+    const { handler, claims } = realConsumer(cloud.clients, resources, {
+      mode: 'claim',
+      now: clock.now,
+      handlers: [emailHandler(sent, gate)],
+      newOwnerToken: (() => {
+        let n = 0;
+        return () => `owner-${++n}`;
+      })(),
+    });
+    const envelope = testEnvelope({ type: 'email.send', payload: { to: 'bob@example.com' } });
+    await sendBodies(cloud.clients.sqs, resources, [envelope]);
+    const [message] = await next(1);
+    const stale = handler(eventOf([message!], resources), context);
+    // Wait until the stale delivery holds the claim, then let its lease run out.
+    for (let poll = 0; (await claims.read(envelope.id as string))?.owner !== 'owner-1'; poll += 1) {
+      expect(poll).toBeLessThan(200);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    clock.advance(60_000);
+    const takeover = await run(handler, [await makeVisible(message!)]);
+    expect(takeover.batchItemFailures).toEqual([]);
+    releaseStale();
+    expect((await stale).batchItemFailures).toEqual([{ itemIdentifier: message!.MessageId }]);
+    expect(await claims.read(envelope.id as string)).toMatchObject({ status: 'COMPLETED', owner: 'owner-2' });
+  });
+});
