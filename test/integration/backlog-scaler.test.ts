@@ -1,0 +1,130 @@
+import { fileURLToPath } from 'node:url';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateEventSourceMappingCommand, GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbScalingStateStore } from '../../functions/adapters/dynamodb-scaling-state-store.js';
+import { LambdaEventSourceMappingControl } from '../../functions/adapters/lambda-event-source-mapping.js';
+import {
+  type AlarmStateChange,
+  applyAlarmEvent,
+  decideScaling,
+  type ScalingPolicy,
+} from '../../functions/core/scaling-policy.js';
+import { CONTROL, PARTITION_KEY } from '../../functions/core/tables.js';
+import type { LambdaService } from '../../local/lambda/service.js';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+
+const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
+
+const policy: ScalingPolicy = {
+  floor: 2,
+  ceiling: 20,
+  queueType: 'fifo',
+  activeMessageGroups: 8,
+  mode: 'maximum-concurrency',
+  steps: [
+    { name: 'elevated', alarmName: 'backlog-elevated', maximumConcurrency: 5, degradation: 'normal' },
+    { name: 'high', alarmName: 'backlog-high', maximumConcurrency: 10, degradation: 'elevated' },
+    { name: 'critical', alarmName: 'backlog-critical', maximumConcurrency: 20, degradation: 'critical' },
+  ],
+};
+
+let cloud: TestCloud;
+let controlTable: string;
+let mappingId: string;
+
+beforeAll(async () => {
+  cloud = await startTestCloud();
+  const lambda = cloud.local!.services.lambda as LambdaService;
+  const consumer = `${cloud.prefix}-consumer`;
+  lambda.registerFunction({ name: consumer, codeDirectory: CJS_BUNDLE, handler: 'index.sqsBatch' });
+  const { QueueUrl } = await cloud.clients.sqs.send(
+    new CreateQueueCommand({ QueueName: `${cloud.prefix}-source.fifo`, Attributes: { FifoQueue: 'true' } }),
+  );
+  const { Attributes } = await cloud.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const mapping = await cloud.clients.lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: consumer,
+      EventSourceArn: Attributes!.QueueArn!,
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    }),
+  );
+  mappingId = mapping.UUID!;
+  controlTable = `${cloud.prefix}-control`;
+  await cloud.clients.dynamodb.send(
+    new CreateTableCommand({
+      TableName: controlTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+    }),
+  );
+});
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+const at = (second: number) => new Date(Date.UTC(2026, 10, 25, 10, 0, second)).toISOString();
+const event = (alarmName: string, state: AlarmStateChange['state'], second: number): AlarmStateChange => ({
+  alarmName,
+  state,
+  timestamp: at(second),
+});
+
+async function maximumConcurrency(): Promise<number | undefined> {
+  const mapping = await cloud.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: mappingId }));
+  return mapping.ScalingConfig?.MaximumConcurrency;
+}
+
+async function degradationItem() {
+  const { Item } = await cloud.clients.documents.send(
+    new GetCommand({ TableName: controlTable, Key: { [PARTITION_KEY]: CONTROL.degradationKey } }),
+  );
+  return Item;
+}
+
+describe('backlog scaler against the local cloud (real SDK)', () => {
+  it('raises and lowers the mapping concurrency and the degradation level as alarms change', async () => {
+    const ports = {
+      store: new DynamoDbScalingStateStore(cloud.clients.documents, controlTable),
+      control: new LambdaEventSourceMappingControl(cloud.clients.lambda, mappingId, policy),
+    };
+    await applyAlarmEvent(policy, event('backlog-elevated', 'ALARM', 1), ports);
+    expect(await maximumConcurrency()).toBe(5);
+    expect(await degradationItem()).toMatchObject({ level: 'normal', maximumConcurrency: 5, version: 1 });
+
+    // Critical asks for 20, but only 8 message groups are active on this FIFO queue.
+    await applyAlarmEvent(policy, event('backlog-high', 'ALARM', 2), ports);
+    await applyAlarmEvent(policy, event('backlog-critical', 'ALARM', 3), ports);
+    expect(await maximumConcurrency()).toBe(8);
+    expect(await degradationItem()).toMatchObject({ level: 'critical', version: 3, updatedAt: at(3) });
+
+    // A late, older event for the critical alarm changes nothing.
+    const stale = await applyAlarmEvent(policy, event('backlog-critical', 'OK', 0), ports);
+    expect(stale.decision).toEqual({ kind: 'ignore', reason: 'stale' });
+
+    await applyAlarmEvent(policy, event('backlog-critical', 'OK', 4), ports);
+    expect(await maximumConcurrency()).toBe(8);
+    expect(await degradationItem()).toMatchObject({ level: 'elevated' });
+    await applyAlarmEvent(policy, event('backlog-high', 'OK', 5), ports);
+    await applyAlarmEvent(policy, event('backlog-elevated', 'OK', 6), ports);
+    expect(await maximumConcurrency()).toBe(2);
+    expect(await degradationItem()).toMatchObject({ level: 'normal', version: 6 });
+  });
+
+  it('refuses a write based on an outdated version (conditional write)', async () => {
+    const store = new DynamoDbScalingStateStore(cloud.clients.documents, controlTable);
+    const current = (await store.load())!;
+    const decision = decideScaling(policy, current.state, event('backlog-high', 'ALARM', 30));
+    if (decision.kind !== 'apply') throw new Error('expected apply');
+    expect(await store.save(decision.next, current.version)).toBe(true);
+    expect(await store.save(decision.next, current.version)).toBe(false);
+    expect((await store.load())!.version).toBe(current.version + 1);
+  });
+});
