@@ -119,7 +119,8 @@ export async function deployTemplate(
     (cloud.services.lambda as LambdaService | undefined)?.setTimeScale?.(timeScale);
 
   const deployed = new Map<string, ResolvedResource>();
-  const warnings: string[] = [];
+  // A set: the same placeholder can be resolved for several resources; one warning is enough.
+  const warnings = new Set<string>();
   const resolver = new IntrinsicResolver({
     region,
     accountId: LOCAL_ACCOUNT_ID,
@@ -129,7 +130,7 @@ export async function deployTemplate(
     mappings: parsed.Mappings ?? {},
     conditions: parsed.Conditions ?? {},
     resource: (logicalId) => deployed.get(logicalId),
-    warn: (message) => warnings.push(message),
+    warn: (message) => warnings.add(message),
   });
   const handlerFor = handlerLookup(cloud, options.resourceHandlers);
 
@@ -151,7 +152,7 @@ export async function deployTemplate(
       assetDir,
       timeScale,
       generateName: (maxLength, suffix = '') => physicalName(stackName, logicalId, maxLength, suffix),
-      warn: (message) => warnings.push(message),
+      warn: (message) => warnings.add(message),
     };
     const handler = handlerFor(resource.Type);
     if (!handler) {
@@ -191,7 +192,7 @@ export async function deployTemplate(
       throw new DeployError(undefined, `output ${name}: ${(error as Error).message}`, error);
     }
   }
-  return { stackName, resources, outputs, unsupported, warnings };
+  return { stackName, resources, outputs, unsupported, warnings: [...warnings] };
 }
 
 function handlerLookup(
