@@ -47,10 +47,11 @@ export async function compensateUnacknowledged(
   const now = clock.now();
   const deadlineMs = options.deadlineMs ?? 300_000;
   const items = await options.store.listByStatus('SENT', now - deadlineMs, options.limit ?? 500);
-  return compensateItems(
-    items.filter((item) => item.nextAttemptAt <= now),
-    options,
-  );
+  // First re-send: the deadline counts from the send. Later ones: from the previous re-send, as
+  // recorded in nextAttemptAt by this sweep (with its own deadline).
+  const due = (item: OutboxItem) =>
+    item.attempts === 0 ? (item.sentAt ?? item.createdAt) + deadlineMs <= now : item.nextAttemptAt <= now;
+  return compensateItems(items, options, due);
 }
 
 /**
@@ -67,6 +68,7 @@ export async function republishFromOutbox(
   const report = await compensateItems(
     stored.filter((item) => item.status === 'SENT'),
     options,
+    () => true,
   );
   return { ...report, notFound: ids.filter((id) => !found.has(id)) };
 }
@@ -74,6 +76,7 @@ export async function republishFromOutbox(
 async function compensateItems(
   items: readonly OutboxItem[],
   options: CompensationSweepOptions,
+  due: (item: OutboxItem) => boolean,
 ): Promise<CompensationReport> {
   const clock = options.clock ?? systemProducerClock;
   const deadlineMs = options.deadlineMs ?? 300_000;
@@ -90,6 +93,7 @@ async function compensateItems(
           acknowledged += 1;
         return;
       }
+      if (!due(item)) return;
       if (item.attempts >= maxAttempts) {
         if (await options.store.update(item.id, 'SENT', { status: 'EXHAUSTED' })) exhausted += 1;
         return;
