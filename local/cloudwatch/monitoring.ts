@@ -20,6 +20,7 @@ import { AlarmRegistry } from './alarms.js';
 import { MetricStore } from './metric-store.js';
 import { type QueueStatsSource, SdkQueueStatsSource } from './queue-metrics.js';
 import { CloudWatchService } from './service.js';
+import { monitoringResourceHandlers } from './template-resources.js';
 
 export interface MonitoringOptions {
   /**
@@ -102,5 +103,7 @@ export function createMonitoringServices(
     close();
     for (const closable of [invoker, queues, queueStats] as { close?: () => void }[]) closable?.close?.();
   };
-  return { cloudwatch, events, sns };
+  const services = { cloudwatch, events, sns };
+  cloudwatch.resourceHandlers = monitoringResourceHandlers(services);
+  return services;
 }

@@ -4,6 +4,7 @@
  * `x-amzn-query-error`). Metrics, metric alarms, alarm history and dashboards, plus the in-process
  * API the rest of the local cloud feeds: EMF log lines, Lambda invocation metrics, SQS metrics.
  */
+import type { ResourceHandler } from '../deploy/resource-handlers.js';
 import type { DeliveryTracker } from '../events/delivery.js';
 import type { ScaledTime } from '../events/scaled-time.js';
 import {
@@ -88,6 +89,8 @@ export interface CloudWatchServiceDependencies {
 export class CloudWatchService implements LocalService {
   readonly signingNames = ['monitoring'];
   readonly targetPrefixes = ['GraniteServiceVersion20100801'];
+  /** CloudFormation handlers of the monitoring resource types; the template deployer finds them here. */
+  resourceHandlers: Record<string, ResourceHandler> = {};
   private readonly dashboards = new Map<string, Dashboard>();
   private readonly counters = new CounterDeltas();
   private readonly timer: NodeJS.Timeout | undefined;
