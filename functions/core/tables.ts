@@ -35,10 +35,23 @@ export type OutboxStatus = 'PENDING' | 'SENT' | 'COMPLETED' | 'EXHAUSTED';
  * Producer leases table: `pk` = `worker#<workerId>`. Attributes: workerId (N), epoch (N), holder,
  * leaseUntil (epoch ms), highWater (N, the highest sequence number stamped in this epoch's stream),
  * stream (the producer stream id `<workerId>-<epoch>`), plus a history of closed streams for the auditor.
+ *
+ * highWater is raised in reserved blocks *before* the numbers are stamped, so while a stream is
+ * open it may exceed the last stamped number. The history lives on the same item, as three maps
+ * keyed by stream id (written by functions/adapters/dynamodb-lease-store.ts):
+ * - `closedStreams`: stream -> final highWater;
+ * - `closedBy`: stream -> `release` | `fenced` (final highWater = last stamped number, exact: the
+ *   reserved rest is void) | `takeover` (the holder vanished; final highWater = its last
+ *   reservation, so numbers above the last one delivered may never have been stamped);
+ * - `voided`: stream -> list of seqs stamped but never to be delivered (never "missing").
+ * On release the item keeps no `stream`/`holder` and leaseUntil = 0 (free at once).
  */
 export const LEASES = {
   itemKey: (workerId: number) => `worker#${workerId}`,
 } as const;
+
+/** How a producer stream was closed (the `closedBy` map of a lease item). */
+export type StreamClosure = 'release' | 'fenced' | 'takeover';
 
 /** Control table: small items read by every consumer, e.g. the degradation level. */
 export const CONTROL = {
