@@ -112,7 +112,8 @@ const DEDUP_WINDOW_MS = 5 * 60 * 1000;
 const QUEUE_RECREATE_DELAY_MS = 60 * 1000;
 const PURGE_INTERVAL_MS = 60 * 1000;
 const MAX_VISIBILITY_MS = 12 * 60 * 60 * 1000;
-const MAX_BATCH_BYTES = 262144;
+/** Sum of the bodies and attributes of one SendMessageBatch (API_SendMessageBatch.html). */
+const MAX_BATCH_BYTES = 1048576;
 const MOVE_TICK_MS = 100;
 const SEQUENCE_BASE = 18_000_000_000_000_000_000n;
 const SYSTEM_ATTRIBUTE_NAMES = [

@@ -1,12 +1,13 @@
 /**
  * Queue attribute names, defaults and value checks, as listed for CreateQueue/SetQueueAttributes in
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+ * (message size: 1 KiB to 1 MiB, default 1 MiB, since SQS raised the limit from 256 KiB in 2025).
  */
 import { AwsError } from '../protocol.js';
 
 export const STANDARD_DEFAULTS: Readonly<Record<string, string>> = {
   DelaySeconds: '0',
-  MaximumMessageSize: '262144',
+  MaximumMessageSize: '1048576',
   MessageRetentionPeriod: '345600',
   ReceiveMessageWaitTimeSeconds: '0',
   VisibilityTimeout: '30',
@@ -33,7 +34,7 @@ export const COMPUTED_ATTRIBUTES = [
 
 const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
   DelaySeconds: [0, 900],
-  MaximumMessageSize: [1024, 262144],
+  MaximumMessageSize: [1024, 1048576],
   MessageRetentionPeriod: [60, 1209600],
   ReceiveMessageWaitTimeSeconds: [0, 20],
   VisibilityTimeout: [0, 43200],

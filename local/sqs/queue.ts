@@ -76,6 +76,9 @@ export class MessageStore {
   private groupHead = 0;
   private readonly waiters = new Set<() => void>();
   private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  /** Set while a FIFO receive walks a group, so removals on the way do not compact its array. */
+  private scanning = false;
 
   constructor(
     readonly fifo: boolean,
@@ -183,6 +186,7 @@ export class MessageStore {
       this.groupQueue[this.groupHead++] = undefined as unknown as MessageGroup;
       group.queued = false;
       if (group.inflight > 0 || this.groups.get(group.id) !== group) continue;
+      this.scanning = true;
       let index = group.head;
       while (taken.length < max && index < group.messages.length) {
         const message = group.messages[index]!;
@@ -201,6 +205,7 @@ export class MessageStore {
         taken.push(message);
         index++;
       }
+      this.scanning = false;
       this.queueGroup(group);
     }
     this.compactGroupQueue();
@@ -232,6 +237,7 @@ export class MessageStore {
   close(): void {
     clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
+    this.wakeAt = Number.POSITIVE_INFINITY;
     for (const waiter of [...this.waiters]) waiter();
   }
 
@@ -291,7 +297,7 @@ export class MessageStore {
       if (this.groups.get(group.id) === group) this.groups.delete(group.id);
       return;
     }
-    if (group.head > 64 && group.head * 2 > messages.length) {
+    if (!this.scanning && group.head > 64 && group.head * 2 > messages.length) {
       group.messages = messages.slice(group.head);
       group.head = 0;
     }
@@ -336,14 +342,19 @@ export class MessageStore {
   }
 
   private scheduleWake(): void {
-    if (this.waiters.size === 0 || this.wakeTimer) return;
+    if (this.waiters.size === 0) return;
     const next = this.due.peek();
     if (!next) return;
     // Real time drives the timer while the (possibly manual) clock decides what is due; the cap
     // keeps a manual clock that jumps forward from stranding a waiter for long.
     const delay = Math.min(Math.max(next.at - this.clock.now(), 5), 1000);
+    const at = performance.now() + delay;
+    if (this.wakeTimer && this.wakeAt <= at) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = undefined;
+      this.wakeAt = Number.POSITIVE_INFINITY;
       this.wake();
     }, delay);
     this.wakeTimer.unref();

@@ -117,7 +117,7 @@ const cases: Array<[string, string, string, string]> = [
   [
     'an oversize message',
     'SendMessage',
-    `{"QueueUrl":"QURL","MessageBody":"${'x'.repeat(262145)}"}`,
+    `{"QueueUrl":"QURL","MessageBody":"${'x'.repeat(1048577)}"}`,
     'InvalidParameterValue',
   ],
   [

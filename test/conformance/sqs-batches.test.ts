@@ -85,8 +85,8 @@ describe('SQS batches', () => {
   });
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
-  it('rejects a batch whose bodies together exceed 256 KiB as BatchRequestTooLong', async () => {
-    const big = 'x'.repeat(100 * 1024);
+  it('rejects a batch whose bodies together exceed 1 MiB as BatchRequestTooLong', async () => {
+    const big = 'x'.repeat(400 * 1024);
     await expect(
       sendBatch([
         { Id: 'a', MessageBody: big },

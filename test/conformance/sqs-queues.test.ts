@@ -94,7 +94,7 @@ describe('SQS queues', () => {
     const all = await attributes(url);
     expect(all).toMatchObject({
       DelaySeconds: '0',
-      MaximumMessageSize: '262144',
+      MaximumMessageSize: '1048576',
       MessageRetentionPeriod: '345600',
       ReceiveMessageWaitTimeSeconds: '0',
       VisibilityTimeout: '30',
