@@ -229,30 +229,43 @@ export class DynamoDbAuditStore implements AuditStore {
 }
 
 /**
- * A lease item names its current stream and high-water mark, and keeps the final marks of the
- * streams it closed. Closed streams are read from `closedStreams` as a list of `{stream, highWater}`
- * or a map of stream -> highWater.
+ * A lease item (see dynamodb-lease-store.ts) names its live stream and that stream's reserved
+ * high-water mark, and keeps, per closed stream, its final mark (`closedStreams`), how it closed
+ * (`closedBy`: `release` and `fenced` record the last stamped number exactly, `takeover` only the
+ * last reservation) and the seqs the producer voided (`voided`).
  */
 export function streamsOfLease(item: Item): ProducerStream[] {
+  const voided = mapOf(item.voided);
+  const closedBy = mapOf(item.closedBy);
+  const voidedOf = (stream: string) => {
+    const seqs = voided[stream];
+    return Array.isArray(seqs) ? seqs.map(Number).filter(Number.isInteger) : [];
+  };
   const streams: ProducerStream[] = [];
   if (typeof item.stream === 'string') {
-    streams.push({ producer: item.stream, highWater: numberOrUndefined(item.highWater) ?? 0, closed: false });
+    streams.push({
+      producer: item.stream,
+      highWater: numberOrUndefined(item.highWater) ?? 0,
+      closed: false,
+      exactHighWater: false,
+      voided: voidedOf(item.stream),
+    });
   }
-  const closed = item.closedStreams;
-  if (Array.isArray(closed)) {
-    for (const entry of closed as Item[]) {
-      if (typeof entry?.stream === 'string')
-        streams.push({
-          producer: entry.stream,
-          highWater: numberOrUndefined(entry.highWater) ?? 0,
-          closed: true,
-        });
-    }
-  } else if (closed && typeof closed === 'object') {
-    for (const [producer, highWater] of Object.entries(closed as Item))
-      streams.push({ producer, highWater: numberOrUndefined(highWater) ?? 0, closed: true });
+  for (const [producer, highWater] of Object.entries(mapOf(item.closedStreams))) {
+    const how = closedBy[producer];
+    streams.push({
+      producer,
+      highWater: numberOrUndefined(highWater) ?? 0,
+      closed: true,
+      exactHighWater: how === 'release' || how === 'fenced',
+      voided: voidedOf(producer),
+    });
   }
   return streams;
+}
+
+function mapOf(value: unknown): Item {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Item) : {};
 }
 
 function checkpointOf(item: Item): StreamCheckpoint {

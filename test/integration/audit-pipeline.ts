@@ -136,21 +136,28 @@ export function envelopeFor(producer: string, seq: number, type = 'points.deduct
 }
 
 /** A producer in send-log mode: outbox item (SENT) plus the message, then the lease's high-water mark. */
-export async function publish(cloud: TestCloud, pipeline: AuditPipeline, producer: string, seqs: number[]) {
+export async function publish(
+  cloud: TestCloud,
+  pipeline: AuditPipeline,
+  producer: string,
+  seqs: number[],
+  options: { outbox?: boolean } = {},
+) {
   for (const seq of seqs) {
     const envelope = envelopeFor(producer, seq);
-    await cloud.clients.documents.send(
-      new PutCommand({
-        TableName: pipeline.tables.outbox,
-        Item: {
-          [PARTITION_KEY]: envelope.id,
-          envelope: JSON.stringify(envelope),
-          status: 'SENT',
-          createdAt: Date.now(),
-          attempts: 0,
-        },
-      }),
-    );
+    if (options.outbox !== false)
+      await cloud.clients.documents.send(
+        new PutCommand({
+          TableName: pipeline.tables.outbox,
+          Item: {
+            [PARTITION_KEY]: envelope.id,
+            envelope: JSON.stringify(envelope),
+            status: 'SENT',
+            createdAt: Date.now(),
+            attempts: 0,
+          },
+        }),
+      );
     await sendEnvelope(cloud, pipeline.queueUrl, envelope);
   }
   await setLease(cloud, pipeline, producer, Math.max(...seqs));
@@ -191,6 +198,31 @@ export async function sendPoison(
     ),
     [POISON_ATTRIBUTES.receiveCount]: { DataType: 'Number', StringValue: '1' },
   });
+}
+
+/** The lease item after the producer released its stream: final mark exact, some seqs voided. */
+export async function releaseLease(
+  cloud: TestCloud,
+  pipeline: AuditPipeline,
+  stream: string,
+  finalHighWater: number,
+  voided: number[] = [],
+) {
+  await cloud.clients.documents.send(
+    new PutCommand({
+      TableName: pipeline.tables.leases,
+      Item: {
+        [PARTITION_KEY]: LEASES.itemKey(1),
+        workerId: 1,
+        epoch: 1,
+        leaseUntil: 0,
+        highWater: finalHighWater,
+        closedStreams: { [stream]: finalHighWater },
+        closedBy: { [stream]: 'release' },
+        voided: { [stream]: voided },
+      },
+    }),
+  );
 }
 
 export async function setLease(cloud: TestCloud, pipeline: AuditPipeline, stream: string, highWater: number) {

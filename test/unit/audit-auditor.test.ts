@@ -87,7 +87,7 @@ const emptyQueues: QueueInspector = {
 
 function setup(highWater: number, present: number[]) {
   const store = new MemoryAuditStore();
-  store.streams = [{ producer: 'p1', highWater, closed: false }];
+  store.streams = [{ producer: 'p1', highWater, closed: false, exactHighWater: false, voided: [] }];
   for (const seq of present) store.addClaim('p1', seq);
   for (let seq = 1; seq <= highWater; seq++)
     store.outbox.set(streamSeqKey('p1', seq), { envelope: envelope('p1', seq), status: 'SENT' });
@@ -104,6 +104,17 @@ describe('runAudit', () => {
     expect(report.counts.missing).toBe(2);
     expect(report.findings.map((finding) => finding.seq)).toEqual([3, 6]);
     expect(store.report).toEqual(report);
+  });
+
+  it('ignores reserved tail seqs of a live stream that were never stamped (no outbox item)', async () => {
+    const store = setup(3, [1, 2, 3]);
+    store.streams = [{ producer: 'p1', highWater: 100, closed: false, exactHighWater: false, voided: [] }];
+    const report = await runAudit(
+      { store, inspector: emptyQueues, now: () => 1_000_000 },
+      { graceSeconds: 0 },
+    );
+    expect(report.counts.missing).toBe(0);
+    expect(report.findings).toEqual([]);
   });
 
   it('never calls a message missing when the queues cannot be inspected', async () => {
@@ -155,7 +166,7 @@ describe('runAudit', () => {
     );
     await runAudit({ store, inspector: emptyQueues, now: () => 1_000_000 }, { graceSeconds: 0 });
     expect(store.claimsServed).toBe(100);
-    store.streams = [{ producer: 'p1', highWater: 105, closed: false }];
+    store.streams = [{ producer: 'p1', highWater: 105, closed: false, exactHighWater: false, voided: [] }];
     for (let seq = 101; seq <= 105; seq++) store.addClaim('p1', seq);
     store.claimsServed = 0;
     const report = await runAudit(
@@ -168,7 +179,7 @@ describe('runAudit', () => {
 
   it('skips a closed stream once it is confirmed complete', async () => {
     const store = setup(2, [1, 2]);
-    store.streams = [{ producer: 'p1', highWater: 2, closed: true }];
+    store.streams = [{ producer: 'p1', highWater: 2, closed: true, exactHighWater: true, voided: [] }];
     await runAudit({ store, inspector: emptyQueues, now: () => 1 }, { graceSeconds: 0 });
     expect(store.checkpoints.get('p1')?.done).toBe(true);
     store.claimsServed = 0;

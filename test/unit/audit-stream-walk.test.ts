@@ -10,7 +10,16 @@ const claim = (seq: number, claimedAt = NOW - 60_000, status: ClaimRecord['statu
   status,
   claimedAt,
 });
-const stream = (highWater: number, closed = false) => ({ producer: 'p1', highWater, closed });
+/** A stream closed by release: its high-water mark is exact. */
+const stream = (highWater: number, closed = false, voided: number[] = []) => ({
+  producer: 'p1',
+  highWater,
+  closed,
+  exactHighWater: true,
+  voided,
+});
+/** A live stream: its high-water mark is a reservation. */
+const live = (highWater: number) => ({ ...stream(highWater), exactHighWater: false });
 const base = {
   openClaims: [],
   newClaimsComplete: true,
@@ -97,6 +106,31 @@ describe('walkStream', () => {
       newClaims: [claim(1), claim(2)],
     });
     expect(result.overdue.map((entry) => entry.seq)).toEqual([3, 4]);
+  });
+
+  it('treats the tail of a live stream as suspects only, since its mark is a reservation', () => {
+    const result = walkStream({
+      ...base,
+      graceMs: 0,
+      checkpoint: initialCheckpoint('p1'),
+      stream: live(5),
+      newClaims: [claim(1), claim(2), claim(4)],
+    });
+    expect(result.overdue.map((entry) => entry.seq)).toEqual([3]);
+    expect(result.tailSuspects.map((entry) => entry.seq)).toEqual([5]);
+    expect(result.checkpoint.scannedSeq).toBe(4);
+  });
+
+  it('never reports voided seqs, inside the stream or at its tail', () => {
+    const result = walkStream({
+      ...base,
+      graceMs: 0,
+      checkpoint: initialCheckpoint('p1'),
+      stream: stream(6, true, [2, 6]),
+      newClaims: [claim(1), claim(3), claim(4), claim(5)],
+    });
+    expect(result.overdue).toEqual([]);
+    expect(result.checkpoint.done).toBe(true);
   });
 
   it('does not judge the tail when the claims read were cut by the budget', () => {

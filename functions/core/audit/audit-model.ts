@@ -9,10 +9,21 @@ import type { ClaimStatus } from '../tables.js';
 export interface ProducerStream {
   /** Producer stream id (`<workerId>-<epoch>`), the `producer` of its envelopes. */
   readonly producer: string;
-  /** Highest sequence number stamped in the stream; 0 when nothing was stamped yet. */
+  /**
+   * The stream's high-water mark: for a live stream the highest number *reserved* (producers
+   * reserve blocks ahead), for a closed one its final mark. No delivered seq is ever above it.
+   */
   readonly highWater: number;
   /** A closed stream gets no new sequence numbers: once confirmed up to `highWater` it is done. */
   readonly closed: boolean;
+  /**
+   * True when every seq up to `highWater` was stamped (a stream closed by release or fencing, which
+   * record the last stamped number). Otherwise the tail above the last claim may be reserved but
+   * never stamped, so a tail seq counts as overdue only with proof it was stamped (an outbox item).
+   */
+  readonly exactHighWater: boolean;
+  /** Seqs stamped but never to be delivered (the producer voided them): never missing. */
+  readonly voided: readonly number[];
 }
 
 /** What the claims index says about one consumed (or being consumed) message. */

@@ -113,11 +113,20 @@ export async function runAudit(deps: AuditDependencies, options: AuditOptions = 
   }
 
   // Only now, and only if something is overdue, look at the outbox and the queues.
+  const candidates = new Set<StreamSeqKey>();
+  for (const { stream, walk } of work) {
+    for (const entry of [...walk.overdue, ...walk.tailSuspects])
+      candidates.add(streamSeqKey(stream.producer, entry.seq));
+  }
+  const outbox = candidates.size > 0 ? await deps.store.findOutbox(candidates) : new Map();
+  // A suspect from a reserved (not exact) tail is overdue only if the outbox proves it was stamped.
+  const stampedSuspects = new Map<string, OpenSeq[]>();
   const wanted = new Set<StreamSeqKey>();
   for (const { stream, walk } of work) {
-    for (const entry of walk.overdue) wanted.add(streamSeqKey(stream.producer, entry.seq));
+    const stamped = walk.tailSuspects.filter((entry) => outbox.has(streamSeqKey(stream.producer, entry.seq)));
+    stampedSuspects.set(stream.producer, stamped);
+    for (const entry of [...walk.overdue, ...stamped]) wanted.add(streamSeqKey(stream.producer, entry.seq));
   }
-  const outbox = wanted.size > 0 ? await deps.store.findOutbox(wanted) : new Map();
   let deadLetter = UNINSPECTED;
   let source = UNINSPECTED;
   if (wanted.size > 0 && deps.inspector) {
@@ -143,7 +152,8 @@ export async function runAudit(deps: AuditDependencies, options: AuditOptions = 
       counts['in-flight'] += 1;
       findings.push({ producer: stream.producer, seq: entry.seq, classification: 'in-flight' });
     }
-    for (const entry of walk.overdue) {
+    const stamped = stampedSuspects.get(stream.producer) ?? [];
+    for (const entry of [...walk.overdue, ...stamped]) {
       const key = streamSeqKey(stream.producer, entry.seq);
       const record = outbox.get(key);
       const classification = classify({
@@ -192,7 +202,7 @@ export async function runAudit(deps: AuditDependencies, options: AuditOptions = 
       findings.push({ ...finding, compensation });
     }
 
-    const next = applyUpdates(stream, walk.checkpoint, updates, storedVersion);
+    const next = applyUpdates(stream, walk, stamped, updates, storedVersion);
     const saved = await deps.store.saveCheckpoint(next, storedVersion);
     summaries.push({
       producer: stream.producer,
@@ -235,28 +245,41 @@ async function discoverStreams(store: AuditStore): Promise<ProducerStream[]> {
   for (const checkpoint of await store.listOpenCheckpoints()) {
     if (byProducer.has(checkpoint.producer)) continue;
     const highWater = Math.max(checkpoint.scannedSeq, ...checkpoint.tail.map((entry) => entry.highWater));
-    byProducer.set(checkpoint.producer, { producer: checkpoint.producer, highWater, closed: true });
+    // No lease remembers it any more: its mark is the last one seen, not known to be exact.
+    byProducer.set(checkpoint.producer, {
+      producer: checkpoint.producer,
+      highWater,
+      closed: true,
+      exactHighWater: false,
+      voided: [],
+    });
   }
   return [...byProducer.values()].sort((a, b) => a.producer.localeCompare(b.producer));
 }
 
 function applyUpdates(
   stream: ProducerStream,
-  checkpoint: StreamCheckpoint,
+  walk: StreamWalkResult,
+  stamped: readonly OpenSeq[],
   updates: ReadonlyMap<number, OpenSeq | null>,
   storedVersion: number | undefined,
 ): StreamCheckpoint {
+  const { checkpoint } = walk;
   const open: OpenSeq[] = [];
-  for (const entry of checkpoint.open) {
+  for (const entry of [...checkpoint.open, ...stamped]) {
     const update = updates.get(entry.seq);
     if (update === null) continue;
     open.push(update ?? entry);
   }
+  open.sort((a, b) => a.seq - b.seq);
+  // A closed stream whose mark was only a reservation is done once its settled tail held nothing
+  // that was ever stamped.
   const done =
     checkpoint.done ||
     (stream.closed &&
       open.length === 0 &&
-      checkpoint.tail.length === 0 &&
-      checkpoint.scannedSeq >= stream.highWater);
+      (stream.exactHighWater
+        ? checkpoint.tail.length === 0 && checkpoint.scannedSeq >= stream.highWater
+        : walk.tailSettled && stamped.length === 0));
   return { ...checkpoint, open, done, version: (storedVersion ?? 0) + 1 };
 }
