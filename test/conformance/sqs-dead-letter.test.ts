@@ -223,4 +223,26 @@ describe('SQS dead-letter queues', () => {
       cloud.clients.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: 'bm8tc3VjaC10YXNr' })),
     ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+  it('moves a FIFO message to a FIFO dead-letter queue and then delivers the rest of its group', async () => {
+    const dlq = await createQueue('fifo-dlq.fifo', { FifoQueue: 'true' });
+    const source = await createQueue('fifo-src.fifo', {
+      FifoQueue: 'true',
+      ContentBasedDeduplication: 'true',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 1 }),
+    });
+    for (const body of ['poison', 'next']) {
+      await cloud.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: source.url, MessageBody: body, MessageGroupId: 'g' }),
+      );
+    }
+    const [first] = await receive(source.url, { MaxNumberOfMessages: 1, VisibilityTimeout: 0 });
+    expect(first?.Body).toBe('poison');
+    const rest = await receive(source.url);
+    expect(rest.map((message) => message.Body)).toEqual(['next']);
+    const [dead] = await receive(dlq.url, { MessageSystemAttributeNames: ['All'] });
+    expect(dead?.Body).toBe('poison');
+    expect(dead?.Attributes).toMatchObject({ MessageGroupId: 'g', DeadLetterQueueSourceArn: source.arn });
+  });
 });

@@ -206,4 +206,38 @@ describe('SQS FIFO queues', () => {
     const messages = await receive(url, { MaxNumberOfMessages: 10 });
     expect(messages.map((m) => m.Body)).toEqual(['one', 'two']);
   });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
+  it('keeps strict order within each group across many receives and interleaved groups', async () => {
+    const url = await createFifo('many', { ContentBasedDeduplication: 'true' });
+    const groups = ['a', 'b', 'c'];
+    for (let start = 0; start < 150; start += 10) {
+      await cloud.clients.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: Array.from({ length: 10 }, (_, i) => ({
+            Id: `e${i}`,
+            MessageBody: `${groups[(start + i) % 3]}-${String(start + i).padStart(3, '0')}`,
+            MessageGroupId: groups[(start + i) % 3]!,
+          })),
+        }),
+      );
+    }
+    const seen: Record<string, string[]> = { a: [], b: [], c: [] };
+    for (let round = 0; round < 100; round++) {
+      const messages = await receive(url, {
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['MessageGroupId'],
+      });
+      if (messages.length === 0) break;
+      for (const message of messages) {
+        seen[message.Attributes!.MessageGroupId!]!.push(message.Body!);
+        await remove(url, message);
+      }
+    }
+    for (const group of groups) {
+      expect(seen[group]).toHaveLength(50);
+      expect(seen[group]).toEqual([...seen[group]!].sort());
+    }
+  });
 });
