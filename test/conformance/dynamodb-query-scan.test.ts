@@ -189,6 +189,34 @@ describe('Query', () => {
     ]);
   });
 
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html
+  it('stops a page at 1 MB of data read even without a Limit', async () => {
+    for (let i = 0; i < 6; i++) {
+      await cloud.clients.dynamodb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: { S: 'large-items' }, sk: { S: String(i) }, blob: { S: 'b'.repeat(300 * 1024) } },
+        }),
+      );
+    }
+    const result = await queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: 'large-items' } },
+      ProjectionExpression: 'sk',
+    });
+    expect(result.items).toHaveLength(6);
+    expect(result.pages).toBeGreaterThanOrEqual(2);
+    await cloud.clients.dynamodb.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          [table]: Array.from({ length: 6 }, (_, i) => ({
+            DeleteRequest: { Key: { pk: { S: 'large-items' }, sk: { S: String(i) } } },
+          })),
+        },
+      }),
+    );
+  });
+
   // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html#DDB-Query-request-Select
   it('Select COUNT returns Count and ScannedCount without Items', async () => {
     const result = await cloud.clients.dynamodb.send(
