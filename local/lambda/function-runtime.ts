@@ -62,10 +62,12 @@ class ExecutionEnvironment {
   private pending: PendingInvocation | undefined;
   private sequence = 0;
   dead = false;
+  /** When this environment last finished an invocation (for reclaiming idle ones). */
+  idleSince = Date.now();
 
   constructor(
     private readonly definition: FunctionDefinition,
-    host: RuntimeHost,
+    private readonly host: RuntimeHost,
   ) {
     this.worker = new Worker(WORKER_URL, {
       workerData: { codeDirectory: definition.codeDirectory, handler: definition.handler },
@@ -122,6 +124,10 @@ class ExecutionEnvironment {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         // The handler's promise is abandoned: the environment is destroyed, as Lambda does.
+        this.host.onLogLine(
+          this.definition.name,
+          `${new Date().toISOString()} ${context.requestId} Task timed out after ${this.definition.timeout.toFixed(2)} seconds`,
+        );
         this.settle(
           failure(
             'Sandbox.Timedout',
@@ -238,10 +244,25 @@ export class FunctionRuntime {
       return result;
     } finally {
       this.busy--;
-      if (!environment.dead && !this.closed && this.idle.length < this.limit) this.idle.push(environment);
-      else environment.destroy();
+      if (!environment.dead && !this.closed && this.idle.length < this.limit) {
+        environment.idleSince = Date.now();
+        this.idle.push(environment);
+      } else environment.destroy();
       this.wakeWaiters();
     }
+  }
+
+  /** Environments currently kept warm. */
+  get warmEnvironments(): number {
+    return this.idle.length;
+  }
+
+  /** Destroys environments idle for longer than `idleMs`, as Lambda reclaims unused ones. */
+  reclaimIdle(idleMs: number): void {
+    const cutoff = Date.now() - idleMs;
+    const keep = this.idle.filter((environment) => environment.idleSince >= cutoff && !environment.dead);
+    for (const environment of this.idle) if (!keep.includes(environment)) environment.destroy();
+    this.idle.splice(0, this.idle.length, ...keep);
   }
 
   close(): void {

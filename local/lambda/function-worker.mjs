@@ -115,8 +115,20 @@ function callHandler(fn, event, context) {
   });
 }
 
+/**
+ * The platform lines Lambda writes around every invocation. They go through this worker's own
+ * stdout, so they stay in order with the function's output.
+ */
+function platformLine(text) {
+  process.stdout.write(`${text}\n`);
+}
+
 parentPort.on('message', async (message) => {
   if (message.type !== 'invoke') return;
+  const requestId = message.context.awsRequestId;
+  const startedAt = performance.now();
+  platformLine(`START RequestId: ${requestId} Version: $LATEST`);
+  let outcome;
   try {
     // A failed init is retried on the next invocation, as Lambda re-initialises the environment.
     loaded ??= loadHandler().catch((error) => {
@@ -126,8 +138,19 @@ parentPort.on('message', async (message) => {
     const fn = await loaded;
     const result = await callHandler(fn, message.event, makeContext(message));
     const payload = result === undefined ? 'null' : JSON.stringify(result);
-    parentPort.postMessage({ type: 'result', id: message.id, ok: true, payload: payload ?? 'null' });
+    outcome = { type: 'result', id: message.id, ok: true, payload: payload ?? 'null' };
   } catch (error) {
-    parentPort.postMessage({ type: 'result', id: message.id, ok: false, error: describeError(error) });
+    outcome = { type: 'result', id: message.id, ok: false, error: describeError(error) };
+    platformLine(
+      `${new Date().toISOString()}\t${requestId}\tERROR\tInvoke Error \t${JSON.stringify(outcome.error)}`,
+    );
   }
+  const duration = performance.now() - startedAt;
+  const memoryUsed = Math.ceil(process.memoryUsage().heapUsed / (1024 * 1024));
+  platformLine(`END RequestId: ${requestId}`);
+  platformLine(
+    `REPORT RequestId: ${requestId}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${Math.ceil(duration)} ms\t` +
+      `Memory Size: ${message.context.memoryLimitInMB} MB\tMax Memory Used: ${memoryUsed} MB`,
+  );
+  parentPort.postMessage(outcome);
 });

@@ -41,6 +41,8 @@ export interface LambdaServiceOptions {
   readonly localConcurrencyCap?: number;
   /** Divides function timeouts and batching windows (the demo's accelerated time). @default 1 */
   readonly timeScale?: number;
+  /** Warm environments idle this long are reclaimed, as on Lambda. @default 300_000 (5 minutes) */
+  readonly idleEnvironmentMs?: number;
 }
 
 /** What the deployer (or a test) passes to create a function from a directory. */
@@ -82,6 +84,19 @@ export interface FunctionStats {
 
 export type LogLineListener = (functionName: string, line: string) => void;
 
+/** One finished (or throttled) invocation: what Lambda's built-in AWS/Lambda metrics count. */
+export interface InvocationReport {
+  readonly functionName: string;
+  /** Epoch milliseconds (the local cloud's clock). */
+  readonly timestamp: number;
+  readonly durationMs: number;
+  readonly outcome: 'success' | 'error' | 'throttled';
+  /** Invocations of this function running when this one started (ConcurrentExecutions). */
+  readonly concurrentExecutions: number;
+}
+
+export type InvocationListener = (report: InvocationReport) => void;
+
 /** The Lambda service plus the in-process API the deployer, the CLI and CloudWatch use. */
 export interface LambdaService extends LocalService {
   registerFunction(input: RegisterFunctionInput): FunctionDefinition;
@@ -101,6 +116,11 @@ export interface LambdaService extends LocalService {
   mappingIdle(uuid: string): Promise<void>;
   /** Every line a function writes to stdout/stderr; JSON lines with `_aws` are EMF metrics. */
   onLogLine(listener: LogLineListener): () => void;
+  /**
+   * Every invocation's outcome and duration, for AWS/Lambda metrics (Invocations, Errors,
+   * Throttles, Duration, ConcurrentExecutions) in the CloudWatch emulator.
+   */
+  onInvocation(listener: InvocationListener): () => void;
   /** The most recent log lines of a function (at most 1000). */
   recentLogs(name: string): readonly string[];
   setTimeScale(timeScale: number): void;
@@ -133,6 +153,18 @@ export function createLambdaService(
   const functions = new Map<string, FunctionState>();
   const mappings = new Map<string, SqsEventSource>();
   const logListeners = new Set<LogLineListener>();
+  const invocationListeners = new Set<InvocationListener>();
+  const report = (value: InvocationReport) => {
+    for (const listener of invocationListeners) listener(value);
+  };
+  const idleEnvironmentMs = options.idleEnvironmentMs ?? 300_000;
+  const reclaimTimer = setInterval(
+    () => {
+      for (const state of functions.values()) state.runtime.reclaimIdle(idleEnvironmentMs);
+    },
+    Math.min(30_000, idleEnvironmentMs),
+  );
+  reclaimTimer.unref();
 
   const endpoint = (): string => {
     const value = options.endpoint?.() ?? seenEndpoint;
@@ -236,7 +268,44 @@ export function createLambdaService(
     invokeOptions: { throttle?: boolean } = {},
   ): Promise<InvocationResult> {
     const state = requireFunction(name);
-    return state.runtime.invoke(event, { requestId: randomUUID(), timeScale }, invokeOptions);
+    const started = performance.now();
+    const base = {
+      functionName: state.runtime.definition.name,
+      timestamp: context.clock.now(),
+      concurrentExecutions: state.runtime.inFlight + 1,
+    };
+    try {
+      const result = await state.runtime.invoke(event, { requestId: randomUUID(), timeScale }, invokeOptions);
+      report({
+        ...base,
+        durationMs: performance.now() - started,
+        outcome: result.functionError ? 'error' : 'success',
+      });
+      return result;
+    } catch (error) {
+      if (error instanceof ThrottledError) report({ ...base, durationMs: 0, outcome: 'throttled' });
+      throw error;
+    }
+  }
+
+  /**
+   * Asynchronous invocation: Lambda retries a failed event twice, one and then two minutes later
+   * (scaled by the time scale), then drops it (no destinations locally).
+   */
+  function invokeAsynchronously(name: string, event: unknown): void {
+    const delays = [0, 60_000, 120_000];
+    const attempt = (index: number) => {
+      invokeFunction(name, event).then(
+        (result) => {
+          if (result.functionError && index + 1 < delays.length) schedule(index + 1);
+        },
+        () => undefined,
+      );
+    };
+    const schedule = (index: number) => {
+      setTimeout(() => attempt(index), (delays[index] ?? 0) / timeScale).unref();
+    };
+    attempt(0);
   }
 
   function setReservedConcurrency(state: FunctionState, value: number | undefined): void {
@@ -301,6 +370,29 @@ export function createLambdaService(
     mapping.close();
     mappings.delete(uuid);
     return mapping.config;
+  }
+
+  /** Everything the demo's progress display needs, also served at GET /_oncely/lambda/stats. */
+  function statistics() {
+    return {
+      functions: Object.fromEntries(
+        [...functions.entries()].map(([name, state]) => [
+          name,
+          {
+            inFlight: state.runtime.inFlight,
+            invocations: state.runtime.invocations,
+            errors: state.runtime.errors,
+            coldStarts: state.runtime.coldStarts,
+            warmEnvironments: state.runtime.warmEnvironments,
+            reservedConcurrency: state.reservedConcurrency ?? null,
+          },
+        ]),
+      ),
+      eventSourceMappings: [...mappings.values()].map((mapping) => ({
+        ...mappingToWire(mapping.config),
+        stats: mapping.stats,
+      })),
+    };
   }
 
   function functionConfiguration(state: FunctionState): Record<string, unknown> {
@@ -381,8 +473,7 @@ export function createLambdaService(
     const headers = { 'x-amz-executed-version': '$LATEST' };
     if (invocationType === 'DryRun') return { status: 204, headers, body: '' };
     if (invocationType === 'Event') {
-      // Asynchronous invocation: accepted now, run in the background (no retries or destinations locally).
-      void invokeFunction(state.runtime.definition.name, event).catch(() => undefined);
+      invokeAsynchronously(state.runtime.definition.name, event);
       return { status: 202, headers, body: '' };
     }
     let result: InvocationResult;
@@ -417,6 +508,10 @@ export function createLambdaService(
     const method = request.method.toUpperCase();
     const input = (request.input ?? {}) as Record<string, unknown>;
     seenEndpoint ??= `http://${request.host}`;
+
+    if (version === '_oncely' && collection === 'lambda' && id === 'stats' && method === 'GET') {
+      return json(statistics());
+    }
 
     if (collection === 'functions') {
       if (version === '2015-03-31') {
@@ -502,7 +597,9 @@ export function createLambdaService(
   return {
     signingNames: ['lambda'],
     targetPrefixes: [],
+    // `/_oncely/lambda` is not AWS: the local statistics endpoint for tools in another process.
     pathPrefixes: [
+      '/_oncely/lambda',
       '/2015-03-31/functions',
       '/2015-03-31/event-source-mappings',
       '/2017-10-31/functions',
@@ -538,6 +635,10 @@ export function createLambdaService(
     onLogLine(listener) {
       logListeners.add(listener);
       return () => logListeners.delete(listener);
+    },
+    onInvocation(listener) {
+      invocationListeners.add(listener);
+      return () => invocationListeners.delete(listener);
     },
     recentLogs: (name) => functions.get(functionNameOf(name))?.logs ?? [],
     setTimeScale(value) {
@@ -579,6 +680,7 @@ export function createLambdaService(
       }
     },
     close() {
+      clearInterval(reclaimTimer);
       for (const mapping of mappings.values()) mapping.close();
       for (const state of functions.values()) state.runtime.close();
     },

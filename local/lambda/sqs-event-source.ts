@@ -172,6 +172,8 @@ export class SqsEventSource {
         this.stats.lastError = undefined;
       } catch (error) {
         if (!this.running) continue;
+        // The queue may have been deleted and created again under a new URL.
+        this.queueUrl = undefined;
         this.stats.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         await sleep(1000);
         continue;

@@ -141,6 +141,61 @@ describe('Lambda Invoke', () => {
     expect(lines.some((line) => JSON.parse(line.startsWith('{') ? line : 'null')?._aws)).toBe(true);
   });
 
+  it('frames each invocation with START, END and REPORT lines in the function log', async () => {
+    lambda.registerFunction({ name: 'framed', codeDirectory: CJS_BUNDLE, handler: 'index.echo' });
+    const output = await invoke('framed', {});
+    await expect.poll(() => lambda.recentLogs('framed').some((line) => line.startsWith('REPORT'))).toBe(true);
+    const echoed = lambda.recentLogs('framed').find((line) => line.startsWith('echo '))!;
+    const requestId = echoed.slice('echo '.length);
+    expect(output.FunctionError).toBeUndefined();
+    const logs = lambda.recentLogs('framed');
+    expect(logs.indexOf(`START RequestId: ${requestId} Version: $LATEST`)).toBe(0);
+    expect(logs.indexOf(`END RequestId: ${requestId}`)).toBeGreaterThan(logs.indexOf(`echo ${requestId}`));
+    expect(logs.at(-1)).toMatch(
+      new RegExp(
+        `^REPORT RequestId: ${requestId}\tDuration: [\\d.]+ ms\tBilled Duration: \\d+ ms\tMemory Size: 128 MB`,
+      ),
+    );
+  });
+
+  it('reports every invocation outcome for Lambda metrics', async () => {
+    const reports: Array<{ functionName: string; outcome: string }> = [];
+    const unsubscribe = lambda.onInvocation((report) => reports.push(report));
+    await invoke('echo', {});
+    await invoke('refuser', { reason: 'x' });
+    unsubscribe();
+    expect(reports.map(({ functionName, outcome }) => ({ functionName, outcome }))).toEqual([
+      { functionName: 'echo', outcome: 'success' },
+      { functionName: 'refuser', outcome: 'error' },
+    ]);
+  });
+
+  it('retries a failed asynchronous invocation twice', async () => {
+    const outcomes: string[] = [];
+    const unsubscribe = lambda.onInvocation((report) => {
+      if (report.functionName === 'refuser') outcomes.push(report.outcome);
+    });
+    // At this time scale Lambda's one- and two-minute retry delays take milliseconds.
+    lambda.setTimeScale(60_000);
+    try {
+      await cloud.clients.lambda.send(
+        new InvokeCommand({ FunctionName: 'refuser', InvocationType: 'Event', Payload: Buffer.from('{}') }),
+      );
+      await expect.poll(() => outcomes.length).toBe(3);
+    } finally {
+      lambda.setTimeScale(1);
+      unsubscribe();
+    }
+    expect(outcomes).toEqual(['error', 'error', 'error']);
+  });
+
+  it('serves function and mapping statistics at /_oncely/lambda/stats', async () => {
+    const response = await fetch(`${cloud.endpoint}/_oncely/lambda/stats`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { functions: Record<string, { invocations: number }> };
+    expect(body.functions.echo?.invocations).toBeGreaterThanOrEqual(3);
+  });
+
   it('accepts an asynchronous (Event) invocation with status 202', async () => {
     const output = await cloud.clients.lambda.send(
       new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: Buffer.from('{}') }),
@@ -210,11 +265,17 @@ describe('Lambda Invoke', () => {
       client.send(
         new InvokeCommand({ FunctionName: 'reserved', Payload: Buffer.from(JSON.stringify({ sleepMs })) }),
       );
+    const outcomes: string[] = [];
+    const unsubscribe = lambda.onInvocation((report) => {
+      if (report.functionName === 'reserved') outcomes.push(report.outcome);
+    });
     const slow = send(1500);
     await expect.poll(() => lambda.functionStats('reserved').inFlight).toBe(1);
     await expect(send(1)).rejects.toMatchObject({ name: 'TooManyRequestsException' });
     expect((await slow).StatusCode).toBe(200);
     client.destroy();
+    unsubscribe();
+    expect(outcomes).toEqual(['throttled', 'success']);
   });
 });
 
