@@ -49,7 +49,7 @@ describe('deployTemplate with a hand-written cdk-shaped template', () => {
       WorkQueuePolicy: { status: 'accepted' },
       CDKMetadata: { status: 'accepted' },
       ProdOnlyQueue: { status: 'skipped' },
-      DepthAlarm: { status: 'unsupported' },
+      Network: { status: 'unsupported' },
     });
     expect(summary.resources.WorkQueue!.url).toBe(physicalId('WorkQueue'));
     expect(summary.resources.WorkQueue!.arn).toMatch(
@@ -60,8 +60,8 @@ describe('deployTemplate with a hand-written cdk-shaped template', () => {
   it('lists a type nobody handles as unsupported with a warning, and warns about ignored KMS', () => {
     expect(summary.unsupported).toEqual([
       {
-        logicalId: 'DepthAlarm',
-        type: 'AWS::CloudWatch::Alarm',
+        logicalId: 'Network',
+        type: 'AWS::EC2::VPC',
         warning: expect.stringContaining('not emulated'),
       },
     ]);
@@ -77,7 +77,7 @@ describe('deployTemplate with a hand-written cdk-shaped template', () => {
     expect(Attributes).toMatchObject({
       FifoQueue: 'true',
       ContentBasedDeduplication: 'true',
-      VisibilityTimeout: '1',
+      VisibilityTimeout: '2',
       MessageRetentionPeriod: '345600',
     });
     expect(JSON.parse(Attributes!.RedrivePolicy!)).toEqual({
@@ -207,7 +207,8 @@ describe('deployTemplate with a hand-written cdk-shaped template', () => {
       );
     await expect.poll(dlqDepth, { timeout: 20_000 }).toBe(1);
     const stats = (cloud.local!.services.lambda as LambdaService).mappingStats(physicalId('ConsumerMapping'));
-    expect(stats.messagesDeleted).toBe(8);
+    // At least once: a delivery outliving the visibility timeout may be processed (and deleted) twice.
+    expect(stats.messagesDeleted).toBeGreaterThanOrEqual(8);
     expect(stats.peakInFlight).toBeLessThanOrEqual(2);
   });
 });
@@ -227,7 +228,10 @@ describe('deployTemplate resource handlers and errors', () => {
     const template: CloudFormationTemplate = {
       Resources: {
         Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { Threshold: 5 } },
-        Topic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: { 'Fn::GetAtt': ['Alarm', 'Arn'] } } },
+        Topic: {
+          Type: 'Oncely::Test::Topic',
+          Properties: { DisplayName: { 'Fn::GetAtt': ['Alarm', 'Arn'] } },
+        },
       },
       Outputs: { AlarmName: { Value: { Ref: 'Alarm' } }, Topic: { Value: { Ref: 'Topic' } } },
     };
@@ -235,7 +239,7 @@ describe('deployTemplate resource handlers and errors', () => {
     const services = cloud.local!.services as Record<string, unknown>;
     services.fakeSns = {
       resourceHandlers: {
-        'AWS::SNS::Topic': {
+        'Oncely::Test::Topic': {
           async create(properties: Record<string, unknown>) {
             topicNames.push(properties.DisplayName);
             return { physicalId: 'arn:aws:sns:us-east-1:000000000000:topic-1' };
