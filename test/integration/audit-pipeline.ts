@@ -15,6 +15,8 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { vi } from 'vitest';
+import { main } from '../../cli/main.js';
 import { streamSeqOf } from '../../functions/adapters/sqs-queue-inspector.js';
 import { type Envelope, POISON_ATTRIBUTES } from '../../functions/core/envelope.js';
 import { toQueueMessage } from '../../functions/core/producer/queue-message.js';
@@ -321,4 +323,24 @@ export async function queueDepth(cloud: TestCloud, queueUrl: string): Promise<nu
   return (
     Number(attributes.ApproximateNumberOfMessages) + Number(attributes.ApproximateNumberOfMessagesNotVisible)
   );
+}
+
+/** Runs the CLI in-process, capturing what it prints. */
+export async function runCli(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...parts) => void out.push(parts.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...parts) => void err.push(parts.join(' ')));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err.push(String(chunk));
+    return true;
+  });
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join('\n'), stderr: err.join('') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    stderr.mockRestore();
+  }
 }

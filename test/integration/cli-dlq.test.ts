@@ -4,8 +4,7 @@ import {
   SendMessageCommand,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { streamSeqOf } from '../../functions/adapters/sqs-queue-inspector.js';
 import type { Envelope } from '../../functions/core/envelope.js';
 import { AwsError, jsonErrorResponse } from '../../local/protocol.js';
@@ -15,30 +14,11 @@ import {
   createAuditPipeline,
   envelopeFor,
   queueDepth,
+  runCli,
   sendPoison,
 } from './audit-pipeline.js';
 
 const PRODUCER = '1-1';
-
-/** Runs the CLI in-process, capturing what it prints. */
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts) => void out.push(parts.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...parts) => void err.push(parts.join(' ')));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err.push(String(chunk));
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join('\n'), stderr: err.join('') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 /** Every (seq) in a queue, read with visibility 0 so nothing changes (receive counts aside). */
 async function seqsIn(cloud: TestCloud, queueUrl: string): Promise<number[]> {
@@ -112,7 +92,7 @@ describe('oncely dlq against the local cloud', () => {
   });
 
   it('lists dead letters with their failure reasons without consuming them', async () => {
-    const { code, stdout } = await cli(['dlq', 'list', '--json', ...pipeline.cliOptions]);
+    const { code, stdout } = await runCli(['dlq', 'list', '--json', ...pipeline.cliOptions]);
     expect(code).toBe(0);
     const letters = JSON.parse(stdout) as Array<{
       seq: number;
@@ -130,14 +110,14 @@ describe('oncely dlq against the local cloud', () => {
     expect(moved?.receiveCount).toBeGreaterThanOrEqual(1);
     expect(await queueDepth(cloud, pipeline.deadLetterQueueUrl)).toBe(6);
 
-    const table = await cli(['dlq', 'list', ...pipeline.cliOptions]);
+    const table = await runCli(['dlq', 'list', ...pipeline.cliOptions]);
     expect(table.stdout).toContain('maxReceiveCount exceeded');
     expect(table.stdout).toContain('payload-invalid');
   });
 
   it('redrives selectively and loses nothing when a send fails midway', async () => {
     failSeq = 2;
-    const failed = await cli([
+    const failed = await runCli([
       'dlq',
       'redrive',
       '--reason',
@@ -150,20 +130,20 @@ describe('oncely dlq against the local cloud', () => {
     expect(await seqsIn(cloud, pipeline.queueUrl)).toEqual([1, 3]);
     expect(await seqsIn(cloud, pipeline.deadLetterQueueUrl)).toEqual([2, 4, 5, 6]);
 
-    const byType = await cli(['dlq', 'redrive', '--type', 'orders.place', ...pipeline.cliOptions]);
+    const byType = await runCli(['dlq', 'redrive', '--type', 'orders.place', ...pipeline.cliOptions]);
     expect(byType.code).toBe(0);
     expect(byType.stdout).toContain('Redrove 2 message(s)');
     expect(await seqsIn(cloud, pipeline.queueUrl)).toEqual([1, 3, 4, 5]);
 
     failSeq = undefined;
-    const retried = await cli(['dlq', 'redrive', '--reason', 'payload-invalid', ...pipeline.cliOptions]);
+    const retried = await runCli(['dlq', 'redrive', '--reason', 'payload-invalid', ...pipeline.cliOptions]);
     expect(retried.code).toBe(0);
     expect(await seqsIn(cloud, pipeline.queueUrl)).toEqual([1, 2, 3, 4, 5]);
     expect(await seqsIn(cloud, pipeline.deadLetterQueueUrl)).toEqual([6]);
   });
 
   it('redrives everything with a message move task and follows it to the end', async () => {
-    const { code, stderr } = await cli([
+    const { code, stderr } = await runCli([
       'dlq',
       'redrive',
       '--wait',
@@ -179,11 +159,11 @@ describe('oncely dlq against the local cloud', () => {
   });
 
   it('rejects a missing or unknown action and mixed options with exit 2', async () => {
-    expect((await cli(['dlq', ...pipeline.cliOptions])).code).toBe(2);
-    const unknown = await cli(['dlq', 'purge', ...pipeline.cliOptions]);
+    expect((await runCli(['dlq', ...pipeline.cliOptions])).code).toBe(2);
+    const unknown = await runCli(['dlq', 'purge', ...pipeline.cliOptions]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown action 'purge'");
-    expect((await cli(['dlq', 'redrive', '--type', 'x', '--wait', ...pipeline.cliOptions])).code).toBe(2);
-    expect((await cli(['dlq', 'list', '--max', 'lots', ...pipeline.cliOptions])).code).toBe(2);
+    expect((await runCli(['dlq', 'redrive', '--type', 'x', '--wait', ...pipeline.cliOptions])).code).toBe(2);
+    expect((await runCli(['dlq', 'list', '--max', 'lots', ...pipeline.cliOptions])).code).toBe(2);
   });
 });

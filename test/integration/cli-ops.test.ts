@@ -1,0 +1,215 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OUTPUT_KEYS } from '../../cdk/pipeline-stack.js';
+import { connect, RESOURCES } from '../../cli/stack-resources.js';
+import { loadConfig } from '../../functions/config.js';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { type AuditPipeline, createAuditPipeline, drain, queueDepth, runCli } from './audit-pipeline.js';
+
+describe('oncely publish, audit and status against the local cloud', () => {
+  let cloud: TestCloud;
+  let pipeline: AuditPipeline;
+
+  beforeEach(async () => {
+    cloud = await startTestCloud();
+    pipeline = await createAuditPipeline(cloud);
+  });
+  afterEach(async () => {
+    await cloud.stop();
+  });
+
+  it('publishes stamped events, finds the one lost behind the pipeline, heals it and shows it in status', async () => {
+    const published = await runCli([
+      'publish',
+      '--type',
+      'points.deduct',
+      '--payload',
+      '{"accountId":"a-1","amount":5}',
+      '--key',
+      'a-1',
+      '--count',
+      '5',
+      '--json',
+      ...pipeline.cliOptions,
+    ]);
+    expect(published.code).toBe(0);
+    const rows = JSON.parse(published.stdout) as Array<{ id: string; producer: string; seq: number }>;
+    expect(rows.map((row) => row.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(rows.map((row) => row.id)).size).toBe(5);
+    expect(new Set(rows.map((row) => row.producer)).size).toBe(1);
+    expect(await queueDepth(cloud, pipeline.queueUrl)).toBe(5);
+    const outbox = await cloud.clients.documents.send(new ScanCommand({ TableName: pipeline.tables.outbox }));
+    expect(outbox.Items).toHaveLength(5);
+
+    await drain(cloud, pipeline.queueUrl, (seq) => (seq === 3 ? 'lose' : 'consume'), pipeline);
+    const lost = await runCli([
+      'audit',
+      '--grace',
+      '0',
+      '--fail-on-missing',
+      '--json',
+      ...pipeline.cliOptions,
+    ]);
+    expect(lost.code).toBe(4);
+    const report = JSON.parse(lost.stdout) as {
+      counts: { missing: number };
+      findings: Array<{ seq: number }>;
+    };
+    expect(report.counts.missing).toBe(1);
+    expect(report.findings.map((finding) => finding.seq)).toEqual([3]);
+
+    const status = await runCli(['status', '--json', ...pipeline.cliOptions]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      queue: { visible: 0, inFlight: 0 },
+      deadLetterQueue: { visible: 0 },
+      degradationLevel: 'normal',
+      lastAudit: { missing: 1 },
+    });
+
+    const healing = await runCli(['audit', '--grace', '0', '--compensate', ...pipeline.cliOptions]);
+    expect(healing.code).toBe(0);
+    expect(healing.stdout).toContain('1 re-published');
+    await drain(cloud, pipeline.queueUrl, () => 'consume', pipeline);
+    const healed = await runCli(['audit', '--grace', '0', '--fail-on-missing', ...pipeline.cliOptions]);
+    expect(healed.code).toBe(0);
+    expect(healed.stdout).toContain('0 missing');
+    const readable = await runCli(['status', ...pipeline.cliOptions]);
+    expect(readable.stdout).toMatch(/Messages missing:\s+0/);
+  });
+
+  it('closes the published stream with an exact high-water mark', async () => {
+    const published = await runCli([
+      'publish',
+      '--type',
+      't',
+      '--payload',
+      '{}',
+      '--count',
+      '2',
+      ...pipeline.cliOptions,
+    ]);
+    expect(published.code).toBe(0);
+    const lease = await cloud.clients.documents.send(
+      new ScanCommand({ TableName: pipeline.tables.leases, FilterExpression: 'attribute_exists(closedBy)' }),
+    );
+    const item = lease.Items?.[0] as {
+      closedStreams: Record<string, number>;
+      closedBy: Record<string, string>;
+    };
+    expect(Object.values(item.closedStreams)).toEqual([2]);
+    expect(Object.values(item.closedBy)).toEqual(['release']);
+  });
+
+  it('finds resources in a cdk outputs file, choosing the stack by name', async () => {
+    const file = join(tmpdir(), `${cloud.prefix}-outputs.json`);
+    await writeFile(
+      file,
+      JSON.stringify({
+        Other: { QueueUrl: 'http://127.0.0.1:1/000000000000/wrong' },
+        Pipeline: { QueueUrl: pipeline.queueUrl, DeadLetterQueueUrl: pipeline.deadLetterQueueUrl },
+      }),
+    );
+    const ok = await runCli([
+      'status',
+      '--json',
+      '--endpoint',
+      cloud.endpoint,
+      '--outputs-file',
+      file,
+      '--stack',
+      'Pipeline',
+    ]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).queue.url).toBe(pipeline.queueUrl);
+
+    const ambiguous = await runCli(['status', '--endpoint', cloud.endpoint, '--outputs-file', file]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain('pass --stack');
+    const unknown = await runCli([
+      'status',
+      '--endpoint',
+      cloud.endpoint,
+      '--outputs-file',
+      file,
+      '--stack',
+      'Nope',
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("stack 'Nope' not found");
+  });
+
+  it('fails with a clear message and exit 1 on AWS errors', async () => {
+    const noMapping = await runCli([
+      'status',
+      '--event-source-mapping',
+      'no-such-mapping',
+      ...pipeline.cliOptions,
+    ]);
+    expect(noMapping.code).toBe(1);
+    expect(noMapping.stderr).toContain('oncely status:');
+
+    const unreachable = await runCli([
+      'dlq',
+      'list',
+      '--endpoint',
+      'http://127.0.0.1:9',
+      '--dlq-url',
+      'http://127.0.0.1:9/000000000000/q',
+    ]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('cannot reach http://127.0.0.1:9');
+  });
+
+  it('rejects bad arguments with the usage text and exit 2', async () => {
+    const cases: Array<[string[], string]> = [
+      [['audit', '--grace', 'soon'], '--grace must be a non-negative integer'],
+      [['publish', '--payload', '{}'], '--type is required'],
+      [['publish', '--type', 't', '--payload', '{oops'], '--payload is not valid JSON'],
+      [['publish', '--type', 't', '--payload', '{}', '--count', '0'], '--count must be a positive integer'],
+      [['status', '--endpoint', 'not a url'], '--endpoint must be a URL'],
+      [['status', '--endpoint', 'http://127.0.0.1:9'], 'cannot find the QueueUrl'],
+      [['audit', '--endpoint', 'http://127.0.0.1:9'], 'cannot find the ClaimsTableName'],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain(`Usage: oncely ${args[0]}`);
+    }
+  });
+
+  it('prints help for every ops command', async () => {
+    for (const name of ['status', 'audit', 'dlq', 'publish']) {
+      const result = await runCli([name, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`Usage: oncely ${name}`);
+      expect(result.stdout).toContain('--endpoint URL');
+    }
+  });
+});
+
+describe('stack resources', () => {
+  it('reads the output keys the CDK stack defines', () => {
+    for (const resource of Object.values(RESOURCES))
+      expect(Object.values(OUTPUT_KEYS)).toContain(resource.output);
+  });
+
+  it('falls back to the ONCELY_* environment, explicit options winning', async () => {
+    const config = loadConfig({ ONCELY_QUEUE_URL: 'http://from-env/q', ONCELY_CLAIMS_TABLE: 'claims-env' });
+    const context = await connect(
+      { endpoint: 'http://127.0.0.1:9', 'claims-table': 'claims-option' },
+      config,
+    );
+    try {
+      expect(context.require('queueUrl')).toBe('http://from-env/q');
+      expect(context.require('claimsTable')).toBe('claims-option');
+      expect(context.region).toBe('us-east-1');
+    } finally {
+      context.close();
+    }
+  });
+});
