@@ -49,6 +49,11 @@ export interface RuleTarget {
   readonly Input?: string;
   readonly InputPath?: string;
   readonly SqsParameters?: { readonly MessageGroupId?: string };
+  readonly RetryPolicy?: {
+    readonly MaximumRetryAttempts?: number;
+    readonly MaximumEventAgeInSeconds?: number;
+  };
+  readonly DeadLetterConfig?: { readonly Arn?: string };
   readonly [other: string]: unknown;
 }
 
@@ -373,28 +378,57 @@ export class EventsService implements LocalService {
     const source = `events:${rule.name}`;
     for (const target of rule.targets) {
       const payload = targetInput(target, event);
+      const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
       const service = target.Arn.split(':')[2];
+      let kind: 'lambda' | 'sqs' | 'sns' | 'other';
+      let work: () => Promise<void>;
       if (service === 'lambda') {
-        deliveries.run(source, target.Arn, 'lambda', () => invoker.invoke(target.Arn, payload));
+        kind = 'lambda';
+        work = () => invoker.invoke(target.Arn, payload);
       } else if (service === 'sqs') {
-        deliveries.run(source, target.Arn, 'sqs', () =>
-          queues.send(target.Arn, typeof payload === 'string' ? payload : JSON.stringify(payload), {
+        kind = 'sqs';
+        work = () =>
+          queues.send(target.Arn, text, {
             ...(target.SqsParameters?.MessageGroupId
               ? { messageGroupId: target.SqsParameters.MessageGroupId }
               : {}),
             messageDeduplicationId: event.id,
-          }),
-        );
+          });
       } else if (service === 'sns') {
-        deliveries.run(source, target.Arn, 'sns', async () =>
-          publishToTopic(target.Arn, typeof payload === 'string' ? payload : JSON.stringify(payload)),
-        );
+        kind = 'sns';
+        work = async () => publishToTopic(target.Arn, text);
       } else {
-        deliveries.run(source, target.Arn, 'other', async () => {
+        kind = 'other';
+        work = async () => {
           throw new Error(`targets of type ${service} are not supported by the local cloud`);
-        });
+        };
+      }
+      deliveries.run(source, target.Arn, kind, () => this.withRetries(target, event, work));
+    }
+  }
+
+  /**
+   * The target's RetryPolicy (at most 2 immediate retries locally: the point is to reach the
+   * dead-letter queue, not to wait out AWS's 24 hours), then its DeadLetterConfig queue.
+   */
+  private async withRetries(
+    target: RuleTarget,
+    event: EventBridgeEvent,
+    work: () => Promise<void>,
+  ): Promise<void> {
+    const retries = Math.min(2, Math.max(0, Number(target.RetryPolicy?.MaximumRetryAttempts ?? 2)));
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      try {
+        await work();
+        return;
+      } catch (error) {
+        lastError = error;
       }
     }
+    const deadLetterArn = target.DeadLetterConfig?.Arn;
+    if (deadLetterArn) await this.dependencies.queues.send(deadLetterArn, JSON.stringify(event));
+    throw lastError;
   }
 
   private remember(event: EventBridgeEvent): void {

@@ -27,6 +27,7 @@ class RecordingInvoker implements FunctionInvoker {
   readonly calls: { functionArn: string; event: unknown }[] = [];
   async invoke(functionArn: string, event: unknown): Promise<void> {
     this.calls.push({ functionArn, event });
+    if (functionArn.endsWith(':broken')) throw new Error('function failed');
   }
   to(functionArn: string): unknown[] {
     return this.calls.filter((call) => call.functionArn === functionArn).map((call) => call.event);
@@ -231,6 +232,37 @@ describe('pattern rules', () => {
       'detail-type': 'order',
       detail: { amount: 250 },
       id: put.Entries![0]!.EventId,
+    });
+  });
+});
+
+describe('failed deliveries', () => {
+  it('retries a failing target as its RetryPolicy says, then sends the event to its dead-letter queue', async () => {
+    const dlq = await queueWithArn('events-dlq');
+    const fn = 'arn:aws:lambda:us-east-1:000000000000:function:broken';
+    await events.send(
+      new PutRuleCommand({ Name: 'to-broken', EventPattern: JSON.stringify({ source: ['oncely.dlq'] }) }),
+    );
+    await events.send(
+      new PutTargetsCommand({
+        Rule: 'to-broken',
+        Targets: [
+          { Id: 'b', Arn: fn, RetryPolicy: { MaximumRetryAttempts: 1 }, DeadLetterConfig: { Arn: dlq.arn } },
+        ],
+      }),
+    );
+    const put = await events.send(
+      new PutEventsCommand({ Entries: [{ Source: 'oncely.dlq', DetailType: 'x', Detail: '{}' }] }),
+    );
+    await cloudwatch.settle();
+    expect(invoker.to(fn)).toHaveLength(2);
+    const { Messages = [] } = await cloud.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    expect(Messages).toHaveLength(1);
+    expect(JSON.parse(Messages[0]!.Body!)).toMatchObject({
+      id: put.Entries![0]!.EventId,
+      source: 'oncely.dlq',
     });
   });
 });
