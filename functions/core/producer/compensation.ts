@@ -15,6 +15,7 @@ import { envelopeOf } from './outbox-item.js';
 import type { ClaimStatusReader, OutboxItem, OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { toQueueMessage } from './queue-message.js';
+import { settleAll } from './settle-all.js';
 
 export interface CompensationSweepOptions {
   readonly store: OutboxStore;
@@ -85,8 +86,8 @@ async function compensateItems(
   let acknowledged = 0;
   let republished = 0;
   let exhausted = 0;
-  await Promise.all(
-    items.map(async (item) => {
+  try {
+    await settleAll(items, async (item) => {
       const claim = statuses.get(item.id);
       if (claim === 'COMPLETED' || claim === 'REJECTED') {
         if (await options.store.update(item.id, 'SENT', { status: 'COMPLETED', outcome: claim }))
@@ -110,9 +111,11 @@ async function compensateItems(
         nextAttemptAt: clock.now() + deadlineMs,
       });
       republished += 1;
-    }),
-  );
-  if (exhausted > 0) options.metrics?.count(PIPELINE_METRICS.compensationExhausted, exhausted);
-  if (republished > 0) options.metrics?.count('CompensationRepublished', republished);
+    });
+  } finally {
+    // Counted even when some items failed, so the metric never hides behind an error.
+    if (exhausted > 0) options.metrics?.count(PIPELINE_METRICS.compensationExhausted, exhausted);
+    if (republished > 0) options.metrics?.count('CompensationRepublished', republished);
+  }
   return { examined: items.length, acknowledged, republished, exhausted };
 }

@@ -10,6 +10,7 @@ import { envelopeOf } from './outbox-item.js';
 import type { OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { toQueueMessage } from './queue-message.js';
+import { settleAll } from './settle-all.js';
 
 export interface RelaySweepOptions {
   readonly store: OutboxStore;
@@ -49,8 +50,8 @@ export async function relayPendingOutbox(options: RelaySweepOptions): Promise<Re
   let published = 0;
   let failed = 0;
   let exhausted = 0;
-  await Promise.all(
-    due.map(async (item) => {
+  try {
+    await settleAll(due, async (item) => {
       try {
         await options.sender.send(toQueueMessage(envelopeOf(item), options.fifo));
       } catch {
@@ -73,9 +74,11 @@ export async function relayPendingOutbox(options: RelaySweepOptions): Promise<Re
         nextAttemptAt: sentAt + (options.compensationDeadlineMs ?? 300_000),
       });
       published += 1;
-    }),
-  );
-  if (exhausted > 0) options.metrics?.count('OutboxRelayExhausted', exhausted);
-  if (published > 0) options.metrics?.count('OutboxRelayed', published);
+    });
+  } finally {
+    // Counted even when some items failed, so the metric never hides behind an error.
+    if (exhausted > 0) options.metrics?.count('OutboxRelayExhausted', exhausted);
+    if (published > 0) options.metrics?.count('OutboxRelayed', published);
+  }
   return { examined: due.length, published, failed, exhausted };
 }
