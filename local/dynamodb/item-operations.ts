@@ -60,7 +60,12 @@ export function capacityMode(input: Input): CapacityMode {
   return optionalEnum(input, 'ReturnConsumedCapacity', ['NONE', 'TOTAL', 'INDEXES'] as const, 'NONE');
 }
 
-export function prepareWrite(state: EngineState, kind: WriteKind, input: Input): PreparedWrite {
+export function prepareWrite(
+  state: EngineState,
+  kind: WriteKind,
+  input: Input,
+  transactional = false,
+): PreparedWrite {
   rejectLegacyParameters(input);
   const table = state.table(requiredString(input, 'TableName', 'tableName'));
   const conditionText = optionalString(input, 'ConditionExpression');
@@ -72,6 +77,11 @@ export function prepareWrite(state: EngineState, kind: WriteKind, input: Input):
   const condition =
     conditionText === undefined ? undefined : parseCondition('ConditionExpression', conditionText);
   const updateText = kind === 'Update' ? optionalString(input, 'UpdateExpression') : undefined;
+  if (kind === 'Update' && updateText === undefined && transactional) {
+    throw validationError(
+      "1 validation error detected: Value null at 'transactItems.member.update.updateExpression' failed to satisfy constraint: Member must not be null",
+    );
+  }
   const update = updateText === undefined ? undefined : parseUpdate(updateText);
   const placeholders = placeholdersOf(input, [condition, update]);
   const returnOnFailure = optionalEnum(

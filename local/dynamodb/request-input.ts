@@ -133,6 +133,10 @@ export function placeholdersOf(
       throw validationError('ExpressionAttributeValues can only be specified when using expressions');
     return { names: undefined, values: undefined };
   }
+  if (rawNames && Object.keys(rawNames).length === 0)
+    throw validationError('ExpressionAttributeNames must not be empty');
+  if (rawValues && Object.keys(rawValues).length === 0)
+    throw validationError('ExpressionAttributeValues must not be empty');
   let names: Record<string, string> | undefined;
   if (rawNames) {
     names = {};

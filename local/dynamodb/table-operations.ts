@@ -292,7 +292,14 @@ export function describe(state: EngineState, table: Table, region: string): Reco
   };
   if (globals.length > 0) description.GlobalSecondaryIndexes = globals.map(indexOut);
   if (locals.length > 0) description.LocalSecondaryIndexes = locals.map(indexOut);
-  if (definition.streamSpecification) description.StreamSpecification = definition.streamSpecification;
+  const stream = definition.streamSpecification as { StreamEnabled?: boolean } | undefined;
+  if (stream) description.StreamSpecification = stream;
+  if (stream?.StreamEnabled) {
+    // Stream records are not produced (see docs/local-cloud-dynamodb.md); the ARN lets templates resolve.
+    const label = new Date(definition.createdAt).toISOString().replace(/Z$/, '');
+    description.LatestStreamLabel = label;
+    description.LatestStreamArn = `${arn}/stream/${label}`;
+  }
   return description;
 }
 

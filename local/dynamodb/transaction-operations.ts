@@ -75,7 +75,7 @@ export function transactWriteItems(state: EngineState, input: Input): unknown {
     if (kinds.length !== 1) {
       throw validationError('TransactItems can only contain one of Check, Put, Update or Delete');
     }
-    return prepareWrite(state, kinds[0]!, asInput(action[kinds[0]!]));
+    return prepareWrite(state, kinds[0]!, asInput(action[kinds[0]!]), true);
   });
   rejectDuplicates(writes.map((write) => ({ table: write.table.definition.name, key: write.key })));
   const requestBytes = writes.reduce((sum, write) => sum + (write.item ? itemSize(write.item) : 0), 0);
