@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { benchConsumer } from '../../bench/consumer.js';
+
+describe('consumer benchmark', () => {
+  it('counts one DynamoDB request per new and per duplicate message in transactional mode, four new for the baseline', async () => {
+    const result = await benchConsumer({ messages: 100, duplicateRatio: 0.2, accounts: 5, pollers: 2 });
+    const byVariant = Object.fromEntries(result.figures.map((figure) => [figure.variant, figure]));
+    expect(byVariant['oncely-transactional']).toMatchObject({
+      newMessages: 80,
+      duplicates: 20,
+      dynamodbRequestsPerNewMessage: 1,
+      dynamodbRequestsPerDuplicate: 1,
+      effectsExactlyOnce: true,
+    });
+    expect(byVariant['oncely-claim']).toMatchObject({
+      dynamodbRequestsPerNewMessage: 3,
+      dynamodbRequestsPerDuplicate: 1,
+      effectsExactlyOnce: true,
+    });
+    expect(byVariant['powertools-baseline']).toMatchObject({
+      dynamodbRequestsPerNewMessage: 4,
+      effectsExactlyOnce: true,
+    });
+    expect(result.goals.transactionalAtMostOneRequestPerNewMessage).toBe(true);
+  });
+});
