@@ -157,7 +157,7 @@ export class SqsEngine {
 
   createQueue(input: Input, scope: RequestScope): Output {
     const name = requiredString(input, 'QueueName');
-    const attributes = stringMap(input, 'Attributes');
+    const given = stringMap(input, 'Attributes');
     const tags = stringMap(input, 'tags');
     const fifoName = name.endsWith('.fifo');
     const base = fifoName ? name.slice(0, -5) : name;
@@ -166,7 +166,7 @@ export class SqsEngine {
         `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (queue name ${name}).`,
       );
     }
-    const fifo = attributes.FifoQueue === 'true';
+    const fifo = given.FifoQueue === 'true';
     if (fifo !== fifoName) {
       throw new AwsError(
         'InvalidParameterValue',
@@ -175,12 +175,13 @@ export class SqsEngine {
           : 'Can only include alphanumeric characters, hyphens, or underscores. A queue name ending in .fifo needs FifoQueue=true.',
       );
     }
-    for (const [key, value] of Object.entries(attributes)) validateAttribute(key, value, fifo, true);
-    this.validateRedrive(attributes, name, fifo, scope);
+    for (const [key, value] of Object.entries(given)) validateAttribute(key, value, fifo, true);
+    this.validateRedrive(given, name, fifo, scope);
+    const attributes = normaliseAttributes(given);
     const existing = this.queues.get(name);
     if (existing) {
       for (const [key, value] of Object.entries(attributes)) {
-        if ((existing.attributes[key] ?? '') !== value) {
+        if ((existing.attributes[key] ?? (fifo ? '' : STANDARD_DEFAULTS[key]) ?? '') !== value) {
           throw new AwsError(
             'QueueNameExists',
             `A queue already exists with the same name and a different value for attribute ${key}`,
@@ -276,10 +277,10 @@ export class SqsEngine {
 
   setQueueAttributes(input: Input, scope: RequestScope): Output {
     const queue = this.queue(input);
-    const attributes = stringMap(input, 'Attributes');
-    for (const [key, value] of Object.entries(attributes)) validateAttribute(key, value, queue.fifo, false);
-    this.validateRedrive(attributes, queue.name, queue.fifo, scope);
-    for (const [key, value] of Object.entries(attributes)) {
+    const given = stringMap(input, 'Attributes');
+    for (const [key, value] of Object.entries(given)) validateAttribute(key, value, queue.fifo, false);
+    this.validateRedrive(given, queue.name, queue.fifo, scope);
+    for (const [key, value] of Object.entries(normaliseAttributes(given))) {
       if (value === '' && (key === 'Policy' || key === 'RedrivePolicy' || key === 'RedriveAllowPolicy')) {
         delete queue.attributes[key];
       } else queue.attributes[key] = value;
@@ -1023,6 +1024,26 @@ function safeAttributeBytes(raw: unknown): { bytes: number } {
   } catch {
     return { bytes: 0 };
   }
+}
+
+/**
+ * Stores policies the way SQS returns them: RedrivePolicy re-serialised with a numeric
+ * maxReceiveCount, so a re-create with the same policy written differently is still identical.
+ * `FifoQueue=false` is the standard queue's implicit value and is not stored.
+ */
+function normaliseAttributes(attributes: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === 'FifoQueue' && value === 'false') continue;
+    if (key === 'RedrivePolicy' && value !== '') {
+      const policy = parseRedrivePolicy(value);
+      out[key] = JSON.stringify({
+        deadLetterTargetArn: policy.deadLetterTargetArn,
+        maxReceiveCount: policy.maxReceiveCount,
+      });
+    } else out[key] = value;
+  }
+  return out;
 }
 
 function pruneDedup(dedup: Map<string, DedupEntry>, now: number): void {

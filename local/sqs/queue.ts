@@ -215,7 +215,8 @@ export class MessageStore {
   /** Drops every message whose retention period ended (O(n); callers rate-limit it). */
   dropExpired(retentionMs: number): void {
     const limit = this.clock.now() - retentionMs;
-    for (const message of [...this.messages.values()]) if (message.sentAt <= limit) this.remove(message);
+    // Deleting the current entry while iterating a Map is safe and avoids copying a big queue.
+    for (const message of this.messages.values()) if (message.sentAt <= limit) this.remove(message);
   }
 
   /** Resolves when messages may have become available, or after `ms` of real time. */

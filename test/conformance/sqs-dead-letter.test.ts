@@ -245,4 +245,21 @@ describe('SQS dead-letter queues', () => {
     expect(dead?.Body).toBe('poison');
     expect(dead?.Attributes).toMatchObject({ MessageGroupId: 'g', DeadLetterQueueSourceArn: source.arn });
   });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
+  it('treats a re-create with the same RedrivePolicy written differently as identical', async () => {
+    const dlq = await createQueue('same-policy-dlq');
+    const asNumber = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 4 });
+    const asString = JSON.stringify({ maxReceiveCount: '4', deadLetterTargetArn: dlq.arn });
+    const first = await createQueue('same-policy', { RedrivePolicy: asNumber });
+    const again = await createQueue('same-policy', { RedrivePolicy: asString });
+    expect(again.url).toBe(first.url);
+    const { Attributes } = await cloud.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: first.url, AttributeNames: ['RedrivePolicy'] }),
+    );
+    expect(JSON.parse(Attributes!.RedrivePolicy!)).toEqual({
+      deadLetterTargetArn: dlq.arn,
+      maxReceiveCount: 4,
+    });
+  });
 });
