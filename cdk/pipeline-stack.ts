@@ -203,6 +203,7 @@ export class PipelineStack extends Stack {
       },
       every: Duration.minutes(settings.auditIntervalMinutes),
       metricsNamespace: METRICS_NAMESPACE,
+      ...(this.reliableQueue.encryptionKey ? { encryptionKey: this.reliableQueue.encryptionKey } : {}),
       timeout: Duration.minutes(5),
       scheduleDeadLetterQueue: eventsDeadLetterQueue,
     });

@@ -1,6 +1,7 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -20,6 +21,8 @@ export interface LossAuditorProps {
     readonly control: dynamodb.ITable;
   };
   readonly every: Duration;
+  /** The queues' customer managed key, when they use one (peeking needs kms:Decrypt). */
+  readonly encryptionKey?: kms.IKey;
   /** Namespace the auditor may publish custom metrics to. */
   readonly metricsNamespace: string;
   readonly scheduleDeadLetterQueue: sqs.IQueue;
@@ -64,16 +67,13 @@ export class LossAuditor extends Construct {
     const fn = handler.function;
     tables.claims.grantReadData(fn);
     tables.leases.grantReadData(fn);
-    tables.outbox.grantReadWriteData(fn);
+    tables.outbox.grantReadData(fn);
     tables.control.grantReadWriteData(fn);
-    // Peeking (receive without delete) to tell in-flight and dead-lettered messages from lost ones.
-    props.queue.grant(fn, 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes');
-    props.deadLetterQueue.grant(
-      fn,
-      'sqs:ReceiveMessage',
-      'sqs:ChangeMessageVisibility',
-      'sqs:GetQueueAttributes',
-    );
+    // Peeking (receive with visibility 0, never delete) tells in-flight and dead-lettered messages
+    // from lost ones.
+    props.queue.grant(fn, 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes');
+    props.deadLetterQueue.grant(fn, 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes');
+    props.encryptionKey?.grantDecrypt(fn);
     props.queue.grantSendMessages(fn);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
