@@ -39,6 +39,7 @@ import {
 } from './request-input.js';
 import {
   compareEntries,
+  comparePartitions,
   type Entry,
   type IndexDefinition,
   type KeyedCollection,
@@ -436,12 +437,15 @@ export function scan(state: EngineState, input: Input): unknown {
   let entryIndex = 0;
   if (plan.exclusiveStart) {
     const hashText = scalarKey(source.collection.keysOf(plan.exclusiveStart)!.hash);
-    const hash = partitionHash(hashText);
-    while (partitionIndex < partitions.length) {
-      const candidate = partitions[partitionIndex]!;
-      if (candidate.hash > hash || (candidate.hash === hash && candidate.hashText >= hashText)) break;
-      partitionIndex++;
+    const start = { hash: partitionHash(hashText), hashText };
+    let low = 0;
+    let high = partitions.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (comparePartitions(partitions[middle]!, start) < 0) low = middle + 1;
+      else high = middle;
     }
+    partitionIndex = low;
     const found = partitions[partitionIndex];
     if (found?.hashText === hashText) {
       const probe = startProbe(source, plan.exclusiveStart);

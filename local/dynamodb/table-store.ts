@@ -82,6 +82,15 @@ export function compareEntries(
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
+/** Scan order of partitions: by hash of the partition key, ties by key text. */
+export function comparePartitions(
+  a: { hash: number; hashText: string },
+  b: { hash: number; hashText: string },
+): number {
+  if (a.hash !== b.hash) return a.hash - b.hash;
+  return a.hashText < b.hashText ? -1 : a.hashText > b.hashText ? 1 : 0;
+}
+
 /** First position whose entry is not before `probe` (or, with `after`, strictly after it). */
 export function searchEntries(
   entries: readonly Entry[],
@@ -102,6 +111,8 @@ export function searchEntries(
 /** Items organised by a key schema: the base table, or one secondary index. */
 export class KeyedCollection {
   readonly partitions = new Map<string, Partition>();
+  /** Partitions in scan order; dropped whenever a partition appears or disappears. */
+  private scanOrderCache: Partition[] | undefined;
 
   constructor(readonly schema: KeySchema) {}
 
@@ -123,6 +134,7 @@ export class KeyedCollection {
     if (!partition) {
       partition = { hashValue: keys.hash, hashText, hash: partitionHash(hashText), entries: [] };
       this.partitions.set(hashText, partition);
+      this.scanOrderCache = undefined;
     }
     const entry: Entry = { sort: keys.sort, key, item };
     const position = searchEntries(partition.entries, (other) => compareEntries(other, entry));
@@ -139,7 +151,10 @@ export class KeyedCollection {
     const probe = { sort: keys.sort, key };
     const position = searchEntries(partition.entries, (other) => compareEntries(other, probe));
     if (partition.entries[position]?.key === key) partition.entries.splice(position, 1);
-    if (partition.entries.length === 0) this.partitions.delete(hashText);
+    if (partition.entries.length === 0) {
+      this.partitions.delete(hashText);
+      this.scanOrderCache = undefined;
+    }
   }
 
   /** Replaces an item whose keys in this collection are unchanged, in place. */
@@ -155,14 +170,9 @@ export class KeyedCollection {
   }
 
   /** Partitions in scan order: by hash, as a hash-partitioned table would return them. */
-  scanOrder(): Partition[] {
-    return [...this.partitions.values()].sort((a, b) =>
-      a.hash !== b.hash ? a.hash - b.hash : a.hashText < b.hashText ? -1 : a.hashText > b.hashText ? 1 : 0,
-    );
-  }
-
-  clear(): void {
-    this.partitions.clear();
+  scanOrder(): readonly Partition[] {
+    this.scanOrderCache ??= [...this.partitions.values()].sort(comparePartitions);
+    return this.scanOrderCache;
   }
 }
 
