@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateEventSourceMappingCommand, GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -116,6 +117,48 @@ describe('backlog scaler against the local cloud (real SDK)', () => {
     await applyAlarmEvent(policy, event('backlog-elevated', 'OK', 6), ports);
     expect(await maximumConcurrency()).toBe(2);
     expect(await degradationItem()).toMatchObject({ level: 'normal', version: 6 });
+  });
+
+  it('runs the scaler handler on an EventBridge alarm event, configured only through its environment', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: cloud.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'oncely',
+      AWS_SECRET_ACCESS_KEY: 'oncely-local',
+      ONCELY_CONTROL_TABLE: controlTable,
+      ONCELY_EVENT_SOURCE_MAPPING_ID: mappingId,
+      ONCELY_SCALING_POLICY: JSON.stringify(policy),
+      ONCELY_SERVICE_NAME: `${cloud.prefix}-service`,
+    });
+    try {
+      const { handler } = await import('../../functions/handlers/scaler.js');
+      const alarmEvent = (second: number) => ({
+        version: '0',
+        source: 'aws.cloudwatch',
+        'detail-type': 'CloudWatch Alarm State Change',
+        time: at(second + 1),
+        resources: ['arn:aws:cloudwatch:us-east-1:000000000000:alarm:backlog-high'],
+        detail: {
+          alarmName: 'backlog-high',
+          state: { value: 'ALARM', reason: 'Threshold Crossed', timestamp: at(second) },
+          previousState: { value: 'OK', timestamp: at(0) },
+        },
+      });
+      // The high step asks for 10; the 8 active message groups cap it.
+      expect(await handler(alarmEvent(20))).toMatchObject({ level: 'elevated', maximumConcurrency: 8 });
+      expect(await maximumConcurrency()).toBe(8);
+      expect(await handler(alarmEvent(20))).toEqual({ kind: 'ignore', reason: 'repeated' });
+      const { Metrics = [] } = await cloud.clients.cloudwatch.send(
+        new ListMetricsCommand({ Namespace: 'Oncely' }),
+      );
+      const names = Metrics.filter(
+        (metric) => metric.Dimensions?.[0]?.Value === `${cloud.prefix}-service`,
+      ).map((metric) => metric.MetricName);
+      expect(names.sort()).toEqual(['DegradationLevel', 'MaximumConcurrency']);
+    } finally {
+      process.env = saved;
+    }
   });
 
   it('refuses a write based on an outdated version (conditional write)', async () => {
