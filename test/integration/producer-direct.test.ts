@@ -2,6 +2,7 @@ import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsProducer } from '../../functions/adapters/aws-producer.js';
 import { ENVELOPE_ATTRIBUTES, envelopeSchema } from '../../functions/core/envelope.js';
+import { relayPendingOutbox } from '../../functions/core/producer/outbox-relay.js';
 import { MessageTooLargeError } from '../../functions/core/producer/queue-message.js';
 import type { ServiceResponse } from '../../local/protocol.js';
 import type { RequestInterceptor } from '../../local/server.js';
@@ -18,7 +19,16 @@ class PartialBatchFailures implements RequestInterceptor {
   injected = 0;
   private readonly dropped = new Map<string, string[]>();
 
+  /** Every SendMessage(Batch) fails with a 500 while true. */
+  outage = false;
+
   before(request: { operation: string; input: unknown; requestId: string }, service: string) {
+    if (service === 'sqs' && this.outage && request.operation.startsWith('SendMessage'))
+      return {
+        status: 500,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'injected outage' }),
+      };
     if (service !== 'sqs' || request.operation !== 'SendMessageBatch' || this.remaining <= 0)
       return undefined;
     const input = request.input as { Entries?: { Id: string }[] };
@@ -87,14 +97,18 @@ async function drain(queueUrl: string): Promise<Message[]> {
   }
 }
 
-async function setup(name: string, fifo: boolean, options: { sendLog?: boolean } = {}) {
+async function setup(name: string, fifo: boolean, options: { sendLog?: boolean; maxAttempts?: number } = {}) {
   const tables = await createProducerTables(cloud.clients.dynamodb, `${cloud.prefix}-${name}`);
   const queueUrl = await createQueue(cloud.clients.sqs, `${cloud.prefix}-${name}`, fifo);
   const producer = createAwsProducer(cloud.clients, {
     queueUrl,
     leasesTable: tables.leasesTable,
     outboxTable: tables.outboxTable,
-    batching: { lingerMs: 5, backoffBaseMs: 5 },
+    batching: {
+      lingerMs: 5,
+      backoffBaseMs: 5,
+      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    },
     ...(options.sendLog ? { sendLog: true } : {}),
   });
   return { tables, queueUrl, producer };
@@ -142,6 +156,31 @@ describe('direct mode against the local SQS', () => {
     expect(receipts.every((receipt) => receipt.via === 'queue')).toBe(true);
     const bodies = (await drain(queueUrl)).map((message) => JSON.parse(message.Body!).payload.i as number);
     expect(bodies.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    await producer.keeper.close();
+  });
+
+  it('hands messages to the outbox while SQS is down, and the relay delivers them afterwards', async () => {
+    const { queueUrl, producer } = await setup('outage', false, { maxAttempts: 2 });
+    faults.outage = true;
+    const receipts = await Promise.all(
+      Array.from({ length: 3 }, (_, i) => producer.direct.publish('t', { i }, { key: 'k' })),
+    ).finally(() => {
+      faults.outage = false;
+    });
+    expect(receipts.map((receipt) => receipt.via)).toEqual(['outbox', 'outbox', 'outbox']);
+    const pending = await producer.outbox!.get(receipts.map((receipt) => receipt.envelope.id));
+    expect(pending.map((item) => item.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
+    expect(await drain(queueUrl)).toEqual([]);
+
+    const report = await relayPendingOutbox({
+      store: producer.outbox!,
+      sender: producer.sender,
+      fifo: false,
+      minAgeMs: 0,
+    });
+    expect(report).toMatchObject({ published: 3, failed: 0 });
+    const delivered = (await drain(queueUrl)).map((message) => JSON.parse(message.Body!).seq as number);
+    expect(delivered.sort()).toEqual(receipts.map((receipt) => receipt.envelope.seq).sort());
     await producer.keeper.close();
   });
 
