@@ -73,6 +73,30 @@ describe('loss auditor against the local cloud', () => {
     expect(healed.streams[0]?.confirmedSeq).toBe(20);
   });
 
+  it('heals loss on a FIFO queue inside the five-minute deduplication window', async () => {
+    pipeline = await createAuditPipeline(cloud, 5, { fifo: true });
+    await publish(cloud, pipeline, PRODUCER, range(1, 6));
+    await drain(cloud, pipeline.queueUrl, (seq) => (seq === 2 || seq === 6 ? 'lose' : 'consume'), pipeline);
+    const healing = await audit({ compensate: true });
+    expect(healing.findings.map((finding) => [finding.seq, finding.compensation])).toEqual([
+      [2, 'republished'],
+      [6, 'republished'],
+    ]);
+    // Same envelope ids as the lost originals, sent seconds ago: a re-used deduplication id would be dropped.
+    const consumed: number[] = [];
+    await drain(
+      cloud,
+      pipeline.queueUrl,
+      (seq) => {
+        consumed.push(seq);
+        return 'consume';
+      },
+      pipeline,
+    );
+    expect(consumed.sort()).toEqual([2, 6]);
+    expect((await audit()).counts.missing).toBe(0);
+  });
+
   it('reports in-flight, queued and dead-lettered messages as what they are, never as missing', async () => {
     await publish(cloud, pipeline, PRODUCER, range(1, 6));
     await drain(

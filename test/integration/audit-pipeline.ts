@@ -19,7 +19,7 @@ import { vi } from 'vitest';
 import { main } from '../../cli/main.js';
 import { streamSeqOf } from '../../functions/adapters/sqs-queue-inspector.js';
 import { type Envelope, POISON_ATTRIBUTES } from '../../functions/core/envelope.js';
-import { toQueueMessage } from '../../functions/core/producer/queue-message.js';
+import { isFifoQueueUrl, toQueueMessage } from '../../functions/core/producer/queue-message.js';
 import { CLAIMS, type ClaimStatus, LEASES, OUTBOX, PARTITION_KEY } from '../../functions/core/tables.js';
 import type { TestCloud } from '../support/local-cloud.js';
 
@@ -31,17 +31,26 @@ export interface AuditPipeline {
   readonly cliOptions: string[];
 }
 
-export async function createAuditPipeline(cloud: TestCloud, maxReceiveCount = 5): Promise<AuditPipeline> {
+export async function createAuditPipeline(
+  cloud: TestCloud,
+  maxReceiveCount = 5,
+  options: { fifo?: boolean } = {},
+): Promise<AuditPipeline> {
   const { sqs, dynamodb } = cloud.clients;
-  const name = (suffix: string) => `${cloud.prefix}-${suffix}`;
-  const { QueueUrl: deadLetterQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name('dlq') }));
+  const name = (suffix: string) => `${cloud.prefix}${options.fifo ? '-fifo' : ''}-${suffix}`;
+  const queueName = (suffix: string) => (options.fifo ? `${name(suffix)}.fifo` : name(suffix));
+  const fifo = options.fifo ? { FifoQueue: 'true' } : {};
+  const { QueueUrl: deadLetterQueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: queueName('dlq'), Attributes: fifo }),
+  );
   const { Attributes: dlq } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
   );
   const { QueueUrl: queueUrl } = await sqs.send(
     new CreateQueueCommand({
-      QueueName: name('queue'),
+      QueueName: queueName('queue'),
       Attributes: {
+        ...fifo,
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq?.QueueArn, maxReceiveCount }),
         VisibilityTimeout: '30',
       },
@@ -166,11 +175,13 @@ export async function publish(
 }
 
 export async function sendEnvelope(cloud: TestCloud, queueUrl: string, envelope: Envelope, extra = {}) {
-  const message = toQueueMessage(envelope, false);
+  const message = toQueueMessage(envelope, isFifoQueueUrl(queueUrl));
   await cloud.clients.sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: message.body,
+      ...(message.groupId ? { MessageGroupId: message.groupId } : {}),
+      ...(message.deduplicationId ? { MessageDeduplicationId: message.deduplicationId } : {}),
       MessageAttributes: {
         ...Object.fromEntries(
           Object.entries(message.attributes).map(([name, value]) => [
