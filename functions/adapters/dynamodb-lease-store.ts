@@ -12,7 +12,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Lease, LeaseStore } from '../core/producer/ports.js';
-import { LEASES, PARTITION_KEY } from '../core/tables.js';
+import { LEASES, PARTITION_KEY, type StreamClosure } from '../core/tables.js';
 
 export class DynamoDbLeaseStore implements LeaseStore {
   constructor(
@@ -67,7 +67,7 @@ export class DynamoDbLeaseStore implements LeaseStore {
         // The previous holder vanished without releasing: close its stream at its last reservation.
         names['#old'] = current.stream;
         values[':oldHighWater'] = Number(current.highWater ?? 0);
-        values[':takeover'] = 'takeover';
+        values[':takeover'] = 'takeover' satisfies StreamClosure;
         sets.push('closedStreams.#old = :oldHighWater', 'closedBy.#old = :takeover');
       }
     }
@@ -128,7 +128,7 @@ export class DynamoDbLeaseStore implements LeaseStore {
             ':zero': 0,
             ':stamped': stampedHighWater,
             ':now': now,
-            ':release': 'release',
+            ':release': 'release' satisfies StreamClosure,
             ':holder': lease.holder,
             ':epoch': lease.epoch,
           },
@@ -151,7 +151,10 @@ export class DynamoDbLeaseStore implements LeaseStore {
           UpdateExpression: 'SET closedStreams.#stream = :stamped, closedBy.#stream = :fenced',
           ConditionExpression: 'closedStreams.#stream >= :stamped',
           ExpressionAttributeNames: { '#stream': stream },
-          ExpressionAttributeValues: { ':stamped': stampedHighWater, ':fenced': 'fenced' },
+          ExpressionAttributeValues: {
+            ':stamped': stampedHighWater,
+            ':fenced': 'fenced' satisfies StreamClosure,
+          },
         }),
       );
     } catch (error) {
