@@ -24,6 +24,10 @@ import type {
   MetricDataQuery,
 } from './alarms.js';
 import { extractEmbeddedMetrics } from './embedded-metrics.js';
+import { type LambdaInvocationRecord, LambdaPlatformMetrics } from './lambda-platform-metrics.js';
+
+export type { LambdaInvocationRecord } from './lambda-platform-metrics.js';
+
 import { evaluateExpression, MetricMathError, type Series } from './metric-math.js';
 import type { Dimension, MetricIdentity, MetricStore, MetricStoreSnapshot } from './metric-store.js';
 import { CounterDeltas, type QueueStatsSource, SQS_COUNTERS, SQS_GAUGES } from './queue-metrics.js';
@@ -43,21 +47,6 @@ const QUERY_ERROR_CODES: Record<string, string> = {
   InvalidNextToken: 'InvalidNextToken',
   LimitExceededFault: 'LimitExceeded',
 };
-
-/** One Lambda invocation, as the Lambda emulator reports it. */
-export interface LambdaInvocationRecord {
-  readonly functionName: string;
-  /** Milliseconds the handler ran. */
-  readonly durationMs: number;
-  /** The function failed (threw, timed out, crashed). */
-  readonly error?: boolean;
-  /** The invocation was refused for lack of concurrency (it did not run). */
-  readonly throttled?: boolean;
-  /** Invocations of the function running at that moment, this one included. */
-  readonly concurrentExecutions?: number;
-  /** Milliseconds; the clock's now when absent. */
-  readonly timestamp?: number;
-}
 
 interface Dashboard {
   readonly name: string;
@@ -95,6 +84,10 @@ export class CloudWatchService implements LocalService {
   private readonly counters = new CounterDeltas();
   private readonly timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
+  private readonly platform = new LambdaPlatformMetrics({
+    invocation: (record) => this.recordLambdaInvocation(record),
+    concurrency: (functionName, running) => this.recordLambdaConcurrency(functionName, running),
+  });
 
   constructor(private readonly dependencies: CloudWatchServiceDependencies) {
     if (dependencies.tickMs > 0) {
@@ -142,15 +135,22 @@ export class CloudWatchService implements LocalService {
     return this.dependencies.deliveries.settle();
   }
 
-  /** Records the EMF metrics of one log line of a function; returns how many metric values it carried. */
+  /**
+   * Reads one log line of a function: platform lines (START, REPORT, errors, timeouts) become
+   * AWS/Lambda metrics, EMF lines become their metrics. Returns how many EMF metric values it carried.
+   */
   ingestLogLine(line: string, source: { readonly functionName?: string } = {}): number {
-    void source;
+    if (source.functionName && this.platform.line(source.functionName, line)) return 0;
     const extracted = extractEmbeddedMetrics(line, this.dependencies.time.now());
     for (const { metric, datum } of extracted) this.store.record(metric, datum);
     return extracted.length;
   }
 
-  /** Lambda's own metrics (AWS/Lambda, dimension FunctionName) for one invocation. */
+  /**
+   * Lambda's own metrics (AWS/Lambda, dimension FunctionName) for one invocation. Functions' log
+   * lines already feed this through `ingestLogLine`; call it directly only for what never reaches
+   * a function's log - throttles - or for invocations of a runtime that prints no REPORT lines.
+   */
   recordLambdaInvocation(record: LambdaInvocationRecord): void {
     const timestamp = record.timestamp ?? this.dependencies.time.now();
     const dimensions = [{ Name: 'FunctionName', Value: record.functionName }];
@@ -168,6 +168,13 @@ export class CloudWatchService implements LocalService {
     if (record.concurrentExecutions !== undefined) {
       put('ConcurrentExecutions', record.concurrentExecutions, 'Count');
     }
+  }
+
+  private recordLambdaConcurrency(functionName: string, running: number): void {
+    const datum = datumFromValues(this.dependencies.time.now(), [running], undefined, 'Count');
+    if (!datum) return;
+    const dimensions = [{ Name: 'FunctionName', Value: functionName }];
+    this.store.record({ namespace: 'AWS/Lambda', metricName: 'ConcurrentExecutions', dimensions }, datum);
   }
 
   private async sampleQueues(): Promise<void> {

@@ -130,6 +130,28 @@ describe('Lambda metrics', () => {
   });
 });
 
+describe('Lambda metrics from platform log lines', () => {
+  it('counts invocations, errors and timeouts from START/REPORT lines, each once', async () => {
+    const lines = [
+      'START RequestId: a Version: $LATEST',
+      'START RequestId: b Version: $LATEST',
+      '2026-11-25T10:00:00.000Z\tb\tERROR\tInvoke Error \t{"errorType":"Error"}',
+      'END RequestId: a',
+      'REPORT RequestId: a\tDuration: 10.00 ms\tBilled Duration: 10 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB',
+      'REPORT RequestId: b\tDuration: 30.00 ms\tBilled Duration: 30 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB',
+      'START RequestId: c Version: $LATEST',
+      '2026-11-25T10:00:01.000Z c Task timed out after 3.00 seconds',
+      'REPORT RequestId: c\tDuration: 3000.10 ms\tBilled Duration: 3001 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB',
+    ];
+    for (const line of lines) expect(cloudwatch.ingestLogLine(line, { functionName: 'platform' })).toBe(0);
+    const fn = [{ Name: 'FunctionName', Value: 'platform' }];
+    expect(await statistic('AWS/Lambda', 'Invocations', fn, 'Sum')).toBe(3);
+    expect(await statistic('AWS/Lambda', 'Errors', fn, 'Sum')).toBe(2);
+    expect(await statistic('AWS/Lambda', 'Duration', fn, 'Maximum')).toBe(3000);
+    expect(await statistic('AWS/Lambda', 'ConcurrentExecutions', fn, 'Maximum')).toBe(2);
+  });
+});
+
 describe('SQS metrics', () => {
   it('samples queue depth, age of the oldest message and activity counters on each tick', async () => {
     const queueName = `${cloud.prefix}-depth`;

@@ -77,6 +77,27 @@ async function sunk(count: number): Promise<unknown[]> {
   return bodies;
 }
 
+/** The metric's sum for the sink function, polled until it reaches `expected` (or 5 s passed). */
+async function sumOnceIngested(namespace: string, metricName: string, dimension: string, expected: number) {
+  let total = 0;
+  for (let attempt = 0; attempt < 100 && total < expected; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    const { Datapoints = [] } = await cloud.clients.cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: namespace,
+        MetricName: metricName,
+        Dimensions: [{ Name: dimension, Value: 'monitoring-sink' }],
+        StartTime: new Date(Date.now() - 600_000),
+        EndTime: new Date(Date.now() + 60_000),
+        Period: 3600,
+        Statistics: ['Sum'],
+      }),
+    );
+    total = Datapoints.reduce((sum, point) => sum + (point.Sum ?? 0), 0);
+  }
+  return total;
+}
+
 describe('Lambda targets through the local Lambda', () => {
   it('delivers an alarm notification to a function subscribed to the alarm topic', async () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${cloud.prefix}-page` }));
@@ -130,25 +151,10 @@ describe('Lambda targets through the local Lambda', () => {
     expect(scheduled).toHaveLength(fired);
     expect(scheduled[0]).toMatchObject({ source: 'aws.events', 'detail-type': 'Scheduled Event' });
 
-    // One EMF line per invocation: the alarm notification and every scheduled event. The line is
-    // written after the sink message, so poll until it has been ingested.
+    // One EMF line and one REPORT line per invocation: the alarm notification and every scheduled
+    // event. Lines are written after the sink message, so poll until they have been ingested.
     const expected = 1 + fired;
-    let total = 0;
-    for (let attempt = 0; attempt < 100 && total < expected; attempt++) {
-      const { Datapoints = [] } = await cloud.clients.cloudwatch.send(
-        new GetMetricStatisticsCommand({
-          Namespace: 'Oncely/Fixture',
-          MetricName: 'EventsSunk',
-          Dimensions: [{ Name: 'function', Value: 'monitoring-sink' }],
-          StartTime: new Date(Date.now() - 600_000),
-          EndTime: new Date(Date.now() + 60_000),
-          Period: 3600,
-          Statistics: ['Sum'],
-        }),
-      );
-      total = Datapoints.reduce((sum, point) => sum + (point.Sum ?? 0), 0);
-      if (total < expected) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(total).toBe(expected);
+    expect(await sumOnceIngested('Oncely/Fixture', 'EventsSunk', 'function', expected)).toBe(expected);
+    expect(await sumOnceIngested('AWS/Lambda', 'Invocations', 'FunctionName', expected)).toBe(expected);
   });
 });
