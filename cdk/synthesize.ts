@@ -3,12 +3,12 @@
  * deployer and tests. Function bundles land in `<outdir>/asset.<hash>/index.mjs`; each function
  * resource names its directory in `Metadata["aws:asset:path"]` (relative to `outdir`).
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { PipelineSettingsInput } from './config.js';
+import { type PipelineSettingsInput, SETTINGS_CONTEXT_KEY } from './config.js';
 import type { FunctionCodeMode } from './constructs/pipeline-function.js';
 import { PipelineStack, projectPath } from './pipeline-stack.js';
 
@@ -21,6 +21,7 @@ export const OFFLINE_ENVIRONMENT = { account: '000000000000', region: 'us-east-1
 export interface SynthesizeOptions {
   /** @default 'Oncely' */
   readonly stackName?: string;
+  /** @default - the `oncely` object of cdk.json's context, as `cdk synth` uses it */
   readonly settings?: PipelineSettingsInput;
   /** @default 'bundle' */
   readonly functionCode?: FunctionCodeMode;
@@ -48,12 +49,13 @@ export function synthesizePipeline(options: SynthesizeOptions = {}): PipelineSyn
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
   const app = new App({
     outdir,
+    analyticsReporting: false,
     // Asset metadata tells the local deployer which directory holds each function's bundle.
     context: { 'aws:cdk:enable-asset-metadata': true },
   });
   const stack = new PipelineStack(app, stackName, {
     env: options.env ?? OFFLINE_ENVIRONMENT,
-    ...(options.settings ? { settings: options.settings } : {}),
+    settings: options.settings ?? cdkJsonSettings(),
     functionCode: options.functionCode ?? 'bundle',
   });
   if (options.nag) {
@@ -73,6 +75,14 @@ export function synthesizePipeline(options: SynthesizeOptions = {}): PipelineSyn
       functionAssets[logicalId] = join(outdir, assetPath);
   }
   return { template, outdir: assembly.directory, stackName: stack.stackName, functionAssets };
+}
+
+/** The settings object in cdk.json's context, so in-process synthesis matches `cdk synth`. */
+export function cdkJsonSettings(path = projectPath('cdk.json')): PipelineSettingsInput {
+  if (!existsSync(path)) return {};
+  const cdkJson = JSON.parse(readFileSync(path, 'utf8')) as { context?: Record<string, unknown> };
+  const settings = cdkJson.context?.[SETTINGS_CONTEXT_KEY];
+  return typeof settings === 'object' && settings !== null ? (settings as PipelineSettingsInput) : {};
 }
 
 /** The pipeline's CloudFormation template (see {@link synthesizePipeline} for where bundles land). */

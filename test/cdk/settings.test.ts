@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PipelineSettingsError, parsePipelineSettings, settingsFromContext } from '../../cdk/config.js';
 import { PipelineStack } from '../../cdk/pipeline-stack.js';
+import { cdkJsonSettings } from '../../cdk/synthesize.js';
 import { ENVIRONMENT_VARIABLES as ENV } from '../../functions/config.js';
 import { scalingPolicySchema } from '../../functions/core/scaling-policy.js';
 import { buildStack, resourceOf } from './stack-fixture.js';
@@ -59,6 +60,12 @@ describe('pipeline settings validation', () => {
   ])('rejects %j naming the setting', (input, message) => {
     expect(() => parsePipelineSettings(input)).toThrow(PipelineSettingsError);
     expect(() => parsePipelineSettings(input)).toThrow(message);
+  });
+
+  it('accepts the settings committed in cdk.json, which in-process synthesis uses too', () => {
+    const settings = cdkJsonSettings();
+    expect(Object.keys(settings).length).toBeGreaterThan(0);
+    expect(parsePipelineSettings(settings).queueType).toBe('fifo');
   });
 
   it('fails stack construction (and so cdk synth) on an invalid setting', () => {
