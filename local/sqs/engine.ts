@@ -557,6 +557,12 @@ export class SqsEngine {
 
   // --- persistence and lifecycle ------------------------------------------------------------
 
+  /** Internal structure sizes of one queue (undefined when it does not exist); for tests and diagnostics. */
+  internalSizes(queueName: string): (ReturnType<MessageStore['sizes']> & { dedup: number }) | undefined {
+    const queue = this.queues.get(queueName);
+    return queue && { ...queue.store.sizes(), dedup: queue.dedup.size };
+  }
+
   snapshot(): SqsSnapshot {
     return {
       queues: [...this.queues.values()].map((queue) => ({

@@ -90,6 +90,17 @@ export class MessageStore {
     return { visible: this.visible, inflight: this.inflight, delayed: this.delayed };
   }
 
+  /** Sizes of the internal structures, live entries and garbage alike; for tests and diagnostics. */
+  sizes(): { messages: number; ready: number; due: number; groups: number; groupQueue: number } {
+    return {
+      messages: this.messages.size,
+      ready: this.ready.length - this.readyHead,
+      due: this.due.size,
+      groups: this.groups.size,
+      groupQueue: this.groupQueue.length - this.groupHead,
+    };
+  }
+
   /** Adds a message in the state its `dueAt` implies. */
   add(message: StoredMessage): void {
     this.messages.set(message.id, message);

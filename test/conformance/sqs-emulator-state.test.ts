@@ -21,6 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAwsClients, LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
 import { ManualClock } from '../../local/clock.js';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/server.js';
+import { SqsEngine } from '../../local/sqs/engine.js';
 
 const running: Array<{ cloud: LocalCloud; destroy(): void }> = [];
 afterEach(async () => {
@@ -216,6 +217,59 @@ describe('SQS emulator persistence', () => {
       );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQS emulator bookkeeping', () => {
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html
+  it('keeps its indexes bounded while many messages pass through standard and FIFO queues', async () => {
+    const clock = new ManualClock();
+    const engine = new SqsEngine(clock);
+    const scope = { host: 'localhost', region: 'us-east-1', accountId: '000000000000' };
+    try {
+      for (const [name, attributes] of [
+        ['flow', {}],
+        ['flow.fifo', { FifoQueue: 'true', ContentBasedDeduplication: 'true' }],
+      ] as const) {
+        const { QueueUrl } = engine.createQueue({ QueueName: name, Attributes: attributes }, scope);
+        for (let round = 0; round < 2000; round++) {
+          const Entries = Array.from({ length: 10 }, (_, i) => ({
+            Id: `e${i}`,
+            MessageBody: `${round}-${i}`,
+            MessageGroupId: `g${(round * 10 + i) % 50}`,
+          }));
+          engine.sendMessageBatch(
+            {
+              QueueUrl,
+              Entries: name.endsWith('.fifo')
+                ? Entries
+                : Entries.map(({ MessageGroupId: _, ...entry }) => entry),
+            },
+            scope,
+          );
+          const { Messages = [] } = (await engine.receiveMessage({ QueueUrl, MaxNumberOfMessages: 10 })) as {
+            Messages?: Array<{ ReceiptHandle: string }>;
+          };
+          engine.deleteMessageBatch({
+            QueueUrl,
+            Entries: Messages.map((message, i) => ({ Id: `d${i}`, ReceiptHandle: message.ReceiptHandle })),
+          });
+          clock.advance(1000);
+        }
+        const sizes = engine.internalSizes(name)!;
+        // 20,000 messages went through and each round consumed what it sent: nothing may be left
+        // but garbage awaiting compaction, which is bounded by the compaction thresholds.
+        expect(sizes.messages).toBe(0);
+        expect(sizes.ready).toBeLessThanOrEqual(2048);
+        expect(sizes.due).toBeLessThanOrEqual(2048);
+        expect(sizes.groups).toBe(0);
+        expect(sizes.groupQueue).toBeLessThanOrEqual(2048);
+        // Dedup ids live five minutes: 300 simulated seconds at 10 sends per second.
+        expect(sizes.dedup).toBeLessThanOrEqual(name.endsWith('.fifo') ? 3010 : 0);
+      }
+    } finally {
+      engine.close();
     }
   });
 });
