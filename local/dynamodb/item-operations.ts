@@ -201,15 +201,13 @@ export function deleteItem(state: EngineState, input: Input): unknown {
   return runSingleWrite(state, 'Delete', input);
 }
 
-/** ProjectionExpression of a request, resolved and checked for overlapping paths. */
-export function projectionOf(input: Input): {
-  parsed: Parsed<PathNode[]> | undefined;
-  paths?: ResolvedPath[];
-} {
+/** The parsed ProjectionExpression of a request, if it has one. */
+export function projectionOf(input: Input): Parsed<PathNode[]> | undefined {
   const text = optionalString(input, 'ProjectionExpression');
-  return { parsed: text === undefined ? undefined : parseProjection(text) };
+  return text === undefined ? undefined : parseProjection(text);
 }
 
+/** Substitutes the placeholders of a projection and rejects overlapping paths, as AWS does. */
 export function resolveProjection(
   parsed: Parsed<PathNode[]> | undefined,
   placeholders: Placeholders,
@@ -232,7 +230,7 @@ export function prepareRead(state: EngineState, input: Input, keyItem: unknown):
   const table = state.table(requiredString(input, 'TableName', 'tableName'));
   const key = normaliseItem(keyItem);
   validateKey(table.definition, key);
-  const { parsed } = projectionOf(input);
+  const parsed = projectionOf(input);
   const placeholders = placeholdersOf(input, [parsed]);
   return {
     table,

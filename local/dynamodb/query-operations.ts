@@ -233,7 +233,7 @@ function readPlan(
 ) {
   const filterText = optionalString(input, 'FilterExpression');
   const filter = filterText === undefined ? undefined : parseCondition('FilterExpression', filterText);
-  const { parsed: projectionParsed } = projectionOf(input);
+  const projectionParsed = projectionOf(input);
   const placeholders = placeholdersOf(input, [...extra, filter, projectionParsed]);
   const projection = resolveProjection(projectionParsed, placeholders);
   const select = optionalEnum(
@@ -273,7 +273,7 @@ function readPlan(
     limit,
     consistent: optionalBoolean(input, 'ConsistentRead') ?? false,
     exclusiveStart,
-  } satisfies ReadPlan;
+  };
 }
 
 function startKeyNames(source: Source): string[] {

@@ -18,16 +18,14 @@ import {
   optionalString,
   requiredString,
 } from './request-input.js';
-import type {
-  IndexDefinition,
-  KeyAttribute,
-  KeySchema,
-  ProjectionDefinition,
-  ScalarType,
+import {
+  type IndexDefinition,
+  type KeyAttribute,
+  type KeySchema,
+  type ProjectionDefinition,
   Table,
-  TableDefinition,
+  type TableDefinition,
 } from './table-store.js';
-import { Table as TableClass } from './table-store.js';
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 
@@ -217,7 +215,7 @@ export function createTable(state: EngineState, input: Input, region: string): u
     ...(streamSpecification ? { streamSpecification } : {}),
     ...(tags ? { tags } : {}),
   };
-  const table = new TableClass(definition);
+  const table = new Table(definition);
   state.tables.set(name, table);
   return { TableDescription: describe(state, table, region) };
 }
@@ -511,5 +509,3 @@ export function updateContinuousBackups(state: EngineState, input: Input): unkno
     },
   };
 }
-
-export type { ScalarType };
