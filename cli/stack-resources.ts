@@ -148,7 +148,10 @@ async function describeStackOutputs(
   }
 }
 
-/** `{ "<stack>": { "<OutputKey>": "<value>" } }` (cdk) or a flat `{ "<OutputKey>": "<value>" }`. */
+/**
+ * `{ "<stack>": { "<OutputKey>": "<value>" } }` (cdk), a flat `{ "<OutputKey>": "<value>" }`, or the
+ * local deployer's summary `{ "stackName": ..., "outputs": { ... } }`.
+ */
 async function readOutputsFile(path: string, stack: string | undefined): Promise<Record<string, string>> {
   let parsed: unknown;
   try {
@@ -160,6 +163,13 @@ async function readOutputsFile(path: string, stack: string | undefined): Promise
     throw new UsageError(`--outputs-file ${path} is not a JSON object`);
   const entries = Object.entries(parsed as Record<string, unknown>);
   if (entries.every(([, value]) => typeof value === 'string')) return parsed as Record<string, string>;
+  // The local deployer's summary: { stackName, outputs: { ... }, resources, ... }.
+  const summary = parsed as { stackName?: unknown; outputs?: unknown };
+  if (typeof summary.stackName === 'string' && summary.outputs && typeof summary.outputs === 'object') {
+    if (stack && stack !== summary.stackName)
+      throw new UsageError(`stack '${stack}' not found in ${path} (it has: ${summary.stackName})`);
+    return Object.fromEntries(Object.entries(summary.outputs).map(([key, value]) => [key, String(value)]));
+  }
   const stacks = entries.filter(([, value]) => value && typeof value === 'object');
   const chosen = stack
     ? stacks.find(([name]) => name === stack)

@@ -1,13 +1,19 @@
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OUTPUT_KEYS } from '../../cdk/pipeline-stack.js';
 import { connect, RESOURCES } from '../../cli/stack-resources.js';
 import { loadConfig } from '../../functions/config.js';
+import type { LambdaService } from '../../local/lambda/service.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import { type AuditPipeline, createAuditPipeline, drain, queueDepth, runCli } from './audit-pipeline.js';
+
+const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
 
 describe('oncely publish, audit and status against the local cloud', () => {
   let cloud: TestCloud;
@@ -140,6 +146,48 @@ describe('oncely publish, audit and status against the local cloud', () => {
     ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("stack 'Nope' not found");
+  });
+
+  it('shows the event source mapping concurrency, reading a local deployer summary', async () => {
+    const lambda = cloud.local!.services.lambda as LambdaService;
+    const consumer = `${cloud.prefix}-consumer`;
+    lambda.registerFunction({ name: consumer, codeDirectory: CJS_BUNDLE, handler: 'index.sqsBatch' });
+    // A queue of its own, so the fixture consumer never touches the pipeline's messages.
+    const { QueueUrl: url } = await cloud.clients.sqs.send(
+      new CreateQueueCommand({ QueueName: `${cloud.prefix}-esm` }),
+    );
+    const { Attributes: attributes } = await cloud.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+    );
+    const mapping = await cloud.clients.lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: consumer,
+        EventSourceArn: attributes!.QueueArn!,
+        ScalingConfig: { MaximumConcurrency: 7 },
+      }),
+    );
+    const file = join(tmpdir(), `${cloud.prefix}-summary.json`);
+    await writeFile(
+      file,
+      JSON.stringify({
+        stackName: 'OncelyPipeline',
+        outputs: {
+          QueueUrl: pipeline.queueUrl,
+          DeadLetterQueueUrl: pipeline.deadLetterQueueUrl,
+          ControlTableName: pipeline.tables.control,
+          EventSourceMappingId: mapping.UUID,
+        },
+        resources: {},
+      }),
+    );
+    const status = await runCli(['status', '--json', '--endpoint', cloud.endpoint, '--outputs-file', file]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).eventSourceMapping).toMatchObject({
+      id: mapping.UUID,
+      maximumConcurrency: 7,
+    });
+    const readable = await runCli(['status', '--endpoint', cloud.endpoint, '--outputs-file', file]);
+    expect(readable.stdout).toMatch(/Consumer concurrency: 7 max/);
   });
 
   it('fails with a clear message and exit 1 on AWS errors', async () => {
