@@ -49,6 +49,8 @@ export interface RuntimeHost {
 }
 
 const WORKER_URL = new URL('./function-worker.mjs', import.meta.url);
+/** Lambda's limit on the init phase of an on-demand environment. */
+const INIT_TIMEOUT_SECONDS = 10;
 
 interface PendingInvocation {
   readonly resolve: (result: InvocationResult) => void;
@@ -61,6 +63,7 @@ class ExecutionEnvironment {
   private readonly worker: Worker;
   private pending: PendingInvocation | undefined;
   private sequence = 0;
+  private startHandlerTimer: () => void = () => undefined;
   dead = false;
   /** When this environment last finished an invocation (for reclaiming idle ones). */
   idleSince = Date.now();
@@ -92,6 +95,10 @@ class ExecutionEnvironment {
       );
     }
     this.worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'initialized') {
+        this.startHandlerTimer();
+        return;
+      }
       if (message.type !== 'result' || !this.pending) return;
       const result: InvocationResult = message.ok
         ? { payload: message.payload }
@@ -120,27 +127,30 @@ class ExecutionEnvironment {
 
   invoke(event: unknown, context: InvocationContext): Promise<InvocationResult> {
     const timeoutMs = (this.definition.timeout * 1000) / (context.timeScale ?? 1);
-    const deadline = Date.now() + timeoutMs;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        // The handler's promise is abandoned: the environment is destroyed, as Lambda does.
-        this.host.onLogLine(
-          this.definition.name,
-          `${new Date().toISOString()} ${context.requestId} Task timed out after ${this.definition.timeout.toFixed(2)} seconds`,
-        );
-        this.settle(
-          failure(
-            'Sandbox.Timedout',
-            `RequestId: ${context.requestId} Error: Task timed out after ${this.definition.timeout.toFixed(2)} seconds`,
+      // Like Lambda, module initialisation (cold start) has its own limit; the function's timeout
+      // starts when the handler is called (the worker reports `initialized`).
+      const timer = setTimeout(
+        () => this.timeOut(context.requestId, 'Init', INIT_TIMEOUT_SECONDS),
+        INIT_TIMEOUT_SECONDS * 1000,
+      );
+      this.startHandlerTimer = () => {
+        if (!this.pending) return;
+        clearTimeout(this.pending.timer);
+        this.pending = {
+          ...this.pending,
+          timer: setTimeout(
+            () => this.timeOut(context.requestId, 'Task', this.definition.timeout),
+            timeoutMs,
           ),
-        );
-        this.destroy();
-      }, timeoutMs);
+        };
+      };
       this.pending = { resolve, timer, requestId: context.requestId };
       this.worker.postMessage({
         type: 'invoke',
         id: ++this.sequence,
         event,
+        timeoutMs,
         context: {
           awsRequestId: context.requestId,
           functionName: this.definition.name,
@@ -149,10 +159,17 @@ class ExecutionEnvironment {
           memoryLimitInMB: String(this.definition.memorySize),
           logGroupName: `/aws/lambda/${this.definition.name}`,
           logStreamName: `local/[$LATEST]${this.definition.name}`,
-          deadline,
         },
       });
     });
+  }
+
+  /** The handler's promise is abandoned: the environment is destroyed, as Lambda does. */
+  private timeOut(requestId: string, phase: 'Init' | 'Task', seconds: number): void {
+    const message = `${phase} timed out after ${seconds.toFixed(2)} seconds`;
+    this.host.onLogLine(this.definition.name, `${new Date().toISOString()} ${requestId} ${message}`);
+    this.settle(failure('Sandbox.Timedout', `RequestId: ${requestId} Error: ${message}`));
+    this.destroy();
   }
 
   destroy(): void {
@@ -170,6 +187,7 @@ class ExecutionEnvironment {
 }
 
 type WorkerMessage =
+  | { type: 'initialized'; id: number }
   | { type: 'result'; id: number; ok: true; payload: string }
   | {
       type: 'result';

@@ -90,7 +90,8 @@ function describeError(error) {
 }
 
 function makeContext(message) {
-  const { deadline, ...fields } = message.context;
+  const fields = message.context;
+  const deadline = Date.now() + message.timeoutMs;
   return {
     ...fields,
     callbackWaitsForEmptyEventLoop: true,
@@ -136,6 +137,7 @@ parentPort.on('message', async (message) => {
       throw error;
     });
     const fn = await loaded;
+    parentPort.postMessage({ type: 'initialized', id: message.id });
     const result = await callHandler(fn, message.event, makeContext(message));
     const payload = result === undefined ? 'null' : JSON.stringify(result);
     outcome = { type: 'result', id: message.id, ok: true, payload: payload ?? 'null' };
