@@ -1,0 +1,167 @@
+/**
+ * The auditor with the real producer and consumer libraries: what they write to the leases,
+ * outbox and claims tables is exactly what the auditor reads.
+ */
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditDependencies } from '../../functions/adapters/aws-audit-dependencies.js';
+import { type AwsProducer, createAwsProducer } from '../../functions/adapters/aws-producer.js';
+import { streamSeqOf } from '../../functions/adapters/sqs-queue-inspector.js';
+import { runAudit } from '../../functions/core/audit/auditor.js';
+import { OUTBOX, PARTITION_KEY } from '../../functions/core/tables.js';
+import {
+  balanceOf,
+  type ConsumerResources,
+  deliver,
+  provisionConsumerResources,
+  realConsumer,
+  receive,
+  setBalance,
+} from '../support/consumer-resources.js';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+
+let cloud: TestCloud;
+let resources: ConsumerResources;
+let tables: { outbox: string; leases: string };
+let producer: AwsProducer;
+
+beforeAll(async () => {
+  cloud = await startTestCloud();
+  resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
+  tables = { outbox: `${cloud.prefix}-outbox`, leases: `${cloud.prefix}-leases` };
+  await cloud.clients.dynamodb.send(
+    new CreateTableCommand({
+      TableName: tables.outbox,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+        { AttributeName: 'status', AttributeType: 'S' },
+        { AttributeName: 'createdAt', AttributeType: 'N' },
+      ],
+      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: OUTBOX.byStatusIndex,
+          KeySchema: [
+            { AttributeName: 'status', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  await cloud.clients.dynamodb.send(
+    new CreateTableCommand({
+      TableName: tables.leases,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+    }),
+  );
+  producer = createAwsProducer(cloud.clients, {
+    queueUrl: resources.queueUrl,
+    leasesTable: tables.leases,
+    outboxTable: tables.outbox,
+    sendLog: true,
+  });
+});
+afterAll(async () => {
+  await cloud.stop();
+});
+
+const audit = (compensate = false) =>
+  runAudit(
+    createAuditDependencies(cloud.clients, {
+      claimsTable: resources.claimsTable,
+      outboxTable: tables.outbox,
+      leasesTable: tables.leases,
+      controlTable: resources.controlTable,
+      queueUrl: resources.queueUrl,
+      deadLetterQueueUrl: resources.deadLetterQueueUrl,
+    }),
+    { graceSeconds: 0, compensate },
+  );
+
+/** The real consumer, fed as the event source mapping would, until the queue is empty. */
+async function consumeAll(): Promise<void> {
+  const { handler } = realConsumer(cloud.clients, resources);
+  for (;;) {
+    const messages = await receive(cloud.clients.sqs, resources.queueUrl, 10);
+    if (messages.length === 0) return;
+    await deliver(handler, cloud.clients.sqs, resources, messages);
+  }
+}
+
+/** Broker loss: these messages vanish from the queue before any consumer sees them. */
+async function loseBehindThePipeline(seqs: ReadonlySet<number>): Promise<void> {
+  const keep: Message[] = [];
+  for (;;) {
+    const messages = await receive(cloud.clients.sqs, resources.queueUrl, 10);
+    if (messages.length === 0) break;
+    for (const message of messages) {
+      if (seqs.has(streamSeqOf(message)?.seq ?? 0)) {
+        await cloud.clients.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: resources.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      } else keep.push(message);
+    }
+  }
+  for (const message of keep) {
+    await cloud.clients.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: resources.queueUrl,
+        ReceiptHandle: message.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+  }
+}
+
+describe('auditor with the real producer and consumer', () => {
+  it('finds exactly the lost deductions, re-publishes them and every deduction applies once', async () => {
+    await setBalance(cloud.clients.documents, resources, 'account-1', 1000);
+    for (let order = 1; order <= 12; order++) {
+      await producer.direct.publish(
+        'points.deduct',
+        { accountId: 'account-1', amount: order, orderId: `order-${order}` },
+        { key: 'account-1' },
+      );
+    }
+    // A poison event: the consumer dead-letters it itself; the auditor must not call it lost.
+    await producer.direct.publish(
+      'points.deduct',
+      { accountId: 'account-1', amount: -1, orderId: 'order-bad' },
+      { key: 'account-1' },
+    );
+    await producer.direct.flush();
+    // Releasing closes the stream with its exact last seq (13), so tail loss is judged too.
+    await producer.keeper.close();
+
+    await loseBehindThePipeline(new Set([4, 9, 12]));
+    await consumeAll();
+
+    const found = await audit();
+    expect(found.counts).toEqual({ 'in-flight': 0, queued: 0, 'dead-lettered': 1, unsent: 0, missing: 3 });
+    expect(
+      found.findings.filter((finding) => finding.classification === 'missing').map((f) => f.seq),
+    ).toEqual([4, 9, 12]);
+    expect(found.findings.find((finding) => finding.classification === 'dead-lettered')?.seq).toBe(13);
+    expect(await balanceOf(cloud.clients.documents, resources, 'account-1')).toBe(1000 - (78 - 4 - 9 - 12));
+
+    const healing = await audit(true);
+    expect(healing.republished).toBe(3);
+    await consumeAll();
+    const healed = await audit();
+    expect(healed.counts.missing).toBe(0);
+    expect(healed.counts['dead-lettered']).toBe(1);
+    expect(healed.streams[0]?.confirmedSeq).toBe(12);
+    // 1 + 2 + ... + 12, each exactly once.
+    expect(await balanceOf(cloud.clients.documents, resources, 'account-1')).toBe(1000 - 78);
+
+    // Healed means healed: a further compensating run finds nothing to re-publish.
+    const again = await audit(true);
+    expect(again.republished).toBe(0);
+  });
+});
