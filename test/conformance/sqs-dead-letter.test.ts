@@ -202,7 +202,7 @@ describe('SQS dead-letter queues', () => {
     );
     await expect(
       cloud.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn })),
-    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    ).rejects.toMatchObject({ name: 'UnsupportedOperation', $metadata: { httpStatusCode: 400 } });
     const { ApproximateNumberOfMessagesMoved } = await cloud.clients.sqs.send(
       new CancelMessageMoveTaskCommand({ TaskHandle }),
     );
@@ -218,7 +218,7 @@ describe('SQS dead-letter queues', () => {
     const plain = await createQueue('plain');
     await expect(
       cloud.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: plain.arn })),
-    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
     await expect(
       cloud.clients.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: 'bm8tc3VjaC10YXNr' })),
     ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });

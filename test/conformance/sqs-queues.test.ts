@@ -10,6 +10,7 @@ import {
   ListQueuesCommand,
   ListQueueTagsCommand,
   PurgeQueueCommand,
+  QueueDoesNotExist,
   SendMessageCommand,
   SetQueueAttributesCommand,
   TagQueueCommand,
@@ -214,6 +215,7 @@ describe('SQS queues', () => {
     const error = await cloud.clients.sqs
       .send(new GetQueueUrlCommand({ QueueName: `${cloud.prefix}-missing` }))
       .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(QueueDoesNotExist);
     expect(error).toMatchObject({
       name: 'QueueDoesNotExist',
       Code: 'AWS.SimpleQueueService.NonExistentQueue',
