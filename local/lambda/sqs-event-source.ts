@@ -51,6 +51,8 @@ export interface SqsMappingStats {
   failedInvocations: number;
   /** Messages reported in `batchItemFailures` (left on the queue). */
   reportedItemFailures: number;
+  /** Responses that failed the whole batch without a function error (invalid batchItemFailures). */
+  rejectedResponses: number;
   /** Last polling problem (queue missing, SQS unreachable), cleared by the next good receive. */
   lastError: string | undefined;
 }
@@ -96,6 +98,7 @@ export class SqsEventSource {
       messagesDeleted: 0,
       failedInvocations: 0,
       reportedItemFailures: 0,
+      rejectedResponses: 0,
       lastError: undefined,
     };
   }
@@ -190,27 +193,37 @@ export class SqsEventSource {
   }
 
   private async process(batch: Message[]): Promise<void> {
+    // The bound is on function executions (what MaximumConcurrency limits on Lambda): the slot is
+    // held while the function runs, not while the poller deletes afterwards.
     await this.acquireSlot();
     this.stats.inFlight++;
     this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.stats.inFlight);
     this.stats.invocations++;
+    let result: InvocationResult;
     try {
-      const result = await this.host.invoke(this.config.functionName, this.buildEvent(batch));
-      const failedIds = this.failedMessageIds(batch, result);
-      if (failedIds === 'all') {
-        this.stats.failedInvocations += result.functionError ? 1 : 0;
-        return;
-      }
-      this.stats.reportedItemFailures += failedIds.size;
-      await this.deleteMessages(batch.filter((message) => !failedIds.has(message.MessageId ?? '')));
+      result = await this.host.invoke(this.config.functionName, this.buildEvent(batch));
     } catch (error) {
       // Throttled or deleted function: like a function error, the batch returns after its visibility timeout.
       this.stats.failedInvocations++;
       this.stats.lastError = error instanceof Error ? error.message : String(error);
+      return;
     } finally {
       this.stats.inFlight--;
       this.wakeSlotWaiters();
       this.notifyIdle();
+    }
+    const failedIds = this.failedMessageIds(batch, result);
+    if (failedIds === 'all') {
+      if (result.functionError) this.stats.failedInvocations++;
+      else this.stats.rejectedResponses++;
+      return;
+    }
+    this.stats.reportedItemFailures += failedIds.size;
+    try {
+      await this.deleteMessages(batch.filter((message) => !failedIds.has(message.MessageId ?? '')));
+    } catch (error) {
+      // Undeleted messages come back after their visibility timeout: at least once, never lost.
+      this.stats.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
   }
 

@@ -222,6 +222,7 @@ describe('SQS event source mapping', () => {
 
     await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: 20_000 }).toBe(4);
     await disable(uuid);
+    expect(lambda.mappingStats(uuid).rejectedResponses).toBeGreaterThanOrEqual(1);
     const deliveries = await drainSink(sink.url, []);
     // Every message that shared an invocation with the bad response was delivered again.
     const firstBad = deliveries.find(
