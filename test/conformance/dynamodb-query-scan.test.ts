@@ -6,12 +6,14 @@ import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
   CreateTableCommand,
+  DeleteItemCommand,
   DeleteTableCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
   ScanCommand,
   type ScanCommandInput,
+  UpdateItemCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,6 +170,56 @@ describe('Query', () => {
     const totals = open.items.map((item) => Number((item.total as { N: string }).N));
     expect(totals).toEqual([10, 11, 12, 20, 21, 22, 30, 31, 32]);
     expect(Object.keys(open.items[0]!).sort()).toEqual(['pk', 'sk', 'status', 'total']);
+  });
+
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Writes
+  it('keeps a GSI in step with updates: an item moves with its index key and leaves when it loses it', async () => {
+    const openCount = async (status: string) => {
+      const result = await cloud.clients.dynamodb.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: 'byStatus',
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': { S: status } },
+          Select: 'COUNT',
+        }),
+      );
+      return result.Count;
+    };
+    // GSIs are eventually consistent on AWS: poll briefly for the expected count.
+    const eventually = async (status: string, expected: number) => {
+      for (let attempt = 0; attempt < 50 && (await openCount(status)) !== expected; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return openCount(status);
+    };
+    const key = { pk: { S: 'gsi-move' }, sk: { S: 'order#00' } };
+    await cloud.clients.dynamodb.send(
+      new PutItemCommand({ TableName: table, Item: { ...key, status: { S: 'NEW' }, total: { N: '1' } } }),
+    );
+    expect(await eventually('NEW', 1)).toBe(1);
+    await cloud.clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'SET #s = :shipped',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':shipped': { S: 'SHIPPED' } },
+      }),
+    );
+    expect(await eventually('NEW', 0)).toBe(0);
+    expect(await eventually('SHIPPED', 1)).toBe(1);
+    await cloud.clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'REMOVE #s',
+        ExpressionAttributeNames: { '#s': 'status' },
+      }),
+    );
+    expect(await eventually('SHIPPED', 0)).toBe(0);
+    await cloud.clients.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: key }));
   });
 
   // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/LSI.html
