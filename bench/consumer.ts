@@ -54,6 +54,13 @@ export interface ConsumerBenchOptions {
    * best throughput is reported (all of them in `runsMessagesPerSecond`). @default 1
    */
   readonly repeats?: number;
+  /**
+   * Extra delay added to every DynamoDB request, to model the network round trip the in-process
+   * cloud does not have (in-region DynamoDB answers in single-digit milliseconds). Without it the
+   * run is CPU-bound: the SDK and the emulator share one process, so a request costs CPU time
+   * rather than waiting time. @default 0
+   */
+  readonly dynamodbLatencyMs?: number;
   /** An external endpoint instead of an in-process local cloud. */
   readonly endpoint?: string;
   /** Progress lines. @default silent */
@@ -88,6 +95,8 @@ export interface ConsumerBenchFigures {
 export interface ConsumerBenchResult {
   readonly figures: readonly ConsumerBenchFigures[];
   /** Checks of the issue's goals, when the variants they compare were run. */
+  /** The simulated DynamoDB round trip of the run, in ms. */
+  readonly dynamodbLatencyMs: number;
   readonly goals: {
     readonly transactionalAtMostOneRequestPerNewMessage?: boolean;
     readonly transactionalAtLeastTwiceBaselineThroughput?: boolean;
@@ -120,6 +129,7 @@ export async function benchConsumer(options: ConsumerBenchOptions = {}): Promise
         });
         try {
           log(`consumer bench: ${variant} (run ${repeat + 1}) ...`);
+          if (options.dynamodbLatencyMs) addLatency(clients.dynamodb, options.dynamodbLatencyMs);
           runs.push(await runVariant(variant, clients, workload, accounts, pollers));
         } finally {
           clients.destroy();
@@ -141,6 +151,7 @@ export async function benchConsumer(options: ConsumerBenchOptions = {}): Promise
   const baseline = figures.find((figure) => figure.variant === 'powertools-baseline');
   return {
     figures,
+    dynamodbLatencyMs: options.dynamodbLatencyMs ?? 0,
     goals: {
       ...(transactional
         ? { transactionalAtMostOneRequestPerNewMessage: transactional.dynamodbRequestsPerNewMessage <= 1 }
@@ -357,6 +368,21 @@ async function baselineHandler(
   };
 }
 
+function addLatency(client: DynamoDBClient, milliseconds: number): void {
+  type Next = (args: unknown) => Promise<unknown>;
+  (
+    client.middlewareStack as unknown as {
+      add(middleware: (next: Next) => Next, options: { step: 'finalizeRequest'; name: string }): void;
+    }
+  ).add(
+    (next) => async (args) => {
+      await new Promise((resolve) => setTimeout(resolve, milliseconds));
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'oncelyBenchLatency' },
+  );
+}
+
 /** Asks for consumed capacity on every request, and estimates it for failed ones (see the file's TSDoc). */
 function attachCapacityReporting(
   client: DynamoDBClient,
@@ -428,13 +454,20 @@ export function formatConsumerBench(result: ConsumerBenchResult): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
   const goals = Object.entries(result.goals).map(([goal, met]) => `${met ? 'met' : 'NOT met'}: ${goal}`);
-  return [...lines, '', ...goals].join('\n');
+  const setting = `simulated DynamoDB round trip: ${result.dynamodbLatencyMs} ms`;
+  return [...lines, '', setting, ...goals].join('\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const messages = Number(process.argv[2] ?? 2_000);
   const repeats = Number(process.argv[3] ?? 1);
-  const result = await benchConsumer({ messages, repeats, log: (line) => console.error(line) });
+  const dynamodbLatencyMs = Number(process.argv[4] ?? 0);
+  const result = await benchConsumer({
+    messages,
+    repeats,
+    dynamodbLatencyMs,
+    log: (line) => console.error(line),
+  });
   console.log(formatConsumerBench(result));
   console.log(JSON.stringify(result, null, 2));
 }
