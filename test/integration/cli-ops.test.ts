@@ -85,6 +85,28 @@ describe('oncely publish, audit and status against the local cloud', () => {
     expect(healed.stdout).toContain('0 missing');
     const readable = await runCli(['status', ...pipeline.cliOptions]);
     expect(readable.stdout).toMatch(/Messages missing:\s+0/);
+
+    // The released stream is confirmed complete, so later runs skip it; --since 0 re-walks it all.
+    const incremental = JSON.parse(
+      (await runCli(['audit', '--grace', '0', '--json', ...pipeline.cliOptions])).stdout,
+    );
+    expect(incremental.streams).toEqual([]);
+    const full = JSON.parse(
+      (await runCli(['audit', '--grace', '0', '--since', '0', '--json', ...pipeline.cliOptions])).stdout,
+    );
+    expect(full.streams[0]).toMatchObject({ claimsRead: 5, confirmedSeq: 5 });
+  });
+
+  it('reports the age of the oldest waiting message', async () => {
+    await runCli(['publish', '--type', 't', '--payload', '{}', ...pipeline.cliOptions]);
+    const status = JSON.parse((await runCli(['status', '--json', ...pipeline.cliOptions])).stdout);
+    expect(status.queue.visible).toBe(1);
+    expect(status.queue.ageOfOldestSeconds).toBeGreaterThanOrEqual(0);
+    expect(['cloudwatch', 'sampled']).toContain(status.queue.ageSource);
+    const unpeeked = JSON.parse(
+      (await runCli(['status', '--json', '--no-peek', ...pipeline.cliOptions])).stdout,
+    );
+    expect(unpeeked.queue.ageSource).not.toBe('sampled');
   });
 
   it('closes the published stream with an exact high-water mark', async () => {
