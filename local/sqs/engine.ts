@@ -13,6 +13,7 @@ import {
   queueDoesNotExist,
   receiptHandleInvalid,
 } from './errors.js';
+import { MessageMoveTasks, type MoveTaskState } from './move-tasks.js';
 import { MessageStore, type StoredMessage } from './queue.js';
 import {
   COMPUTED_ATTRIBUTES,
@@ -70,24 +71,6 @@ interface Queue {
   redrive: RedrivePolicy | undefined;
 }
 
-type MoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
-
-interface MoveTask {
-  readonly handle: string;
-  readonly sourceArn: string;
-  readonly destinationArn: string | undefined;
-  readonly rate: number | undefined;
-  status: MoveTaskStatus;
-  moved: number;
-  readonly toMove: number;
-  readonly startedAt: number;
-  failureReason: string | undefined;
-  /** Ids of the messages present when the task started; moved in this order. */
-  readonly pending: string[];
-  cursor: number;
-  credit: number;
-}
-
 /** Plain-JSON state for `--data-dir`. */
 export interface SqsSnapshot {
   readonly queues: Array<{
@@ -105,7 +88,7 @@ export interface SqsSnapshot {
     lastPurgeAt: number | undefined;
   }>;
   readonly deletedAt: Array<[string, number]>;
-  readonly moveTasks: MoveTask[];
+  readonly moveTasks: MoveTaskState[];
 }
 
 const DEDUP_WINDOW_MS = 5 * 60 * 1000;
@@ -114,7 +97,6 @@ const PURGE_INTERVAL_MS = 60 * 1000;
 const MAX_VISIBILITY_MS = 12 * 60 * 60 * 1000;
 /** Sum of the bodies and attributes of one SendMessageBatch (API_SendMessageBatch.html). */
 const MAX_BATCH_BYTES = 1048576;
-const MOVE_TICK_MS = 100;
 const SEQUENCE_BASE = 18_000_000_000_000_000_000n;
 const SYSTEM_ATTRIBUTE_NAMES = [
   'SenderId',
@@ -147,11 +129,19 @@ export class SqsEngine {
   /** Cumulative per-queue activity, read by CloudWatch (NumberOfMessagesSent, ...). */
   private readonly activity = new WeakMap<Queue, Record<ActivityCounter, number>>();
   private readonly deletedAt = new Map<string, number>();
-  private readonly moveTasks: MoveTask[] = [];
-  private moveTimer: NodeJS.Timeout | undefined;
+  private readonly moveTasks: MessageMoveTasks;
   private closed = false;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.moveTasks = new MessageMoveTasks(
+      {
+        queueByArn: (arn) => this.queueByArn(arn),
+        isDeadLetterQueue: (arn) =>
+          [...this.queues.values()].some((queue) => queue.redrive?.deadLetterTargetArn === arn),
+      },
+      clock,
+    );
+  }
 
   // --- queues -------------------------------------------------------------------------------
 
@@ -464,95 +454,15 @@ export class SqsEngine {
   // --- message move tasks (DLQ redrive) ----------------------------------------------------
 
   startMessageMoveTask(input: Input): Output {
-    const sourceArn = requiredString(input, 'SourceArn');
-    const destinationArn = optionalString(input, 'DestinationArn');
-    const rate = optionalInteger(input, 'MaxNumberOfMessagesPerSecond', 1, 500);
-    const source = this.queueByArn(sourceArn);
-    if (!source)
-      throw new AwsError(
-        'ResourceNotFoundException',
-        'The resource that you specified for the SourceArn parameter does not exist.',
-      );
-    if (![...this.queues.values()].some((queue) => queue.redrive?.deadLetterTargetArn === sourceArn)) {
-      throw invalidParameter('Source queue must be configured as a Dead Letter Queue.');
-    }
-    if (destinationArn !== undefined) {
-      const destination = this.queueByArn(destinationArn);
-      if (!destination) {
-        throw new AwsError(
-          'ResourceNotFoundException',
-          'The resource that you specified for the DestinationArn parameter does not exist.',
-        );
-      }
-      if (destination === source)
-        throw invalidParameter('Source queue and destination queue must be different.');
-      if (destination.fifo !== source.fifo)
-        throw invalidParameter('Source and destination queues must be of the same type.');
-    }
-    if (this.moveTasks.some((task) => task.sourceArn === sourceArn && task.status === 'RUNNING')) {
-      throw new AwsError(
-        'UnsupportedOperation',
-        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
-      );
-    }
-    const pending = [...source.store.messages.keys()];
-    const task: MoveTask = {
-      handle: Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn })).toString('base64'),
-      sourceArn,
-      destinationArn,
-      rate,
-      status: 'RUNNING',
-      moved: 0,
-      toMove: pending.length,
-      startedAt: this.clock.now(),
-      failureReason: undefined,
-      pending,
-      cursor: 0,
-      credit: 0,
-    };
-    this.moveTasks.push(task);
-    this.scheduleMoves();
-    return { TaskHandle: task.handle };
+    return this.moveTasks.start(input);
   }
 
   listMessageMoveTasks(input: Input): Output {
-    const sourceArn = requiredString(input, 'SourceArn');
-    const max = optionalInteger(input, 'MaxResults', 1, 10) ?? 1;
-    if (!this.queueByArn(sourceArn)) {
-      throw new AwsError(
-        'ResourceNotFoundException',
-        'The resource that you specified for the SourceArn parameter does not exist.',
-      );
-    }
-    const results = this.moveTasks
-      .filter((task) => task.sourceArn === sourceArn)
-      .reverse()
-      .slice(0, max)
-      .map((task) => {
-        const result: Output = {
-          Status: task.status,
-          SourceArn: task.sourceArn,
-          ApproximateNumberOfMessagesMoved: task.moved,
-          ApproximateNumberOfMessagesToMove: task.toMove,
-          StartedTimestamp: task.startedAt,
-        };
-        if (task.status === 'RUNNING') result.TaskHandle = task.handle;
-        if (task.destinationArn) result.DestinationArn = task.destinationArn;
-        if (task.rate !== undefined) result.MaxNumberOfMessagesPerSecond = task.rate;
-        if (task.failureReason) result.FailureReason = task.failureReason;
-        return result;
-      });
-    return { Results: results };
+    return this.moveTasks.list(input);
   }
 
   cancelMessageMoveTask(input: Input): Output {
-    const handle = requiredString(input, 'TaskHandle');
-    const task = this.moveTasks.find((candidate) => candidate.handle === handle);
-    if (task?.status !== 'RUNNING') {
-      throw new AwsError('ResourceNotFoundException', 'Task does not exist or is not running.');
-    }
-    task.status = 'CANCELLED';
-    return { ApproximateNumberOfMessagesMoved: task.moved };
+    return this.moveTasks.cancel(input);
   }
 
   // --- persistence and lifecycle ------------------------------------------------------------
@@ -580,7 +490,7 @@ export class SqsEngine {
         lastPurgeAt: queue.lastPurgeAt,
       })),
       deletedAt: [...this.deletedAt.entries()],
-      moveTasks: this.moveTasks,
+      moveTasks: this.moveTasks.snapshot(),
     };
   }
 
@@ -602,15 +512,12 @@ export class SqsEngine {
     }
     this.deletedAt.clear();
     for (const [name, at] of state.deletedAt) this.deletedAt.set(name, at);
-    this.moveTasks.length = 0;
-    this.moveTasks.push(...state.moveTasks);
-    this.scheduleMoves();
+    this.moveTasks.restore(state.moveTasks);
   }
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.moveTimer);
-    this.moveTimer = undefined;
+    this.moveTasks.close();
     for (const queue of this.queues.values()) queue.store.close();
   }
 
@@ -956,62 +863,6 @@ export class SqsEngine {
       );
     }
     queue.store.changeVisibility(message, now + timeout * 1000);
-  }
-
-  private scheduleMoves(): void {
-    if (this.moveTimer || this.closed || !this.moveTasks.some((task) => task.status === 'RUNNING')) return;
-    this.moveTimer = setTimeout(() => {
-      this.moveTimer = undefined;
-      this.runMoveTasks();
-      this.scheduleMoves();
-    }, MOVE_TICK_MS);
-    this.moveTimer.unref();
-  }
-
-  /**
-   * One tick of every running move task. Without a rate SQS picks its own; here a tick moves up to
-   * 1,000 messages. In-flight messages are skipped, as in the console's redrive.
-   * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
-   */
-  private runMoveTasks(): void {
-    for (const task of this.moveTasks) {
-      if (task.status !== 'RUNNING') continue;
-      const source = this.queueByArn(task.sourceArn);
-      if (!source) {
-        task.status = 'FAILED';
-        task.failureReason = 'AWS.SimpleQueueService.NonExistentQueue';
-        continue;
-      }
-      task.credit += task.rate !== undefined ? (task.rate * MOVE_TICK_MS) / 1000 : 1000;
-      while (task.credit >= 1 && task.cursor < task.pending.length) {
-        const message = source.store.messages.get(task.pending[task.cursor++]!);
-        if (!message || message.state === 'inflight') continue;
-        const destinationArn = task.destinationArn ?? message.deadLetterSourceArn;
-        const destination = destinationArn ? this.queueByArn(destinationArn) : undefined;
-        if (!destination) {
-          task.status = 'FAILED';
-          task.failureReason = 'AWS.SimpleQueueService.NonExistentQueue';
-          break;
-        }
-        source.store.remove(message);
-        const now = this.clock.now();
-        const moved: StoredMessage = {
-          ...message,
-          receiveCount: 0,
-          state: 'visible',
-          dueAt: now,
-          version: 0,
-          receipt: '',
-        };
-        delete moved.deadLetterSourceArn;
-        delete moved.firstReceiveAt;
-        delete moved.receivedAt;
-        destination.store.add(moved);
-        task.moved++;
-        task.credit--;
-      }
-      if (task.status === 'RUNNING' && task.cursor >= task.pending.length) task.status = 'COMPLETED';
-    }
   }
 }
 
