@@ -7,9 +7,10 @@ import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-s
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OUTPUT_KEYS } from '../../cdk/pipeline-stack.js';
-import { connect, RESOURCES } from '../../cli/stack-resources.js';
+import { connect, explainAwsError, RESOURCES } from '../../cli/stack-resources.js';
 import { loadConfig } from '../../functions/config.js';
 import type { LambdaService } from '../../local/lambda/service.js';
+import type { LocalService } from '../../local/protocol.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import { type AuditPipeline, createAuditPipeline, drain, queueDepth, runCli } from './audit-pipeline.js';
 
@@ -281,5 +282,90 @@ describe('stack resources', () => {
     } finally {
       context.close();
     }
+  });
+});
+
+/** CloudFormation's DescribeStacks (query protocol) for one stack, as LocalStack or AWS would answer. */
+function fakeCloudFormation(stackName: string, outputs: () => Record<string, string>): LocalService {
+  const xml = (body: string) => ({ status: 200, headers: { 'content-type': 'text/xml' }, body });
+  return {
+    signingNames: ['cloudformation'],
+    targetPrefixes: [],
+    queryActions: new Set(['DescribeStacks']),
+    async dispatch(request) {
+      const asked = (request.input as URLSearchParams).get('StackName');
+      if (asked !== stackName)
+        return {
+          ...xml(
+            '<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>' +
+              `<Message>Stack with id ${asked} does not exist</Message></Error><RequestId>1</RequestId></ErrorResponse>`,
+          ),
+          status: 400,
+        };
+      const members = Object.entries(outputs())
+        .map(
+          ([key, value]) =>
+            `<member><OutputKey>${key}</OutputKey><OutputValue>${value}</OutputValue></member>`,
+        )
+        .join('');
+      return xml(
+        '<DescribeStacksResponse><DescribeStacksResult><Stacks><member>' +
+          `<StackName>${stackName}</StackName><StackStatus>CREATE_COMPLETE</StackStatus>` +
+          `<CreationTime>2026-01-01T00:00:00Z</CreationTime><Outputs>${members}</Outputs>` +
+          '</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>' +
+          '</DescribeStacksResponse>',
+      );
+    },
+  };
+}
+
+describe('--stack against CloudFormation', () => {
+  let cloud: TestCloud;
+  let pipeline: AuditPipeline;
+
+  beforeEach(async () => {
+    cloud = await startTestCloud({
+      extraServices: () => ({
+        cloudformation: fakeCloudFormation('OncelyPipeline', () => ({
+          QueueUrl: pipeline.queueUrl,
+          DeadLetterQueueUrl: pipeline.deadLetterQueueUrl,
+          ClaimsTableName: pipeline.tables.claims,
+          OutboxTableName: pipeline.tables.outbox,
+          LeasesTableName: pipeline.tables.leases,
+          ControlTableName: pipeline.tables.control,
+        })),
+      }),
+    });
+    pipeline = await createAuditPipeline(cloud);
+  });
+  afterEach(async () => {
+    await cloud.stop();
+  });
+
+  it('finds every resource in the stack outputs', async () => {
+    const stack = ['--endpoint', cloud.endpoint, '--stack', 'OncelyPipeline'];
+    expect((await runCli(['publish', '--type', 't', '--payload', '{}', '--count', '3', ...stack])).code).toBe(
+      0,
+    );
+    const status = await runCli(['status', '--json', ...stack]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).queue).toMatchObject({ url: pipeline.queueUrl, visible: 3 });
+    const audit = await runCli(['audit', '--json', ...stack]);
+    expect(audit.code).toBe(0);
+  });
+
+  it('fails with exit 1 naming an unknown stack', async () => {
+    const result = await runCli(['status', '--endpoint', cloud.endpoint, '--stack', 'Nope']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("stack 'Nope' not found in us-east-1");
+  });
+});
+
+describe('AWS error messages', () => {
+  it('tells how to provide credentials when there are none', () => {
+    const missing = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    expect(explainAwsError(missing, { endpoint: undefined }).message).toContain('pass --profile');
   });
 });
