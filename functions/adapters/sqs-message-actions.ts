@@ -15,6 +15,11 @@ import { POISON_ATTRIBUTES } from '../core/envelope.js';
 export interface SqsMessageActionsOptions {
   /** Where poison messages go; normally the source queue's own DLQ. */
   readonly deadLetterQueueUrl: string;
+  /**
+   * URL of the queue the records come from, when there is one; saves a GetQueueUrl call (and its
+   * IAM permission). @default looked up by the record's ARN with GetQueueUrl, once per queue
+   */
+  readonly sourceQueueUrl?: string;
 }
 
 /** SQS accepts at most 10 message attributes per message. */
@@ -62,6 +67,7 @@ export class SqsMessageActions implements MessageActions {
   }
 
   private queueUrl(arn: string): Promise<string> {
+    if (this.options.sourceQueueUrl) return Promise.resolve(this.options.sourceQueueUrl);
     let url = this.queueUrls.get(arn);
     if (!url) {
       const [, , , , account, name] = arn.split(':');

@@ -25,7 +25,10 @@ export function createPointsConsumer(config: Config, clients?: AwsClients): SqsC
       }),
     ],
     claims: new DynamoDbClaimStore(aws.documents, config.require('claimsTable')),
-    messages: new SqsMessageActions(aws.sqs, { deadLetterQueueUrl: config.require('deadLetterQueueUrl') }),
+    messages: new SqsMessageActions(aws.sqs, {
+      deadLetterQueueUrl: config.require('deadLetterQueueUrl'),
+      sourceQueueUrl: config.optional('queueUrl'),
+    }),
     degradation: new DynamoDbDegradationReader(aws.documents, config.require('controlTable')),
     telemetry: new EmfTelemetry({
       namespace: config.optional('metricsNamespace') ?? 'Oncely',

@@ -132,6 +132,42 @@ describe('claim mode against the local cloud', () => {
     expect(await balanceOf(cloud.clients.documents, resources, 'claim-acc')).toBe(30);
   });
 
+  it('runs the handler once for 20 concurrent deliveries of one message', async () => {
+    const sent: string[] = [];
+    const { handler } = realConsumer(cloud.clients, resources, {
+      mode: 'claim',
+      handlers: [emailHandler(sent)],
+    });
+    const envelope = testEnvelope({ type: 'email.send', payload: { to: 'all@example.com' } });
+    await sendBodies(
+      cloud.clients.sqs,
+      resources,
+      Array.from({ length: 20 }, () => envelope),
+    );
+    let pending: Message[] = [];
+    while (pending.length < 20) pending.push(...(await next()));
+    for (let round = 0; pending.length > 0 && round < 10; round += 1) {
+      const results = await Promise.all(pending.map((message) => run(handler, [message])));
+      const failed = new Set(
+        results.flatMap((result) => result.batchItemFailures.map((item) => item.itemIdentifier)),
+      );
+      // Losers of the race wait for the winner's lease; bring them back at once instead.
+      const losers = pending.filter((message) => failed.has(message.MessageId!));
+      for (const message of losers)
+        await cloud.clients.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: resources.queueUrl,
+            ReceiptHandle: message.ReceiptHandle!,
+            VisibilityTimeout: 0,
+          }),
+        );
+      pending = [];
+      while (pending.length < losers.length) pending.push(...(await next()));
+    }
+    expect(pending).toEqual([]);
+    expect(sent).toHaveLength(1);
+  });
+
   it('re-processes a message after a crash between claim and completion, once the lease expired', async () => {
     const clock = new ManualClock();
     const sent: string[] = [];
