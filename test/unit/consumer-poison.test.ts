@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { OVERFLOW_ATTRIBUTE, poisonAttributes } from '../../functions/adapters/sqs-message-actions.js';
 import { fakeConsumer, sqsEvent, sqsRecord, testEnvelope } from '../support/consumer-fakes.js';
 
 const poisonBodies: Array<[string, string]> = [
@@ -65,5 +66,43 @@ describe('poison messages', () => {
     expect(log?.fields).toMatchObject({ id: envelope.id, producer: '9-9', seq: 3 });
     expect(log?.fields).not.toHaveProperty('payload');
     expect(JSON.stringify(telemetry.logs)).not.toContain('order-');
+  });
+});
+
+describe('poison attributes for the DLQ', () => {
+  it('keeps the envelope attributes and packs the originals that do not fit into one JSON attribute', () => {
+    const attribute = (value: string) => ({ stringValue: value, dataType: 'String' });
+    const attributes = poisonAttributes({
+      reason: 'payload-invalid',
+      error: 'x'.repeat(5_000),
+      record: {
+        messageId: 'm-1',
+        receiptHandle: 'rh',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:points',
+        body: '{}',
+        messageGroupId: undefined,
+        receiveCount: 3,
+        messageAttributes: {
+          'custom.a': attribute('a'),
+          'custom.b': attribute('b'),
+          'oncely.id': attribute('1'),
+          'oncely.type': attribute('points.deduct'),
+          'oncely.producer': attribute('7-1'),
+          'oncely.seq': { stringValue: '4', dataType: 'Number' },
+        },
+      },
+    });
+    expect(Object.keys(attributes)).toHaveLength(10);
+    expect(attributes['oncely.poison.error']?.StringValue).toHaveLength(1_024);
+    expect(attributes['oncely.poison.receiveCount']).toEqual({ DataType: 'Number', StringValue: '3' });
+    expect(
+      Object.keys(attributes).filter(
+        (name) => name.startsWith('oncely.') && !name.startsWith('oncely.poison'),
+      ),
+    ).toEqual(['oncely.id', 'oncely.producer', 'oncely.seq', 'oncely.type']);
+    expect(JSON.parse(attributes[OVERFLOW_ATTRIBUTE]?.StringValue ?? '{}')).toEqual({
+      'custom.a': attribute('a'),
+      'custom.b': attribute('b'),
+    });
   });
 });
