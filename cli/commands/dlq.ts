@@ -6,6 +6,7 @@ import {
   startRedrive,
   waitForRedrive,
 } from '../../functions/adapters/sqs-dead-letter-queue.js';
+import { readQueueCounts } from '../../functions/adapters/sqs-queue-inspector.js';
 import {
   AWS_OPTIONS,
   AWS_OPTIONS_USAGE,
@@ -63,15 +64,22 @@ ${RESOURCE_OPTIONS_USAGE}
 
 async function list(values: Record<string, unknown>): Promise<number> {
   const max = positiveIntegerOption(values, 'max', 100);
-  const letters = await withPipeline(values, (context) =>
-    listDeadLetters(context.clients.sqs, context.require('deadLetterQueueUrl'), max),
-  );
+  const { letters, depth } = await withPipeline(values, async (context) => {
+    const url = context.require('deadLetterQueueUrl');
+    const listed = await listDeadLetters(context.clients.sqs, url, max);
+    const counts = await readQueueCounts(context.clients.sqs, url);
+    return { letters: listed, depth: counts.visible + counts.inFlight + counts.delayed };
+  });
   if (values.json) {
     console.log(JSON.stringify(letters, null, 2));
     return 0;
   }
   if (!letters.length) {
-    console.log('The dead-letter queue is empty.');
+    console.log(
+      depth
+        ? `No message could be peeked; ${depth} are in flight or delayed.`
+        : 'The dead-letter queue is empty.',
+    );
     return 0;
   }
   const rows = letters.map((letter) => ({
@@ -84,6 +92,9 @@ async function list(values: Record<string, unknown>): Promise<number> {
   console.log(
     formatTable(rows, ['messageId', 'sent', 'type', 'stream', 'reason', 'receiveCount', 'source', 'error']),
   );
+  if (depth > letters.length)
+    // A FIFO queue shows only the head of each message group to a receive; --max bounds the rest.
+    console.log(`(${letters.length} of about ${depth} messages shown; on FIFO queues one per message group)`);
   return 0;
 }
 
