@@ -69,6 +69,13 @@ interface Queue {
   lastPurgeAt: number | undefined;
   lastSweepAt: number;
   redrive: RedrivePolicy | undefined;
+  /** FIFO receive attempts by ReceiveRequestAttemptId, insertion-ordered for pruning. */
+  readonly attempts: Map<string, ReceiveAttempt>;
+}
+
+interface ReceiveAttempt {
+  readonly at: number;
+  readonly deliveries: Array<{ readonly message: StoredMessage; readonly receipt: string; version: number }>;
 }
 
 /** Plain-JSON state for `--data-dir`. */
@@ -376,13 +383,19 @@ export class SqsEngine {
     const wait =
       optionalInteger(input, 'WaitTimeSeconds', 0, 20) ??
       Number(queue.attributes.ReceiveMessageWaitTimeSeconds);
-    optionalString(input, 'ReceiveRequestAttemptId');
+    const attemptId = queue.fifo ? optionalString(input, 'ReceiveRequestAttemptId') : undefined;
     const systemNames = new Set([
       ...stringList(input, 'AttributeNames'),
       ...stringList(input, 'MessageSystemAttributeNames'),
     ]);
     const attributeFilter = messageAttributeFilter(stringList(input, 'MessageAttributeNames'));
     const deadline = performance.now() + wait * 1000;
+    const render = (message: StoredMessage, receipt?: string) =>
+      this.render(queue, message, systemNames, attributeFilter, receipt);
+    if (attemptId !== undefined) {
+      const repeated = this.repeatAttempt(queue, attemptId, visibility);
+      if (repeated) return { Messages: repeated.map(({ message, receipt }) => render(message, receipt)) };
+    }
     for (;;) {
       const current = this.queues.get(queue.name);
       if (current !== queue) throw queueDoesNotExist();
@@ -396,9 +409,19 @@ export class SqsEngine {
       const remaining = deadline - performance.now();
       if (messages.length > 0 || remaining <= 0 || this.closed) {
         this.countActivity(queue, 'received', messages.length);
-        return messages.length > 0
-          ? { Messages: messages.map((message) => this.render(queue, message, systemNames, attributeFilter)) }
-          : {};
+        if (messages.length === 0) return {};
+        const output = messages.map((message) => render(message));
+        if (attemptId !== undefined) {
+          queue.attempts.set(attemptId, {
+            at: this.clock.now(),
+            deliveries: messages.map((message) => ({
+              message,
+              receipt: message.receipt,
+              version: message.version,
+            })),
+          });
+        }
+        return { Messages: output };
       }
       await queue.store.waitForMessages(remaining);
     }
@@ -540,6 +563,7 @@ export class SqsEngine {
       sequence: 0,
       lastPurgeAt: undefined,
       lastSweepAt: 0,
+      attempts: new Map(),
       redrive: fields.attributes.RedrivePolicy
         ? parseRedrivePolicy(fields.attributes.RedrivePolicy)
         : undefined,
@@ -740,13 +764,48 @@ export class SqsEngine {
     return true;
   }
 
+  /**
+   * A FIFO receive retried with the same ReceiveRequestAttemptId within five minutes gets the same
+   * messages and receipt handles, with a fresh visibility timeout, as long as none of them was
+   * deleted or had its visibility changed; otherwise it is an ordinary receive.
+   * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
+   */
+  private repeatAttempt(
+    queue: Queue,
+    attemptId: string,
+    visibilitySeconds: number,
+  ): ReceiveAttempt['deliveries'] | undefined {
+    const now = this.clock.now();
+    for (const [key, attempt] of queue.attempts) {
+      if (now - attempt.at < DEDUP_WINDOW_MS) break;
+      queue.attempts.delete(key);
+    }
+    const attempt = queue.attempts.get(attemptId);
+    if (!attempt) return undefined;
+    queue.store.counts();
+    const unchanged = attempt.deliveries.every(
+      ({ message, receipt, version }) =>
+        message.state === 'inflight' && message.receipt === receipt && message.version === version,
+    );
+    if (!unchanged) {
+      queue.attempts.delete(attemptId);
+      return undefined;
+    }
+    for (const delivery of attempt.deliveries) {
+      queue.store.changeVisibility(delivery.message, now + visibilitySeconds * 1000);
+      delivery.version = delivery.message.version;
+    }
+    return attempt.deliveries;
+  }
+
   private render(
     queue: Queue,
     message: StoredMessage,
     systemNames: ReadonlySet<string>,
     attributeFilter: ((name: string) => boolean) | undefined,
+    receipt?: string,
   ): Output {
-    message.receipt = randomUUID();
+    message.receipt = receipt ?? randomUUID();
     const output: Output = {
       MessageId: message.id,
       ReceiptHandle: encodeReceiptHandle(queue.name, message.id, message.receipt),

@@ -240,4 +240,21 @@ describe('SQS FIFO queues', () => {
       expect(seen[group]).toEqual([...seen[group]!].sort());
     }
   });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
+  it('returns the same messages and receipt handles to a receive retried with the same ReceiveRequestAttemptId', async () => {
+    const url = await createFifo('attempt', { ContentBasedDeduplication: 'true' });
+    await send(url, 'a', 'g1');
+    await send(url, 'b', 'g2');
+    const first = await receive(url, { MaxNumberOfMessages: 1, ReceiveRequestAttemptId: 'attempt-1' });
+    const retry = await receive(url, { MaxNumberOfMessages: 1, ReceiveRequestAttemptId: 'attempt-1' });
+    expect(retry.map((m) => [m.MessageId, m.ReceiptHandle])).toEqual(
+      first.map((m) => [m.MessageId, m.ReceiptHandle]),
+    );
+    const other = await receive(url, { MaxNumberOfMessages: 1, ReceiveRequestAttemptId: 'attempt-2' });
+    expect(other[0]?.MessageId).not.toBe(first[0]?.MessageId);
+    await remove(url, first[0]);
+    const afterDelete = await receive(url, { MaxNumberOfMessages: 1, ReceiveRequestAttemptId: 'attempt-1' });
+    expect(afterDelete).toHaveLength(0);
+  });
 });
