@@ -111,6 +111,20 @@ export interface AlarmsSnapshot {
 
 const HISTORY_LIMIT = 2000;
 
+/** How CloudWatch names regions in notification subjects (`ALARM: "x" in US East (N. Virginia)`). */
+const REGION_NAMES: Readonly<Record<string, string>> = {
+  'us-east-1': 'US East (N. Virginia)',
+  'us-east-2': 'US East (Ohio)',
+  'us-west-1': 'US West (N. California)',
+  'us-west-2': 'US West (Oregon)',
+  'eu-west-1': 'EU (Ireland)',
+  'eu-west-2': 'EU (London)',
+  'eu-central-1': 'EU (Frankfurt)',
+  'ap-northeast-1': 'Asia Pacific (Tokyo)',
+  'ap-southeast-1': 'Asia Pacific (Singapore)',
+  'ap-southeast-2': 'Asia Pacific (Sydney)',
+};
+
 /** `2026-11-25T10:00:00.000+0000`, the timestamp form of alarm events and notifications. */
 export function alarmTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+0000');
@@ -343,7 +357,8 @@ export class AlarmRegistry {
     const source = `cloudwatch:${name}`;
     const { deliveries } = this.effects;
     if (service === 'sns') {
-      const subject = `${alarm.state.value}: "${name}" in ${alarm.region}`.slice(0, 100);
+      const region = REGION_NAMES[alarm.region] ?? alarm.region;
+      const subject = `${alarm.state.value}: "${name}" in ${region}`.slice(0, 100);
       const message = JSON.stringify(this.snsNotification(alarm, previous));
       deliveries.run(source, action, 'sns', async () =>
         this.effects.publishToTopic(action, subject, message),

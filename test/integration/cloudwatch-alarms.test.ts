@@ -248,7 +248,7 @@ describe('metric alarms', () => {
     expect(envelope).toMatchObject({
       Type: 'Notification',
       TopicArn,
-      Subject: 'ALARM: "depth" in us-east-1',
+      Subject: 'ALARM: "depth" in US East (N. Virginia)',
     });
     expect(JSON.parse(envelope.Message)).toMatchObject({
       AlarmName: 'depth',
