@@ -11,6 +11,7 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   DynamoDBClient,
   type GlobalSecondaryIndex,
   type KeySchemaElement,
@@ -18,7 +19,13 @@ import {
   type StreamViewType,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { LambdaService } from '../lambda/service.js';
 import { resolveFunctionCode } from './function-code.js';
 import {
@@ -63,9 +70,7 @@ const sqsQueue: ResourceHandler = {
     }
     const sqs = new SQSClient(clientConfig(context));
     try {
-      const { QueueUrl } = await sqs.send(
-        new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-      );
+      const QueueUrl = await createOrUpdateQueue(sqs, name, attributes);
       const { Attributes } = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
       );
@@ -78,6 +83,21 @@ const sqsQueue: ResourceHandler = {
     }
   },
 };
+
+/** CreateQueue is idempotent for equal attributes; a redeploy with changed ones updates them. */
+async function createOrUpdateQueue(sqs: SQSClient, name: string, attributes: Record<string, string>) {
+  try {
+    return (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
+  } catch (error) {
+    const code = (error as Error).name;
+    if (code !== 'QueueNameExists' && code !== 'QueueAlreadyExists') throw error;
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    // The queue type is fixed at creation; everything else can change.
+    const { FifoQueue: _fifo, ...changeable } = attributes;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: changeable }));
+    return QueueUrl!;
+  }
+}
 
 interface TableProperties {
   TableName?: string;
@@ -101,29 +121,39 @@ const dynamoDbTable: ResourceHandler = {
     const stream = properties.StreamSpecification;
     const dynamodb = new DynamoDBClient(clientConfig(context));
     try {
-      await dynamodb.send(
-        new CreateTableCommand({
-          TableName: name,
-          KeySchema: properties.KeySchema,
-          AttributeDefinitions: properties.AttributeDefinitions,
-          BillingMode: billingMode,
-          ...(billingMode === 'PROVISIONED'
-            ? { ProvisionedThroughput: properties.ProvisionedThroughput }
-            : {}),
-          ...(properties.GlobalSecondaryIndexes?.length
-            ? { GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes.map(withoutReplicaSettings) }
-            : {}),
-          ...(properties.LocalSecondaryIndexes?.length
-            ? { LocalSecondaryIndexes: properties.LocalSecondaryIndexes }
-            : {}),
-          ...(stream?.StreamViewType
-            ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType } }
-            : {}),
-        }),
-      );
+      await dynamodb
+        .send(
+          new CreateTableCommand({
+            TableName: name,
+            KeySchema: properties.KeySchema,
+            AttributeDefinitions: properties.AttributeDefinitions,
+            BillingMode: billingMode,
+            ...(billingMode === 'PROVISIONED'
+              ? { ProvisionedThroughput: properties.ProvisionedThroughput }
+              : {}),
+            ...(properties.GlobalSecondaryIndexes?.length
+              ? { GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes.map(withoutReplicaSettings) }
+              : {}),
+            ...(properties.LocalSecondaryIndexes?.length
+              ? { LocalSecondaryIndexes: properties.LocalSecondaryIndexes }
+              : {}),
+            ...(stream?.StreamViewType
+              ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType } }
+              : {}),
+          }),
+        )
+        .catch((error: Error) => {
+          // A redeploy: the table is kept as it is (key schema changes would need a replacement).
+          if (error.name !== 'ResourceInUseException') throw error;
+        });
       const description = await waitUntilActive(dynamodb, name);
       const ttl = properties.TimeToLiveSpecification;
-      if (ttl?.Enabled && ttl.AttributeName) {
+      const currentTtl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: name }));
+      if (
+        ttl?.Enabled &&
+        ttl.AttributeName &&
+        currentTtl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED'
+      ) {
         await dynamodb.send(
           new UpdateTimeToLiveCommand({
             TableName: name,
@@ -173,26 +203,29 @@ const lambdaFunction: ResourceHandler = {
     const lambda = lambdaService(context);
     const environment = (properties.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
-    lambda.registerFunction({
-      name,
-      codeDirectory: await resolveFunctionCode(
-        (properties.Code ?? {}) as Record<string, unknown>,
-        context.assetDir,
-      ),
-      handler: typeof properties.Handler === 'string' ? properties.Handler : 'index.handler',
-      runtime,
-      timeout: Number(properties.Timeout ?? 3),
-      memorySize: Number(properties.MemorySize ?? 128),
-      environment: Object.fromEntries(
-        Object.entries(environment ?? {}).map(([key, value]) => [key, String(value)]),
-      ),
-      region: context.region,
-      ...(typeof properties.Role === 'string' ? { role: properties.Role } : {}),
-      ...(typeof properties.Description === 'string' ? { description: properties.Description } : {}),
-      ...(properties.ReservedConcurrentExecutions !== undefined
-        ? { reservedConcurrency: Number(properties.ReservedConcurrentExecutions) }
-        : {}),
-    });
+    lambda.registerFunction(
+      {
+        name,
+        codeDirectory: await resolveFunctionCode(
+          (properties.Code ?? {}) as Record<string, unknown>,
+          context.assetDir,
+        ),
+        handler: typeof properties.Handler === 'string' ? properties.Handler : 'index.handler',
+        runtime,
+        timeout: Number(properties.Timeout ?? 3),
+        memorySize: Number(properties.MemorySize ?? 128),
+        environment: Object.fromEntries(
+          Object.entries(environment ?? {}).map(([key, value]) => [key, String(value)]),
+        ),
+        region: context.region,
+        ...(typeof properties.Role === 'string' ? { role: properties.Role } : {}),
+        ...(typeof properties.Description === 'string' ? { description: properties.Description } : {}),
+        ...(properties.ReservedConcurrentExecutions !== undefined
+          ? { reservedConcurrency: Number(properties.ReservedConcurrentExecutions) }
+          : {}),
+      },
+      { replace: true },
+    );
     return { physicalId: name, attributes: { Arn: arn } };
   },
 };
@@ -210,9 +243,10 @@ const eventSourceMapping: ResourceHandler = {
       context.warn(`${context.logicalId}: FilterCriteria is not applied locally; every message is delivered`);
     }
     const scaling = properties.ScalingConfig as { MaximumConcurrency?: number } | undefined;
-    const config = lambdaService(context).createEventSourceMapping({
-      functionName: String(properties.FunctionName),
-      eventSourceArn: source,
+    const lambda = lambdaService(context);
+    const functionName =
+      lambda.getFunction(String(properties.FunctionName))?.name ?? String(properties.FunctionName);
+    const settings = {
       ...(properties.BatchSize !== undefined ? { batchSize: Number(properties.BatchSize) } : {}),
       ...(properties.MaximumBatchingWindowInSeconds !== undefined
         ? { maximumBatchingWindowInSeconds: Number(properties.MaximumBatchingWindowInSeconds) }
@@ -224,7 +258,17 @@ const eventSourceMapping: ResourceHandler = {
       ...(Array.isArray(properties.FunctionResponseTypes)
         ? { functionResponseTypes: properties.FunctionResponseTypes.map(String) }
         : {}),
-    });
+    };
+    // A redeploy updates the mapping it created before rather than adding a second poller, but
+    // keeps its live MaximumConcurrency: the scaler owns that at run time (as after an unchanged
+    // CloudFormation update, which leaves the property alone).
+    const existing = lambda
+      .listEventSourceMappings()
+      .find((mapping) => mapping.functionName === functionName && mapping.eventSourceArn === source);
+    const { maximumConcurrency: _templateValue, ...updatable } = settings;
+    const config = existing
+      ? lambda.updateEventSourceMapping(existing.uuid, updatable)
+      : lambda.createEventSourceMapping({ functionName, eventSourceArn: source, ...settings });
     return {
       physicalId: config.uuid,
       attributes: {

@@ -3,8 +3,11 @@
  * the local cloud, so a local run exercises the real infrastructure definition. Resources are
  * created in dependency order (DependsOn plus every Ref/GetAtt/Sub), intrinsics resolved against
  * what exists so far. Types nobody emulates are listed as unsupported, never dropped silently.
+ * Deploying a stack again (after a `--data-dir` restart, or with new code) updates what the first
+ * deployment created: names are stable and the built-in handlers create or update.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { LambdaService } from '../lambda/service.js';
@@ -44,7 +47,10 @@ export interface TemplateResource {
 export interface DeployOptions {
   /** The cdk.out directory holding `asset.<hash>` directories. @default the template file's directory */
   readonly assetDir?: string;
-  /** @default the template file's name without `.template.json`, else 'LocalStack' */
+  /**
+   * @default the template file's name without `.template.json`, else the only `*.template.json`
+   * in `assetDir`, else 'LocalStack'
+   */
   readonly stackName?: string;
   /** Divides Lambda timeouts and batching windows (the demo's accelerated time). @default 1 */
   readonly timeScale?: number;
@@ -109,10 +115,11 @@ export async function deployTemplate(
   const parsed: CloudFormationTemplate = templatePath
     ? (JSON.parse(await readFile(templatePath, 'utf8')) as CloudFormationTemplate)
     : (template as CloudFormationTemplate);
+  const assetDir = options.assetDir ?? (templatePath ? dirname(templatePath) : process.cwd());
   const stackName =
     options.stackName ??
-    (templatePath ? basename(templatePath).replace(/\.template\.json$/, '') : 'LocalStack');
-  const assetDir = options.assetDir ?? (templatePath ? dirname(templatePath) : process.cwd());
+    (templatePath ? basename(templatePath).replace(/\.template\.json$/, '') : soleStackName(assetDir)) ??
+    'LocalStack';
   const region = options.region ?? DEFAULT_REGION;
   const timeScale = options.timeScale ?? 1;
   if (options.timeScale !== undefined)
@@ -195,6 +202,17 @@ export async function deployTemplate(
   return { stackName, resources, outputs, unsupported, warnings: [...warnings] };
 }
 
+/** The stack name when the assembly directory holds exactly one `<Stack>.template.json`. */
+function soleStackName(assetDir: string): string | undefined {
+  let templates: string[];
+  try {
+    templates = readdirSync(assetDir).filter((name) => name.endsWith('.template.json'));
+  } catch {
+    return undefined;
+  }
+  return templates.length === 1 ? templates[0]!.replace(/\.template\.json$/, '') : undefined;
+}
+
 function handlerLookup(
   cloud: LocalCloud,
   overrides: ResourceHandlerRegistry | undefined,
@@ -249,9 +267,19 @@ export function deploymentOrder(resources: Readonly<Record<string, TemplateResou
   return order;
 }
 
-/** CloudFormation's generated names: `<stack>-<logicalId>-<13 random characters>`. */
+/**
+ * CloudFormation's generated names, `<stack>-<logicalId>-<13 characters>`. The suffix looks random
+ * but is derived from stack and logical id, so deploying the same stack again finds (and updates)
+ * the same resources instead of creating a second copy next to them.
+ */
 function physicalName(stackName: string, logicalId: string, maxLength: number, suffix: string): string {
-  const random = randomBytes(10).toString('base64url').replace(/[-_]/g, 'x').slice(0, 13).toUpperCase();
+  const random = BigInt(
+    `0x${createHash('sha256').update(`${stackName}/${logicalId}`).digest('hex').slice(0, 16)}`,
+  )
+    .toString(36)
+    .toUpperCase()
+    .padStart(13, '0')
+    .slice(0, 13);
   const room = maxLength - suffix.length - random.length - 2;
   const base = `${stackName}-${logicalId}`.slice(0, Math.max(1, room));
   return `${base}-${random}${suffix}`;

@@ -99,7 +99,11 @@ export type InvocationListener = (report: InvocationReport) => void;
 
 /** The Lambda service plus the in-process API the deployer, the CLI and CloudWatch use. */
 export interface LambdaService extends LocalService {
-  registerFunction(input: RegisterFunctionInput): FunctionDefinition;
+  /**
+   * Creates a function from a code directory. With `replace`, an existing function of that name is
+   * updated (new code and configuration; warm environments are discarded, mappings keep running).
+   */
+  registerFunction(input: RegisterFunctionInput, options?: { replace?: boolean }): FunctionDefinition;
   deleteFunction(name: string): void;
   getFunction(name: string): FunctionDefinition | undefined;
   invokeFunction(name: string, event: unknown): Promise<InvocationResult>;
@@ -227,13 +231,18 @@ export function createLambdaService(
     return mapping;
   }
 
-  function registerFunction(input: RegisterFunctionInput): FunctionDefinition {
+  function registerFunction(
+    input: RegisterFunctionInput,
+    registerOptions: { replace?: boolean } = {},
+  ): FunctionDefinition {
     if (!/^[a-zA-Z0-9-_]{1,64}$/.test(input.name)) {
       throw new AwsError('InvalidParameterValueException', `Invalid function name: ${input.name}`);
     }
-    if (functions.has(input.name)) {
+    const existing = functions.get(input.name);
+    if (existing && !registerOptions.replace) {
       throw new AwsError('ResourceConflictException', `Function already exist: ${input.name}`, 409);
     }
+    existing?.runtime.close();
     const definition: FunctionDefinition = {
       name: input.name,
       arn: functionArn(input.region ?? DEFAULT_REGION, input.name),
@@ -251,8 +260,14 @@ export function createLambdaService(
       reservedConcurrency: input.reservedConcurrency,
       codeSha256: createHash('sha256').update(definition.codeDirectory).digest('base64'),
       lastModified: lambdaTimestamp(context.clock.now()),
-      logs: [],
+      logs: existing?.logs ?? [],
     });
+    if (existing) {
+      // Mappings re-read the reserved concurrency, which the new configuration may have changed.
+      for (const mapping of mappings.values()) {
+        if (mapping.config.functionName === input.name) mapping.update(mapping.config);
+      }
+    }
     return definition;
   }
 

@@ -213,6 +213,31 @@ describe('deployTemplate with a hand-written cdk-shaped template', () => {
   });
 });
 
+describe('deployTemplate run again on the same stack', () => {
+  it('updates the resources it created instead of adding copies', async () => {
+    const again = await deployTemplate(cloud.local!, TEMPLATE_PATH, { parameters: { Stage: 'prod' } });
+    for (const logicalId of [
+      'WorkQueue',
+      'DeadLetterQueue',
+      'ClaimsTable',
+      'ConsumerFunction',
+      'ConsumerMapping',
+    ]) {
+      expect(again.resources[logicalId]!.physicalId).toBe(physicalId(logicalId));
+    }
+    // The changed parameter flips the condition: the prod-only queue now exists.
+    expect(again.resources.ProdOnlyQueue).toMatchObject({ status: 'created' });
+    const { Configuration } = await cloud.clients.lambda.send(
+      new GetFunctionCommand({ FunctionName: physicalId('ConsumerFunction') }),
+    );
+    expect(Configuration?.Environment?.Variables).toMatchObject({ STAGE: 'prod', PROD_ONLY: 'set' });
+    const { EventSourceMappings = [] } = await cloud.clients.lambda.send(
+      new ListEventSourceMappingsCommand({ FunctionName: physicalId('ConsumerFunction') }),
+    );
+    expect(EventSourceMappings.map((mapping) => mapping.UUID)).toEqual([physicalId('ConsumerMapping')]);
+  });
+});
+
 describe('deployTemplate resource handlers and errors', () => {
   it('hands a type to a registered handler, and to one a service exposes', async () => {
     const created: string[] = [];
