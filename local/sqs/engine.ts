@@ -158,7 +158,7 @@ export class SqsEngine {
     const tags = stringMap(input, 'tags');
     const fifoName = name.endsWith('.fifo');
     const base = fifoName ? name.slice(0, -5) : name;
-    if (!/^[A-Za-z0-9_-]{1,75}$/.test(base) || (!fifoName && base.length > 80)) {
+    if (!/^[A-Za-z0-9_-]+$/.test(base) || base.length > (fifoName ? 75 : 80)) {
       throw invalidParameter(
         `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (queue name ${name}).`,
       );
@@ -639,7 +639,7 @@ export class SqsEngine {
     const user = validateMessageAttributes(input.MessageAttributes, 'user');
     const system = validateMessageAttributes(input.MessageSystemAttributes, 'system');
     const delay = optionalInteger(input, 'DelaySeconds', 0, 900);
-    let groupId = optionalString(input, 'MessageGroupId');
+    const groupId = optionalString(input, 'MessageGroupId');
     let dedupId = optionalString(input, 'MessageDeduplicationId');
     const size = Buffer.byteLength(body, 'utf8') + user.bytes;
     const limit = Number(queue.attributes.MaximumMessageSize);
@@ -669,7 +669,7 @@ export class SqsEngine {
       throw invalidParameter(
         'Value for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.',
       );
-    } else if (groupId === '') groupId = undefined;
+    }
     return {
       body,
       attributes: user.attributes,

@@ -69,11 +69,21 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html
   it('rejects queue names with invalid characters or longer than 80 characters', async () => {
-    for (const name of ['bad name', 'bad!', 'x'.repeat(81)]) {
+    for (const name of ['bad name', 'bad!', 'x'.repeat(81), `${'x'.repeat(76)}.fifo`]) {
       await expect(cloud.clients.sqs.send(new CreateQueueCommand({ QueueName: name }))).rejects.toMatchObject(
         { name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } },
       );
     }
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html
+  it('accepts queue names of exactly 80 characters, .fifo suffix included', async () => {
+    const standard = `${cloud.prefix}-${'s'.repeat(80 - cloud.prefix.length - 1)}`;
+    const fifo = `${cloud.prefix}-${'f'.repeat(75 - cloud.prefix.length - 1)}.fifo`;
+    await cloud.clients.sqs.send(new CreateQueueCommand({ QueueName: standard }));
+    await cloud.clients.sqs.send(
+      new CreateQueueCommand({ QueueName: fifo, Attributes: { FifoQueue: 'true' } }),
+    );
   });
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fifo-queues.html
