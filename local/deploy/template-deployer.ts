@@ -163,12 +163,19 @@ export async function deployTemplate(
     };
     const handler = handlerFor(resource.Type);
     if (!handler) {
-      const warning = resource.Type.startsWith('Custom::')
-        ? `${logicalId}: custom resource ${resource.Type} is not executed locally`
-        : `${logicalId}: ${resource.Type} is not emulated locally; it was not created`;
-      unsupported.push({ logicalId, type: resource.Type, warning });
       const physicalId = context.generateName(64);
       deployed.set(logicalId, { physicalId, attributes: {}, type: resource.Type });
+      if (isCustomResource(resource.Type)) {
+        // CDK's custom resources (bucket deployments, log retention...) act on AWS itself; locally
+        // they are recorded, and the warning says their provider did not run.
+        warnings.add(
+          `${logicalId}: custom resource ${resource.Type} is accepted but its provider is not run locally`,
+        );
+        resources[logicalId] = { type: resource.Type, status: 'accepted', physicalId };
+        continue;
+      }
+      const warning = `${logicalId}: ${resource.Type} is not emulated locally; it was not created`;
+      unsupported.push({ logicalId, type: resource.Type, warning });
       resources[logicalId] = { type: resource.Type, status: 'unsupported', physicalId };
       continue;
     }
@@ -200,6 +207,10 @@ export async function deployTemplate(
     }
   }
   return { stackName, resources, outputs, unsupported, warnings: [...warnings] };
+}
+
+function isCustomResource(type: string): boolean {
+  return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 }
 
 /** The stack name when the assembly directory holds exactly one `<Stack>.template.json`. */

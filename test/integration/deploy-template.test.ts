@@ -289,6 +289,15 @@ describe('deployTemplate resource handlers and errors', () => {
     }
   });
 
+  it('accepts a custom resource with a warning that its provider did not run', async () => {
+    const result = await deployTemplate(cloud.local!, {
+      Resources: { Deployment: { Type: 'Custom::CDKBucketDeployment', Properties: { ServiceToken: 'x' } } },
+    });
+    expect(result.resources.Deployment).toMatchObject({ status: 'accepted' });
+    expect(result.unsupported).toEqual([]);
+    expect(result.warnings).toEqual([expect.stringContaining('provider is not run locally')]);
+  });
+
   it('orders resources after everything they reference or depend on', () => {
     const order = deploymentOrder({
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub, not a JS template
