@@ -248,17 +248,20 @@ export class AlarmRegistry {
       config.Period ?? config.Metrics?.find((q) => q.MetricStat)?.MetricStat?.Period ?? 60;
     const periodMs = Math.max(1, Math.round(this.time.scaled(nominalPeriod * 1000)));
     const now = this.time.now();
-    // The evaluation range ends with the period that contains `now`, so fresh data counts at once.
-    const newest = Math.floor(now / periodMs) * periodMs;
-    const start = newest - (n - 1) * periodMs;
-    const end = newest + periodMs;
+    // The period that contains `now` is still open: it counts as soon as it has data (so fresh
+    // data acts at once), but while it is empty it is not yet "missing" - the range then ends
+    // with the last complete period. Without this, every period boundary would read as a gap
+    // and alarms on metrics published once per period would flap.
+    const current = Math.floor(now / periodMs) * periodMs;
     let series: Series;
     try {
-      series = this.alarmSeries(config, start, end, periodMs);
+      series = this.alarmSeries(config, current - n * periodMs, current + periodMs, periodMs);
     } catch (error) {
       if (!(error instanceof MetricMathError)) throw error;
       series = new Map();
     }
+    const newest = series.has(current) ? current : current - periodMs;
+    const start = newest - (n - 1) * periodMs;
     const datapoints: (number | undefined)[] = [];
     for (let i = 0; i < n; i++) datapoints.push(series.get(start + i * periodMs));
     const result = evaluateAlarm({

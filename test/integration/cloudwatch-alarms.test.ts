@@ -302,6 +302,20 @@ describe('metric alarms', () => {
     expect(await stateOf('m-of-n')).toBe('ALARM');
   });
 
+  it('does not read the still-empty current period as missing, so a metric published once per period does not flap', async () => {
+    await cloud.clients.cloudwatch.send(new PutMetricAlarmCommand(alarmInput('steady')));
+    clock.advance(60_000 - (clock.now() % 60_000)); // the start of a period
+    await put('steady-metric', 50);
+    await cloudwatch.evaluateNow();
+    expect(await stateOf('steady')).toBe('ALARM');
+    clock.advance(60_000); // next period, its datum not published yet
+    await cloudwatch.evaluateNow();
+    expect(await stateOf('steady')).toBe('ALARM');
+    clock.advance(60_000); // a whole period went by without data
+    await cloudwatch.evaluateNow();
+    expect(await stateOf('steady')).toBe('INSUFFICIENT_DATA');
+  });
+
   it('does not run actions while they are disabled, but still changes state', async () => {
     const fn = 'arn:aws:lambda:us-east-1:000000000000:function:muted';
     await cloud.clients.cloudwatch.send(
