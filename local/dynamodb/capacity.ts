@@ -30,7 +30,18 @@ interface TableUsage {
 export class CapacityMeter {
   private readonly usage = new Map<string, TableUsage>();
 
-  constructor(readonly mode: CapacityMode) {}
+  constructor(
+    readonly mode: CapacityMode,
+    /** Whether the request reads or writes: AWS also reports the units as Read/WriteCapacityUnits. */
+    readonly kind: 'read' | 'write',
+  ) {}
+
+  private units(value: number): Record<string, number> {
+    return {
+      CapacityUnits: value,
+      [this.kind === 'read' ? 'ReadCapacityUnits' : 'WriteCapacityUnits']: value,
+    };
+  }
 
   get enabled(): boolean {
     return this.mode !== 'NONE';
@@ -87,14 +98,21 @@ export class CapacityMeter {
       let total = usage.table;
       for (const units of usage.globalIndexes.values()) total += units;
       for (const units of usage.localIndexes.values()) total += units;
-      const consumed: Record<string, unknown> = { TableName: tableName, CapacityUnits: total };
+      const consumed: Record<string, unknown> = { TableName: tableName, ...this.units(total) };
       if (this.mode === 'INDEXES') {
-        consumed.Table = { CapacityUnits: usage.table };
-        if (usage.globalIndexes.size > 0) consumed.GlobalSecondaryIndexes = unitsMap(usage.globalIndexes);
-        if (usage.localIndexes.size > 0) consumed.LocalSecondaryIndexes = unitsMap(usage.localIndexes);
+        consumed.Table = this.units(usage.table);
+        if (usage.globalIndexes.size > 0)
+          consumed.GlobalSecondaryIndexes = this.unitsMap(usage.globalIndexes);
+        if (usage.localIndexes.size > 0) consumed.LocalSecondaryIndexes = this.unitsMap(usage.localIndexes);
       }
       result.push(consumed);
     }
+    return result;
+  }
+
+  private unitsMap(map: Map<string, number>): Record<string, Record<string, number>> {
+    const result: Record<string, Record<string, number>> = {};
+    for (const [name, units] of map) result[name] = this.units(units);
     return result;
   }
 
@@ -108,12 +126,6 @@ export class CapacityMeter {
   list(): Record<string, unknown>[] | undefined {
     return this.enabled ? this.render() : undefined;
   }
-}
-
-function unitsMap(map: Map<string, number>): Record<string, { CapacityUnits: number }> {
-  const result: Record<string, { CapacityUnits: number }> = {};
-  for (const [name, units] of map) result[name] = { CapacityUnits: units };
-  return result;
 }
 
 function sameItem(a: Item, b: Item): boolean {

@@ -170,7 +170,7 @@ function runSingleWrite(state: EngineState, kind: WriteKind, input: Input): Reco
   const allowed =
     kind === 'Update' ? ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'] : ['NONE', 'ALL_OLD'];
   const returns = returnValues(input, allowed, `${kind}Item`);
-  const meter = new CapacityMeter(capacityMode(input));
+  const meter = new CapacityMeter(capacityMode(input), 'write');
   const write = prepareWrite(state, kind, input);
   const before = write.table.get(write.key);
   if (!conditionHolds(write, before)) throw conditionFailure(write, before);
@@ -246,7 +246,7 @@ function readItem(read: PreparedRead): Item | undefined {
 }
 
 export function getItem(state: EngineState, input: Input): unknown {
-  const meter = new CapacityMeter(capacityMode(input));
+  const meter = new CapacityMeter(capacityMode(input), 'read');
   if (input.Key === undefined || input.Key === null) requiredItem(input, 'Key');
   const read = prepareRead(state, input, input.Key);
   const stored = read.table.get(read.key);
@@ -275,7 +275,7 @@ function requestItems(input: Input): [string, unknown][] {
 }
 
 export function batchGetItem(state: EngineState, input: Input): unknown {
-  const meter = new CapacityMeter(capacityMode(input));
+  const meter = new CapacityMeter(capacityMode(input), 'read');
   const requests = requestItems(input);
   const plans: { tableName: string; request: Input; reads: PreparedRead[]; keys: unknown[] }[] = [];
   let total = 0;
@@ -324,7 +324,7 @@ export function batchGetItem(state: EngineState, input: Input): unknown {
 }
 
 export function batchWriteItem(state: EngineState, input: Input): unknown {
-  const meter = new CapacityMeter(capacityMode(input));
+  const meter = new CapacityMeter(capacityMode(input), 'write');
   const requests = requestItems(input);
   const writes: PreparedWrite[] = [];
   for (const [tableName, raw] of requests) {

@@ -339,7 +339,7 @@ class PageCollector {
     output.Count = this.count;
     output.ScannedCount = this.scanned;
     if (more && this.last) output.LastEvaluatedKey = lastKeyOf(source, this.last.item);
-    const meter = new CapacityMeter(capacityMode(input));
+    const meter = new CapacityMeter(capacityMode(input), 'read');
     if (meter.enabled) {
       const units = readUnits(this.bytes, this.plan.consistent);
       const name = source.table.definition.name;

@@ -118,7 +118,7 @@ export function transactWriteItems(state: EngineState, input: Input): unknown {
   }
 
   // Phase 2: apply all writes; this cannot fail, so the transaction is all-or-nothing.
-  const meter = new CapacityMeter(capacityMode(input));
+  const meter = new CapacityMeter(capacityMode(input), 'write');
   writes.forEach((write, i) => {
     commitWrite(write, afters[i]);
     if (write.kind !== 'ConditionCheck') meter.addWrite(write.table, befores[i], afters[i], 2);
@@ -142,7 +142,7 @@ export function transactWriteItems(state: EngineState, input: Input): unknown {
 
 export function transactGetItems(state: EngineState, input: Input): unknown {
   const raw = transactItems(input);
-  const meter = new CapacityMeter(capacityMode(input));
+  const meter = new CapacityMeter(capacityMode(input), 'read');
   const reads = raw.map((entry) => {
     const action = asInput(entry);
     const get = action.Get;
