@@ -70,6 +70,7 @@ export interface SqsEventSourceHost {
 }
 
 const LONG_POLL_SECONDS = 20;
+const SCALE_OUT_INTERVAL_MS = 200;
 const RECEIVE_LIMIT = 10;
 const DUMMY_CREDENTIALS = { accessKeyId: 'oncely', secretAccessKey: 'oncely-local' };
 
@@ -81,6 +82,7 @@ export class SqsEventSource {
   private running = false;
   /** Pollers wanted now: grows while receives return messages, shrinks when they come back empty. */
   private targetPollers = 1;
+  private lastScaleOut = 0;
   private readonly slotWaiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
 
@@ -185,9 +187,15 @@ export class SqsEventSource {
         this.targetPollers = Math.max(1, this.targetPollers - 1);
         continue;
       }
-      // A backlog: scale out by one poller per non-empty batch, up to the concurrency limit.
-      this.targetPollers = Math.min(this.stats.concurrencyLimit, this.targetPollers + 1);
-      this.spawnPollers();
+      // A backlog: scale out by one poller per non-empty batch, up to the concurrency limit, at most
+      // five a second (Lambda adds up to 300 concurrent executions a minute): a burst of cold starts
+      // would otherwise stall a small machine past the queue's visibility timeout.
+      const now = Date.now();
+      if (now - this.lastScaleOut >= SCALE_OUT_INTERVAL_MS) {
+        this.lastScaleOut = now;
+        this.targetPollers = Math.min(this.stats.concurrencyLimit, this.targetPollers + 1);
+        this.spawnPollers();
+      }
       await this.process(batch);
     }
   }

@@ -92,6 +92,26 @@ describe('Lambda Invoke', () => {
     expect(next.body).toEqual({ slept: 1 });
   });
 
+  it('fails an invocation whose environment exits and replaces the environment', async () => {
+    lambda.registerFunction({ name: 'exiter', codeDirectory: CJS_BUNDLE, handler: 'index.exit' });
+    const output = await invoke('exiter', {});
+    expect(output.FunctionError).toBe('Unhandled');
+    expect(output.body.errorType).toBe('Runtime.ExitError');
+    expect(output.body.errorMessage).toContain('exit status 3');
+    await invoke('exiter', {});
+    expect(lambda.functionStats('exiter').coldStarts).toBe(2);
+  });
+
+  it('fails an invocation on an uncaught exception and serves the next one from a fresh environment', async () => {
+    lambda.registerFunction({ name: 'uncaught', codeDirectory: CJS_BUNDLE, handler: 'index.uncaught' });
+    const crashed = await invoke('uncaught', { crash: true });
+    expect(crashed.FunctionError).toBe('Unhandled');
+    expect(crashed.body.errorMessage).toBe('uncaught in a timer');
+    const next = await invoke('uncaught', {});
+    expect(next.body).toEqual({ survived: true });
+    expect(lambda.functionStats('uncaught').coldStarts).toBe(2);
+  });
+
   it('gives each function its own process.env even when they run at the same time', async () => {
     for (const greeting of ['alpha', 'beta', 'gamma']) {
       lambda.registerFunction({
