@@ -30,6 +30,7 @@ import {
   optionalInteger,
   optionalString,
   requiredString,
+  setOwn,
   stringList,
   stringMap,
   validateBatchIds,
@@ -837,7 +838,7 @@ export class SqsEngine {
       let count = 0;
       for (const [name, value] of Object.entries(message.messageAttributes)) {
         if (attributeFilter(name)) {
-          selected[name] = value;
+          setOwn(selected, name, value);
           count++;
         }
       }

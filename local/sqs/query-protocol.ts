@@ -24,6 +24,8 @@ const MAP_RENAMES: Readonly<Record<string, [string, string, string]>> = {
 
 type Tree = { [key: string]: Tree | string };
 
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Decodes the form parameters of one request into the JSON protocol's input shape. */
 export function decodeQueryInput(
   operation: string,
@@ -35,6 +37,8 @@ export function decodeQueryInput(
   for (const [key, value] of params) {
     if (key === 'Action' || key === 'Version') continue;
     const path = key.split('.');
+    // Flattened names become object keys; these would reach Object.prototype instead.
+    if (path.some((segment) => UNSAFE_KEYS.has(segment))) continue;
     let node = tree;
     for (let index = 0; index < path.length - 1; index++) {
       const segment = path[index]!;

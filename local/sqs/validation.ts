@@ -155,7 +155,7 @@ export function validateMessageAttributes(
           `The message attribute '${name}' must contain a non-empty message attribute value for message attribute type 'Binary'.`,
         );
       }
-      attributes[name] = { DataType, BinaryValue };
+      setOwn(attributes, name, { DataType, BinaryValue });
       bytes += Buffer.byteLength(BinaryValue, 'base64');
     } else {
       if (typeof StringValue !== 'string' || StringValue === '') {
@@ -169,7 +169,7 @@ export function validateMessageAttributes(
       if (base === 'Number' && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(StringValue)) {
         throw invalidParameter(`Can't cast the value of message (user) attribute '${name}' to a number.`);
       }
-      attributes[name] = { DataType, StringValue };
+      setOwn(attributes, name, { DataType, StringValue });
       bytes += Buffer.byteLength(StringValue, 'utf8');
     }
     bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(DataType, 'utf8');
@@ -212,4 +212,12 @@ export function validateBatchIds(entries: readonly Input[], maxEntries = 10): vo
     if (seen.has(id)) throw new AwsError('BatchEntryIdsNotDistinct', `Id ${id} repeated.`);
     seen.add(id);
   }
+}
+
+/**
+ * Assigns an own property even for the name `__proto__`, which is a valid attribute name but
+ * would otherwise replace the object's prototype instead of adding a key.
+ */
+export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -150,4 +150,28 @@ describe('SQS query protocol', () => {
     const received = await query({ Action: 'ReceiveMessage' }, path);
     expect(first(received.xml, 'Body')).toBe('via path');
   });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-making-api-requests-xml.html
+  it('answers malformed flattened parameters with an XML error and keeps serving', async () => {
+    const created = await query({ Action: 'CreateQueue', QueueName: `${cloud.prefix}-xmlbad` });
+    const queueUrl = first(created.xml, 'QueueUrl')!;
+    const bad: Array<Record<string, string>> = [
+      { Action: 'SendMessage', QueueUrl: queueUrl, MessageBody: 'x', 'MessageAttribute.1.Value': 'flat' },
+      { Action: 'SendMessage', QueueUrl: queueUrl, MessageBody: 'x', 'MessageAttribute.1.Name': 'a' },
+      { Action: 'SetQueueAttributes', QueueUrl: queueUrl, 'Attribute.1.Name': 'VisibilityTimeout' },
+      { Action: 'SendMessageBatch', QueueUrl: queueUrl, SendMessageBatchRequestEntry: 'flat' },
+      { Action: 'ReceiveMessage', QueueUrl: queueUrl, MaxNumberOfMessages: 'lots' },
+      { Action: 'SendMessage', QueueUrl: queueUrl, MessageBody: 'x', '__proto__.polluted': 'yes' },
+    ];
+    for (const params of bad) {
+      const { status, xml } = await query(params);
+      if (status !== 200) {
+        expect(status).toBe(400);
+        expect(xml).toContain('<ErrorResponse');
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      const alive = await query({ Action: 'SendMessage', QueueUrl: queueUrl, MessageBody: 'alive' });
+      expect(alive.status).toBe(200);
+    }
+  });
 });
