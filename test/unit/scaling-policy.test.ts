@@ -131,6 +131,17 @@ describe('scaling policy: event order', () => {
     });
   });
 
+  it('orders the +0000-offset state timestamps CloudWatch puts in its events', () => {
+    const newer = {
+      alarmName: 'backlog-high',
+      state: 'OK' as const,
+      timestamp: '2026-11-25T10:00:01.500+0000',
+    };
+    const older = { ...newer, state: 'ALARM' as const, timestamp: '2026-11-25T10:00:01.250+0000' };
+    const state = replay(policy, [newer]);
+    expect(decideScaling(policy, state, older)).toEqual({ kind: 'ignore', reason: 'stale' });
+  });
+
   it('ignores a redelivered event', () => {
     const state = replay(policy, [event('backlog-high', 'ALARM', 20)]);
     expect(decideScaling(policy, state, event('backlog-high', 'ALARM', 20))).toEqual({
