@@ -74,6 +74,11 @@ export interface ConsumerBenchFigures {
   readonly seconds: number;
   readonly messagesPerSecond: number;
   /**
+   * CPU time of the whole process (consumer, SDK and the in-process cloud) per message while the
+   * handlers ran. Other processes on the machine hardly change it, unlike `messagesPerSecond`.
+   */
+  readonly cpuMsPerMessage: number;
+  /**
    * DynamoDB requests on the message path (the degradation level's reads, one per instance every
    * few seconds, are counted apart in `degradationReads`).
    */
@@ -100,6 +105,8 @@ export interface ConsumerBenchResult {
   readonly goals: {
     readonly transactionalAtMostOneRequestPerNewMessage?: boolean;
     readonly transactionalAtLeastTwiceBaselineThroughput?: boolean;
+    /** The same comparison in CPU time per message, which the machine's other load hardly moves. */
+    readonly transactionalAtMostHalfBaselineCpuPerMessage?: boolean;
   };
 }
 
@@ -163,6 +170,8 @@ export async function benchConsumer(options: ConsumerBenchOptions = {}): Promise
         ? {
             transactionalAtLeastTwiceBaselineThroughput:
               transactional.messagesPerSecond >= 2 * baseline.messagesPerSecond,
+            transactionalAtMostHalfBaselineCpuPerMessage:
+              transactional.cpuMsPerMessage <= baseline.cpuMsPerMessage / 2,
           }
         : {}),
     },
@@ -248,6 +257,7 @@ async function runVariant(
     duplicates: workload.duplicates.length,
     seconds: round(seconds),
     messagesPerSecond: round(messages / seconds),
+    cpuMsPerMessage: round((freshRun.cpuMs + duplicateRun.cpuMs) / messages),
     dynamodbRequestsPerNewMessage: round(freshRun.requests / workload.fresh.length),
     dynamodbRequestsPerDuplicate: round(duplicateRun.requests / Math.max(1, workload.duplicates.length)),
     writeUnitsPerNewMessage: round(freshRun.writeUnits / workload.fresh.length),
@@ -273,8 +283,9 @@ async function drain(
   pollers: number,
   meter: AwsRequestMeter,
   controlReads: { count: number },
-): Promise<{ seconds: number; requests: number; writeUnits: number }> {
+): Promise<{ seconds: number; cpuMs: number; requests: number; writeUnits: number }> {
   let seconds = 0;
+  let cpuMs = 0;
   let requests = 0;
   let writeUnits = 0;
   let acknowledged = 0;
@@ -292,6 +303,7 @@ async function drain(
     const requestsBefore = meter.total('dynamodb') - controlReads.count;
     const unitsBefore = meter.dynamodbWriteUnits;
     const startedAt = performance.now();
+    const cpuBefore = process.cpuUsage();
     let next = 0;
     await Promise.all(
       Array.from({ length: pollers }, async () => {
@@ -304,6 +316,8 @@ async function drain(
       }),
     );
     seconds += (performance.now() - startedAt) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    cpuMs += (cpu.user + cpu.system) / 1000;
     requests += meter.total('dynamodb') - controlReads.count - requestsBefore;
     writeUnits += meter.dynamodbWriteUnits - unitsBefore;
     for (let start = 0; start < done.length; start += 10)
@@ -318,7 +332,7 @@ async function drain(
       );
     acknowledged += done.length;
   }
-  return { seconds, requests, writeUnits };
+  return { seconds, cpuMs, requests, writeUnits };
 }
 
 /** The usual way: Powertools batch + idempotency, then the business writes as separate requests. */
@@ -442,10 +456,21 @@ function round(value: number): number {
 /** The figures as a fixed-width table. */
 export function formatConsumerBench(result: ConsumerBenchResult): string {
   const rows = [
-    ['variant', 'msg/s', 'ddb req/new', 'ddb req/dup', 'WCU/new', 'WCU/dup', 'WCU/msg', 'exactly once'],
+    [
+      'variant',
+      'msg/s',
+      'CPU ms/msg',
+      'ddb req/new',
+      'ddb req/dup',
+      'WCU/new',
+      'WCU/dup',
+      'WCU/msg',
+      'exactly once',
+    ],
     ...result.figures.map((figure) => [
       figure.variant,
       String(figure.messagesPerSecond),
+      String(figure.cpuMsPerMessage),
       String(figure.dynamodbRequestsPerNewMessage),
       String(figure.dynamodbRequestsPerDuplicate),
       String(figure.writeUnitsPerNewMessage),
