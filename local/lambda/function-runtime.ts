@@ -56,6 +56,7 @@ interface PendingInvocation {
   readonly resolve: (result: InvocationResult) => void;
   readonly timer: NodeJS.Timeout;
   readonly requestId: string;
+  readonly startedAt: number;
 }
 
 /** One execution environment. */
@@ -64,6 +65,8 @@ class ExecutionEnvironment {
   private pending: PendingInvocation | undefined;
   private sequence = 0;
   private startHandlerTimer: () => void = () => undefined;
+  /** Resolves once everything the worker printed has been passed on as log lines. */
+  private readonly outputClosed: Promise<void>;
   dead = false;
   /** When this environment last finished an invocation (for reclaiming idle ones). */
   idleSince = Date.now();
@@ -89,11 +92,13 @@ class ExecutionEnvironment {
     });
     // Idle environments must not keep the host process alive; a pending invocation's timer does.
     this.worker.unref();
+    const closed: Array<Promise<void>> = [];
     for (const stream of [this.worker.stdout, this.worker.stderr] as Readable[]) {
-      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
-        host.onLogLine(definition.name, line),
-      );
+      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+      lines.on('line', (line) => host.onLogLine(definition.name, line));
+      closed.push(new Promise((resolve) => lines.once('close', resolve)));
     }
+    this.outputClosed = Promise.all(closed).then(() => undefined);
     this.worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'initialized') {
         this.startHandlerTimer();
@@ -112,15 +117,16 @@ class ExecutionEnvironment {
     this.worker.on('error', (error) => {
       // An uncaught exception ends the environment, like a crashed Lambda runtime.
       this.dead = true;
-      this.settle(failure(error.name || 'Runtime.UnhandledError', error.message));
+      this.endAbnormally(failure(error.name || 'Runtime.UnhandledError', error.message), 'error');
     });
     this.worker.on('exit', (code) => {
       this.dead = true;
-      this.settle(
+      this.endAbnormally(
         failure(
           'Runtime.ExitError',
           `RequestId: ${this.pending?.requestId} Error: Runtime exited with error: exit status ${code}`,
         ),
+        'error',
       );
     });
   }
@@ -145,7 +151,7 @@ class ExecutionEnvironment {
           ),
         };
       };
-      this.pending = { resolve, timer, requestId: context.requestId };
+      this.pending = { resolve, timer, requestId: context.requestId, startedAt: performance.now() };
       this.worker.postMessage({
         type: 'invoke',
         id: ++this.sequence,
@@ -166,10 +172,41 @@ class ExecutionEnvironment {
 
   /** The handler's promise is abandoned: the environment is destroyed, as Lambda does. */
   private timeOut(requestId: string, phase: 'Init' | 'Task', seconds: number): void {
-    const message = `${phase} timed out after ${seconds.toFixed(2)} seconds`;
-    this.host.onLogLine(this.definition.name, `${new Date().toISOString()} ${requestId} ${message}`);
-    this.settle(failure('Sandbox.Timedout', `RequestId: ${requestId} Error: ${message}`));
+    const log = (line: string) => this.host.onLogLine(this.definition.name, line);
+    if (phase === 'Init') {
+      log(`INIT_REPORT Init Duration: ${(seconds * 1000).toFixed(2)} ms\tPhase: init\tStatus: timeout`);
+    }
+    // Lambda words an init timeout during an invocation as a task timeout too.
+    const message = `Task timed out after ${seconds.toFixed(2)} seconds`;
+    log(`${new Date().toISOString()} ${requestId} ${message}`);
+    this.endAbnormally(failure('Sandbox.Timedout', `RequestId: ${requestId} Error: ${message}`), 'timeout');
     this.destroy();
+  }
+
+  /**
+   * The worker cannot write the closing platform lines of an invocation it did not finish (it
+   * crashed or was stopped), so they are written here, as the Lambda service does.
+   */
+  private endAbnormally(result: InvocationResult, status: 'error' | 'timeout'): void {
+    const pending = this.pending;
+    if (!pending) return;
+    const log = (line: string) => this.host.onLogLine(this.definition.name, line);
+    const duration = performance.now() - pending.startedAt;
+    const closingLines = () => {
+      if (status === 'error') {
+        log(`${new Date().toISOString()}\t${pending.requestId}\tERROR\tInvoke Error \t${result.payload}`);
+      }
+      log(`END RequestId: ${pending.requestId}`);
+      log(
+        `REPORT RequestId: ${pending.requestId}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${Math.ceil(duration)} ms\t` +
+          `Memory Size: ${this.definition.memorySize} MB\tMax Memory Used: 0 MB\tStatus: ${status}`,
+      );
+    };
+    // A crashed worker's last output (its START line among it) may still be in transit: the
+    // closing lines follow it. A timed-out worker started long ago; its lines are already out.
+    if (status === 'error') void this.outputClosed.then(closingLines);
+    else closingLines();
+    this.settle(result);
   }
 
   destroy(): void {

@@ -87,6 +87,10 @@ describe('Lambda Invoke', () => {
     expect(output.FunctionError).toBe('Unhandled');
     expect(output.body.errorType).toBe('Sandbox.Timedout');
     expect(output.body.errorMessage).toContain('Task timed out after 1.00 seconds');
+    expect(
+      lambda.recentLogs('sleeper').some((line) => / Task timed out after 1\.00 seconds$/.test(line)),
+    ).toBe(true);
+    expect(lambda.recentLogs('sleeper').at(-1)).toMatch(/^REPORT RequestId: .*Status: timeout$/);
     const next = await invoke('sleeper', { sleepMs: 1 });
     expect(next.FunctionError).toBeUndefined();
     expect(next.body).toEqual({ slept: 1 });
@@ -100,6 +104,18 @@ describe('Lambda Invoke', () => {
     expect(output.body.errorMessage).toContain('exit status 3');
     await invoke('exiter', {});
     expect(lambda.functionStats('exiter').coldStarts).toBe(2);
+    // The closing platform lines of the crashed invocation follow its START line.
+    await expect
+      .poll(() => lambda.recentLogs('exiter').filter((line) => line.startsWith('REPORT')).length)
+      .toBe(2);
+    const logs = lambda.recentLogs('exiter');
+    const crashedReport = logs.findIndex(
+      (line) => line.startsWith('REPORT') && line.endsWith('Status: error'),
+    );
+    expect(crashedReport).toBeGreaterThan(logs.findIndex((line) => line.startsWith('START')));
+    expect(
+      logs.some((line) => line.includes('\tERROR\tInvoke Error') && line.includes('Runtime.ExitError')),
+    ).toBe(true);
   });
 
   it('fails an invocation on an uncaught exception and serves the next one from a fresh environment', async () => {
