@@ -154,13 +154,13 @@ export function commitWrite(write: PreparedWrite, after: Item | undefined): void
   else write.table.put(write.key, after);
 }
 
-function returnValues(input: Input, allowed: readonly string[], operation: string): string {
+function returnValues(input: Input, allowed: readonly string[]): string {
   const value = optionalString(input, 'ReturnValues') ?? 'NONE';
   if (!allowed.includes(value)) {
     throw validationError(
       allowed.length === 2
         ? `ReturnValues can only be ALL_OLD or NONE`
-        : `1 validation error detected: Value '${value}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}] (${operation})`,
+        : `1 validation error detected: Value '${value}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`,
     );
   }
   return value;
@@ -169,7 +169,7 @@ function returnValues(input: Input, allowed: readonly string[], operation: strin
 function runSingleWrite(state: EngineState, kind: WriteKind, input: Input): Record<string, unknown> {
   const allowed =
     kind === 'Update' ? ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'] : ['NONE', 'ALL_OLD'];
-  const returns = returnValues(input, allowed, `${kind}Item`);
+  const returns = returnValues(input, allowed);
   const meter = new CapacityMeter(capacityMode(input), 'write');
   const write = prepareWrite(state, kind, input);
   const before = write.table.get(write.key);
