@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestInterceptor } from '../../local/server.js';
+import { testEnvelope } from '../support/consumer-fakes.js';
+import {
+  balanceOf,
+  type ConsumerResources,
+  deliver,
+  provisionConsumerResources,
+  realConsumer,
+  receive,
+  sendBodies,
+  setBalance,
+} from '../support/consumer-resources.js';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+
+/** Cancels the next TransactWriteItems the way DynamoDB does under contention or throttling. */
+const cancellations: string[][] = [];
+const interceptor: RequestInterceptor = {
+  before(request, service) {
+    if (service !== 'dynamodb' || request.operation !== 'TransactWriteItems') return undefined;
+    const codes = cancellations.shift();
+    if (!codes) return undefined;
+    return {
+      status: 400,
+      headers: { 'content-type': 'application/x-amz-json-1.0' },
+      body: JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+        message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
+        CancellationReasons: codes.map((code) => ({ Code: code })),
+      }),
+    };
+  },
+};
+
+let cloud: TestCloud;
+let resources: ConsumerResources;
+
+beforeAll(async () => {
+  cloud = await startTestCloud({ interceptor });
+  resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
+});
+afterAll(async () => cloud?.stop());
+
+describe('transaction cancellations through the real SDK', () => {
+  it.each([
+    ['a conflict on the claim', ['TransactionConflict', 'None', 'None']],
+    ['throttling of a business write', ['None', 'None', 'ThrottlingError']],
+    ['a conflict on a business write', ['None', 'TransactionConflict', 'None']],
+  ])('retries after %s and applies the effect once on the next delivery', async (_, codes) => {
+    const { handler } = realConsumer(cloud.clients, resources);
+    const account = `contended-${codes.join('-')}`;
+    await setBalance(cloud.clients.documents, resources, account, 100);
+    await sendBodies(cloud.clients.sqs, resources, [
+      testEnvelope({ payload: { accountId: account, amount: 10, orderId: `${account}-o` } }),
+    ]);
+    cancellations.push(codes);
+    const first = await deliver(
+      handler,
+      cloud.clients.sqs,
+      resources,
+      await receive(cloud.clients.sqs, resources.queueUrl, 1),
+    );
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(await balanceOf(cloud.clients.documents, resources, account)).toBe(100);
+
+    const retry = await receive(cloud.clients.sqs, resources.queueUrl, 1);
+    expect(retry[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
+    expect((await deliver(handler, cloud.clients.sqs, resources, retry)).batchItemFailures).toEqual([]);
+    expect(await balanceOf(cloud.clients.documents, resources, account)).toBe(90);
+  });
+});
