@@ -339,9 +339,7 @@ export function batchWriteItem(state: EngineState, input: Input): unknown {
       const put = optionalObject(request, 'PutRequest');
       const remove = optionalObject(request, 'DeleteRequest');
       if ((put === undefined) === (remove === undefined)) {
-        throw validationError(
-          'Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes',
-        );
+        throw validationError('A WriteRequest must contain exactly one of PutRequest or DeleteRequest');
       }
       const write = put
         ? prepareWrite(state, 'Put', { TableName: tableName, Item: put.Item })
