@@ -394,10 +394,8 @@ class Parser {
         );
       }
       seen.add(clause);
-      do {
-        if (actions.length > 0 && this.isPunct(',')) this.next();
-        actions.push(this.updateAction(clause as UpdateAction['clause']));
-      } while (this.isPunct(','));
+      actions.push(this.updateAction(clause as UpdateAction['clause']));
+      while (this.separator()) actions.push(this.updateAction(clause as UpdateAction['clause']));
     }
     return actions;
   }
