@@ -1,12 +1,20 @@
 /** `oncely`: the ops command line of Oncely. */
 import { type Command, parseCommandArgs, UsageError } from './command.js';
 import { auditCommand } from './commands/audit.js';
+import { demoCommand } from './commands/demo.js';
 import { dlqCommand } from './commands/dlq.js';
 import { localCommand } from './commands/local.js';
 import { publishCommand } from './commands/publish.js';
 import { statusCommand } from './commands/status.js';
 
-const commands: readonly Command[] = [localCommand, statusCommand, auditCommand, dlqCommand, publishCommand];
+const commands: readonly Command[] = [
+  demoCommand,
+  localCommand,
+  statusCommand,
+  auditCommand,
+  dlqCommand,
+  publishCommand,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((command) => command.name.length));
