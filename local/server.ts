@@ -80,6 +80,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
   // Functions' EMF log lines become CloudWatch metrics, as on AWS.
   lambda.onLogLine((functionName, line) => monitoring.cloudwatch.ingestLogLine(line, { functionName }));
+  // Throttled invocations never run, so no log line tells of them: Lambda reports them directly.
+  lambda.onInvocation((report) => {
+    if (report.outcome === 'throttled') {
+      monitoring.cloudwatch.recordLambdaInvocation({ ...report, durationMs: 0, throttled: true });
+    }
+  });
   const services: Record<string, LocalService> = {
     sqs,
     dynamodb: createDynamoDbService(context),

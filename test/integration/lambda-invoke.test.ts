@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
+import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateFunctionCommand,
   GetFunctionCommand,
@@ -312,6 +313,20 @@ describe('Lambda Invoke', () => {
     client.destroy();
     unsubscribe();
     expect(outcomes).toEqual(['throttled', 'success']);
+    // The throttle reaches CloudWatch as AWS/Lambda Throttles, which no log line could tell.
+    const now = Date.now();
+    const throttles = await cloud.clients.cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Throttles',
+        Dimensions: [{ Name: 'FunctionName', Value: 'reserved' }],
+        StartTime: new Date(now - 600_000),
+        EndTime: new Date(now + 60_000),
+        Period: 60,
+        Statistics: ['Sum'],
+      }),
+    );
+    expect(throttles.Datapoints?.reduce((sum, point) => sum + (point.Sum ?? 0), 0)).toBe(1);
   });
 });
 
