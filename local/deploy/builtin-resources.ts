@@ -29,7 +29,6 @@ import {
 import type { LambdaService } from '../lambda/service.js';
 import { resolveFunctionCode } from './function-code.js';
 import {
-  type ProvisionedResource,
   type ResourceHandler,
   type ResourceHandlerContext,
   ResourceHandlerRegistry,
@@ -339,5 +338,3 @@ function lambdaService(context: ResourceHandlerContext): LambdaService {
 function clientConfig(context: ResourceHandlerContext) {
   return { endpoint: context.endpoint, region: context.region, credentials: DUMMY_CREDENTIALS };
 }
-
-export type { ProvisionedResource };

@@ -3,7 +3,7 @@
  * and deflated entries, read through the central directory.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 
 const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
@@ -48,9 +48,4 @@ function findEndOfCentralDirectory(archive: Buffer): number {
     if (archive.readUInt32LE(offset) === END_OF_CENTRAL_DIRECTORY) return offset;
   }
   throw new Error('Not a zip archive: no end of central directory record');
-}
-
-/** Joins a path below the extraction root (exported for tests that build archives). */
-export function entryPath(root: string, name: string): string {
-  return join(root, name);
 }
