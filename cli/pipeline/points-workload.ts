@@ -80,6 +80,8 @@ export interface PointsWorkloadOptions {
   readonly beforeStop?: (stage: WorkloadStage) => Promise<void>;
   /** The trade service's batching (e.g. `{ maxBatchSize: 1 }`: one message per request). */
   readonly producerBatching?: AwsProducerSettings['batching'];
+  /** Send the poison messages (a benchmark of clean traffic turns them off). @default true */
+  readonly poison?: boolean;
 }
 
 /** The running cloud and deployed stack, for the extension hooks. */
@@ -216,11 +218,19 @@ export interface WorkloadResult {
 }
 
 /**
- * Stack settings of a workload run over cdk.json's: two receives before the DLQ instead of five,
- * because SQS time is not accelerated and the consumer's retry backoff (2 s doubling) would make a
- * transient failure take a minute to reach the DLQ.
+ * Stack settings of a workload run over cdk.json's:
+ * - two receives before the DLQ instead of five: SQS time is not accelerated, and the consumer's
+ *   retry backoff (2 s, doubling) would make a transient failure take a minute to reach the DLQ;
+ * - the scheduled sweeps and audits every hour of stack time (2 minutes at time scale 30) instead
+ *   of every few minutes: with accelerated schedules the auditor would re-read the whole claims
+ *   history every few seconds, on the same two cores as the burst. The run audits at the end.
  */
-export const WORKLOAD_SETTINGS: PipelineSettingsInput = { maxReceiveCount: 2 };
+export const WORKLOAD_SETTINGS: PipelineSettingsInput = {
+  maxReceiveCount: 2,
+  auditIntervalMinutes: 60,
+  compensationIntervalMinutes: 60,
+  relayIntervalMinutes: 10,
+};
 
 const LEVEL_ORDER: readonly DegradationLevel[] = ['normal', 'elevated', 'critical'];
 const CONSUMER_METRICS = ['Processed', 'Duplicates', 'Rejected', 'Poisoned', 'Retried'] as const;
@@ -475,7 +485,8 @@ class WorkloadRun {
             offset,
             duplicates,
           );
-        if (waveIndex === Math.floor(this.plan.waves.length / 2)) await this.sendPoison(producer);
+        if (waveIndex === Math.floor(this.plan.waves.length / 2) && this.options.poison !== false)
+          await this.sendPoison(producer);
         offset += wave.length;
       }
       const last = this.plan.waves.at(-1) ?? [];
