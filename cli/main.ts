@@ -1,6 +1,8 @@
 /** `oncely`: the ops command line of Oncely. */
 import { type Command, parseCommandArgs, UsageError } from './command.js';
 import { auditCommand } from './commands/audit.js';
+import { benchCommand } from './commands/bench.js';
+import { chaosCommand } from './commands/chaos.js';
 import { demoCommand } from './commands/demo.js';
 import { dlqCommand } from './commands/dlq.js';
 import { localCommand } from './commands/local.js';
@@ -14,6 +16,8 @@ const commands: readonly Command[] = [
   auditCommand,
   dlqCommand,
   publishCommand,
+  benchCommand,
+  chaosCommand,
 ];
 
 function overview(): string {

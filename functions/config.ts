@@ -16,6 +16,7 @@ const settings = {
   accountsTable: 'ONCELY_ACCOUNTS_TABLE',
   ledgerTable: 'ONCELY_LEDGER_TABLE',
   ordersTable: 'ONCELY_ORDERS_TABLE',
+  idempotencyTable: 'ONCELY_IDEMPOTENCY_TABLE',
   consumerMode: 'ONCELY_CONSUMER_MODE',
   eventSourceMappingId: 'ONCELY_EVENT_SOURCE_MAPPING_ID',
   consumerFunctionName: 'ONCELY_CONSUMER_FUNCTION',
