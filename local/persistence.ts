@@ -8,10 +8,13 @@ import type { LocalService } from './protocol.js';
 
 const STATE_FILE = 'state.json';
 const FORMAT_VERSION = 1;
+const QUIET_TICKS_PER_SAVE = 10;
 
 export class StatePersistence {
   private timer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
+  private changed = false;
+  private quietTicks = 0;
 
   constructor(
     private readonly dataDir: string,
@@ -39,8 +42,21 @@ export class StatePersistence {
     }
   }
 
+  /** Something may have changed (a request arrived); the next tick writes. */
+  markChanged(): void {
+    this.changed = true;
+  }
+
+  /**
+   * Writes on every tick after a request, and otherwise every `QUIET_TICKS_PER_SAVE` ticks, for
+   * state that timers change without a request (alarm states, move tasks): an idle cloud with a
+   * large backlog does not rewrite its whole state twice a second.
+   */
   start(): void {
-    this.timer = setInterval(() => void this.save(), this.intervalMs);
+    this.timer = setInterval(() => {
+      this.quietTicks++;
+      if (this.changed || this.quietTicks >= QUIET_TICKS_PER_SAVE) void this.save();
+    }, this.intervalMs);
     this.timer.unref();
   }
 
@@ -56,6 +72,8 @@ export class StatePersistence {
   }
 
   private async write(): Promise<void> {
+    this.changed = false;
+    this.quietTicks = 0;
     const services: Record<string, unknown> = {};
     for (const [key, service] of Object.entries(this.services)) {
       if (service.snapshot) services[key] = service.snapshot();

@@ -96,7 +96,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const persistence = options.dataDir ? new StatePersistence(options.dataDir, services) : undefined;
   await persistence?.load();
 
-  const router = new Router(services, options.interceptor);
+  const router = new Router(services, options.interceptor, () => persistence?.markChanged());
   const server = createServer((req, res) => {
     router.handle(req, res).catch((error: unknown) => {
       // Router.handle renders every failure itself; this only guards against a broken socket.
@@ -149,6 +149,7 @@ class Router {
   constructor(
     private readonly services: Record<string, LocalService>,
     private readonly interceptor: RequestInterceptor | undefined,
+    private readonly onRequest: () => void,
   ) {
     for (const [key, service] of Object.entries(services)) {
       for (const prefix of service.targetPrefixes) this.byTarget.set(prefix, [key, service]);
@@ -158,6 +159,7 @@ class Router {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    this.onRequest();
     let response: ServiceResponse;
     try {
       const rawBody = decodeBody(req, await readBody(req));
