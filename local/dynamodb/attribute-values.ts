@@ -38,10 +38,12 @@ export const ATTRIBUTE_TYPES: readonly AttributeType[] = [
 /** 400 KB: the largest item DynamoDB stores. */
 export const MAX_ITEM_BYTES = 400 * 1024;
 
+/** A ValidationException with the given message. */
 export function validationError(message: string): AwsError {
   return new AwsError('ValidationException', message);
 }
 
+/** The type tag of a value (`S`, `N`, ...). */
 export function typeOf(value: AttributeValue): AttributeType {
   for (const key in value) return key as AttributeType;
   throw validationError(
@@ -126,6 +128,7 @@ function serialization(type: string): AwsError {
   return new AwsError('SerializationException', `Unexpected value type for attribute value member ${type}`);
 }
 
+/** Checks and copies a whole item (see `normaliseValue`). */
 export function normaliseItem(item: unknown): Item {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
@@ -236,6 +239,7 @@ export function itemSize(item: Item): number {
   return size;
 }
 
+/** Rejects items over 400 KB with AWS's message; returns the size. */
 export function assertItemSize(item: Item): number {
   const size = itemSize(item);
   if (size > MAX_ITEM_BYTES) throw validationError('Item size has exceeded the maximum allowed size');

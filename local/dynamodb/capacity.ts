@@ -11,10 +11,12 @@ import type { IndexDefinition, Table } from './table-store.js';
 
 export type CapacityMode = 'NONE' | 'TOTAL' | 'INDEXES';
 
+/** Write capacity units for an item of `bytes`: 1 per started KB, at least 1. */
 export function writeUnits(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / 1024));
 }
 
+/** Read capacity units for `bytes` read: 1 per started 4 KB, half when eventually consistent. */
 export function readUnits(bytes: number, consistent: boolean): number {
   const blocks = Math.max(1, Math.ceil(bytes / 4096));
   return consistent ? blocks : blocks / 2;

@@ -11,6 +11,7 @@ import { Table, type TableDefinition } from './table-store.js';
 /** AWS ignores TTL values more than five years in the past (they are likely not epoch seconds). */
 const TTL_IGNORE_OLDER_THAN_MS = 5 * 365 * 24 * 3600 * 1000;
 
+/** A successful TransactWriteItems remembered by its ClientRequestToken. */
 export interface IdempotencyRecord {
   readonly fingerprint: string;
   readonly expiresAt: number;
@@ -22,6 +23,7 @@ export interface DynamoDbSnapshot {
   readonly tables: readonly { readonly definition: TableDefinition; readonly items: readonly Item[] }[];
 }
 
+/** The emulator's whole state; every operation receives it. */
 export class EngineState {
   readonly tables = new Map<string, Table>();
   readonly idempotency = new Map<string, IdempotencyRecord>();

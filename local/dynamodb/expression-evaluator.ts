@@ -75,12 +75,14 @@ export function checkPlaceholders(parsed: readonly Parsed<unknown>[], placeholde
   }
 }
 
+/** Substitutes `#name` placeholders in a parsed path. */
 export function resolvePath(path: PathNode, placeholders: Placeholders): ResolvedPath {
   return path.elements.map((element) =>
     typeof element === 'string' && element.startsWith('#') ? placeholders.names![element]! : element,
   );
 }
 
+/** The value at a path, or undefined when any step is missing or of the wrong type. */
 export function getAtPath(item: Item, path: ResolvedPath): AttributeValue | undefined {
   let current: AttributeValue | undefined = item[path[0] as string];
   for (let i = 1; i < path.length && current !== undefined; i++) {

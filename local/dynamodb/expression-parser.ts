@@ -442,14 +442,17 @@ function cached<T>(kind: ExpressionKind, source: string, parse: (parser: Parser)
   return entry as Parsed<T>;
 }
 
+/** Parses a condition, filter or key condition expression (cached). */
 export function parseCondition(kind: ExpressionKind, source: string): Parsed<ConditionNode> {
   return cached(kind, source, (parser) => parser.condition());
 }
 
+/** Parses an update expression into its actions, in order (cached). */
 export function parseUpdate(source: string): Parsed<UpdateAction[]> {
   return cached('UpdateExpression', source, (parser) => parser.update());
 }
 
+/** Parses a projection expression into its paths (cached). */
 export function parseProjection(source: string): Parsed<PathNode[]> {
   return cached('ProjectionExpression', source, (parser) => {
     const paths = [parser.path()];

@@ -56,10 +56,12 @@ export interface PreparedWrite {
   readonly returnOnFailure: 'ALL_OLD' | 'NONE';
 }
 
+/** The request's ReturnConsumedCapacity. */
 export function capacityMode(input: Input): CapacityMode {
   return optionalEnum(input, 'ReturnConsumedCapacity', ['NONE', 'TOTAL', 'INDEXES'] as const, 'NONE');
 }
 
+/** Validates one write (Put, Update, Delete or a transactional ConditionCheck) and parses its expressions. */
 export function prepareWrite(
   state: EngineState,
   kind: WriteKind,
@@ -112,11 +114,13 @@ export function prepareWrite(
   };
 }
 
+/** Evaluates the write's ConditionExpression against the current item (absent: an empty item). */
 export function conditionHolds(write: PreparedWrite, before: Item | undefined): boolean {
   if (!write.condition) return true;
   return evaluateCondition('ConditionExpression', write.condition.tree, before ?? {}, write.placeholders);
 }
 
+/** The ConditionalCheckFailedException, carrying the item when ALL_OLD was asked for. */
 export function conditionFailure(write: PreparedWrite, before: Item | undefined): AwsError {
   return new AwsError(
     'ConditionalCheckFailedException',
@@ -148,6 +152,7 @@ export function computeWrite(
   }
 }
 
+/** Applies a computed write to the table and its indexes. */
 export function commitWrite(write: PreparedWrite, after: Item | undefined): void {
   if (write.kind === 'ConditionCheck') return;
   if (after === undefined) write.table.delete(write.key);
@@ -225,6 +230,7 @@ interface PreparedRead {
   readonly consistent: boolean;
 }
 
+/** Validates one key read (GetItem, BatchGetItem, TransactGetItems) and its projection. */
 export function prepareRead(state: EngineState, input: Input, keyItem: unknown): PreparedRead {
   rejectLegacyParameters(input);
   const table = state.table(requiredString(input, 'TableName', 'tableName'));
@@ -274,6 +280,7 @@ function requestItems(input: Input): [string, unknown][] {
   return Object.entries(raw);
 }
 
+/** Up to 100 keys; whatever does not fit in 16 MB is returned in UnprocessedKeys. */
 export function batchGetItem(state: EngineState, input: Input): unknown {
   const meter = new CapacityMeter(capacityMode(input), 'read');
   const requests = requestItems(input);
@@ -323,6 +330,7 @@ export function batchGetItem(state: EngineState, input: Input): unknown {
   return output;
 }
 
+/** Validates every request first, then applies them all (UnprocessedItems is always empty). */
 export function batchWriteItem(state: EngineState, input: Input): unknown {
   const meter = new CapacityMeter(capacityMode(input), 'write');
   const requests = requestItems(input);

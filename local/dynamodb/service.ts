@@ -71,6 +71,7 @@ export interface DynamoDbLocalService extends LocalService {
   restore(state: unknown): void;
 }
 
+/** Creates the DynamoDB service of the local cloud; its TTL sweep timer stops on `close()`. */
 export function createDynamoDbService(context: ServiceContext): DynamoDbLocalService {
   const state = new EngineState(context.clock);
   const timer = setInterval(() => state.sweepExpiredItems(), TTL_SWEEP_INTERVAL_MS);
