@@ -13,7 +13,7 @@ export const demoCommand: Command = {
   summary: 'Run the whole pipeline on the local cloud from the synthesized stack and check it',
   usage: `Usage: oncely demo [--events N] [--seed S] [--time-scale X] [--reports DIR] [--json]
 
-Synthesizes the CDK stack (cached in .oncely/cdk.out), starts the embedded local cloud with
+Synthesizes the CDK stack (cached in .oncely/stacks), starts the embedded local cloud with
 alarm periods and schedules accelerated, deploys the template, seeds accounts and fires a
 flash-sale burst of orders from the trade service: with duplicate deliveries, poison messages,
 throttled database writes and a transient outage of one account. Then it redrives the DLQ's

@@ -14,7 +14,7 @@ export const localCommand: Command = {
   usage: `Usage: oncely local [--port N] [--host H] [--data-dir DIR] [--empty] [--time-scale X]
 
 Starts the embedded local cloud, deploys the synthesized Oncely stack into it (synthesis is
-cached in .oncely/cdk.out) and keeps it running until interrupted (Ctrl-C). Prints the
+cached in .oncely/stacks) and keeps it running until interrupted (Ctrl-C). Prints the
 resources and writes the stack outputs to ${DEFAULT_OUTPUTS_FILE}, so the other commands find them:
   oncely status --endpoint http://127.0.0.1:4566 --outputs-file ${DEFAULT_OUTPUTS_FILE}
 Point any AWS SDK or the AWS CLI at the printed endpoint:
@@ -58,7 +58,8 @@ Options:
       await mkdir(dirname(outputsFile), { recursive: true });
       await writeFile(outputsFile, `${JSON.stringify(summary, null, 2)}\n`);
       console.log(describeDeployment(summary, stack.reused));
-      console.log(`  outputs written to ${outputsFile}`);
+      console.log(`  outputs written to ${outputsFile}; try:`);
+      console.log(`    oncely status --endpoint ${cloud.endpoint} --outputs-file ${outputsFile}`);
     }
     console.log(`  try: aws --endpoint-url ${cloud.endpoint} --region us-east-1 sqs list-queues`);
     await new Promise<void>((resolve) => {
@@ -78,9 +79,11 @@ function describeDeployment(summary: DeploySummary, reused: boolean): string {
   const outputs = Object.entries(summary.outputs);
   const width = Math.max(0, ...outputs.map(([key]) => key.length));
   for (const [key, value] of outputs) lines.push(`  ${key.padEnd(width)}  ${String(value)}`);
-  const resources = Object.entries(summary.resources).filter(([, resource]) => resource.status === 'created');
+  const statuses = Object.values(summary.resources).map((resource) => resource.status);
+  const count = (status: string) => statuses.filter((candidate) => candidate === status).length;
   lines.push(
-    `  ${resources.length} resources created (${Object.keys(summary.resources).length} in the template)`,
+    `  ${count('created')} resources created, ${count('accepted')} accepted without effect (IAM, log groups, ...), ` +
+      `${count('unsupported')} unsupported`,
   );
   for (const entry of summary.unsupported) lines.push(`  warning: ${entry.warning}`);
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);

@@ -63,7 +63,10 @@ export function checkInvariants(result: WorkloadResult): InvariantCheck[] {
     check(
       'backlog alarm scaled the consumer up',
       result.peakConcurrency > result.initialConcurrency,
-      `maximum concurrency ${result.initialConcurrency} -> peak ${result.peakConcurrency} -> ${result.finalConcurrency}`,
+      `maximum concurrency ${result.initialConcurrency} -> peak ${result.peakConcurrency} -> ${result.finalConcurrency}` +
+        (result.peakBacklog < result.lowestBacklogStep
+          ? `; the backlog peaked at ${result.peakBacklog}, below the lowest alarm step (${result.lowestBacklogStep}): run more events`
+          : ''),
     ),
     check(
       'scaled back down after the burst',

@@ -9,7 +9,7 @@
 import { GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { PipelineSettingsInput } from '../../cdk/config.js';
+import { type PipelineSettingsInput, parsePipelineSettings } from '../../cdk/config.js';
 import { createAuditDependencies } from '../../functions/adapters/aws-audit-dependencies.js';
 import {
   type AwsClients,
@@ -60,7 +60,7 @@ export interface PointsWorkloadOptions {
   readonly duplicateRate?: number;
   /** Stack settings over cdk.json's (e.g. lower backlog steps for a small run). */
   readonly settings?: PipelineSettingsInput;
-  /** Where the synthesized stack is cached. @default .oncely/cdk.out */
+  /** Where synthesized stacks are cached. @default .oncely/stacks */
   readonly stackCacheDir?: string;
   /** Milliseconds between progress samples. @default 500 */
   readonly sampleEveryMs?: number;
@@ -204,6 +204,10 @@ export interface WorkloadResult {
   readonly negativeBalances: number;
   readonly initialConcurrency: number;
   readonly peakConcurrency: number;
+  /** Highest backlog (visible + in flight) sampled. */
+  readonly peakBacklog: number;
+  /** Visible messages at which the lowest backlog alarm (and so the scaler) fires. */
+  readonly lowestBacklogStep: number;
   readonly finalConcurrency: number;
   readonly peakDegradation: DegradationLevel;
   readonly faults: {
@@ -297,6 +301,7 @@ export async function runPointsWorkload(options: PointsWorkloadOptions): Promise
     const result = await new WorkloadRun(cloud, clients, summary, plan, faults, options, {
       timeScale,
       outageMessages,
+      lowestBacklogStep: parsePipelineSettings(stack.settings).backlogSteps.elevated.visibleMessages,
       enter,
       finish,
       durations,
@@ -318,6 +323,7 @@ export async function runPointsWorkload(options: PointsWorkloadOptions): Promise
 interface RunContext {
   readonly timeScale: number;
   readonly outageMessages: number;
+  readonly lowestBacklogStep: number;
   readonly enter: (phase: WorkloadPhase, detail?: string) => void;
   /** Records the duration of the last phase. */
   readonly finish: () => void;
@@ -781,6 +787,8 @@ class WorkloadRun {
       negativeBalances,
       initialConcurrency,
       peakConcurrency: peak,
+      peakBacklog: this.timeline.reduce((max, sample) => Math.max(max, sample.backlog), 0),
+      lowestBacklogStep: this.context.lowestBacklogStep,
       finalConcurrency: this.lambda.mappingStats(this.mappingId).concurrencyLimit,
       peakDegradation,
       faults: { transactThrottled: this.faults.throttled, outageFailures: this.faults.outageFailures },

@@ -12,7 +12,7 @@ export interface ProgressView {
 }
 
 const PHASE_TEXT: Record<WorkloadPhase, string> = {
-  synthesize: 'synthesizing the CDK stack (cached in .oncely/cdk.out while sources are unchanged)',
+  synthesize: 'synthesizing the CDK stack (cached in .oncely/stacks while sources are unchanged)',
   start: 'starting the local cloud',
   deploy: 'deploying the template into the local cloud',
   seed: 'seeding accounts',

@@ -1,8 +1,8 @@
 /**
  * The synthesized pipeline stack for local runs, cached: synthesis bundles six functions with
  * esbuild (about 20 s on two cores), so the cloud assembly is kept in a directory with a stamp of
- * everything it was built from (cdk/, functions/, cdk.json, the settings) and reused while that
- * stamp still matches.
+ * everything it was built from (cdk/, functions/, cdk.json, package-lock.json, the settings) and
+ * reused while that stamp still matches.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,11 @@ import { projectPath } from '../../cdk/pipeline-stack.js';
 import { cdkJsonSettings, DEFAULT_STACK_NAME, synthesizePipeline } from '../../cdk/synthesize.js';
 import type { CloudFormationTemplate } from '../../local/deploy/template-deployer.js';
 
-/** Where `oncely demo` and `oncely local` keep the synthesized stack. */
-export const DEFAULT_STACK_CACHE_DIR = projectPath('.oncely/cdk.out');
+/**
+ * Where `oncely demo` and `oncely local` keep synthesized stacks: one cloud assembly per settings
+ * (a subdirectory named by their hash), so runs with different settings do not evict each other.
+ */
+export const DEFAULT_STACK_CACHE_DIR = projectPath('.oncely/stacks');
 
 export interface CachedStack {
   readonly template: CloudFormationTemplate;
@@ -26,7 +29,7 @@ export interface CachedStack {
 }
 
 export interface StackCacheOptions {
-  /** @default DEFAULT_STACK_CACHE_DIR */
+  /** Parent of the per-settings assembly directories. @default DEFAULT_STACK_CACHE_DIR */
   readonly dir?: string;
   /** Applied over cdk.json's `oncely` settings. */
   readonly settings?: PipelineSettingsInput;
@@ -38,8 +41,9 @@ const STAMP_FILE = 'oncely-source.sha256';
 
 /** Returns the stack synthesized from the current sources, synthesizing only when they changed. */
 export function synthesizedStack(options: StackCacheOptions = {}): CachedStack {
-  const dir = options.dir ?? DEFAULT_STACK_CACHE_DIR;
   const settings = { ...cdkJsonSettings(), ...options.settings } as PipelineSettingsInput;
+  const settingsHash = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 12);
+  const dir = join(options.dir ?? DEFAULT_STACK_CACHE_DIR, settingsHash);
   const stamp = sourceStamp(settings);
   const stampPath = join(dir, STAMP_FILE);
   const templatePath = join(dir, `${DEFAULT_STACK_NAME}.template.json`);

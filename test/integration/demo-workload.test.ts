@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectPath } from '../../cdk/pipeline-stack.js';
 import { checkInvariants } from '../../cli/pipeline/invariants.js';
 import { runPointsWorkload, type WorkloadResult } from '../../cli/pipeline/points-workload.js';
 import { writeWorkloadReport } from '../../cli/pipeline/workload-report.js';
@@ -21,8 +20,6 @@ beforeAll(async () => {
   result = await runPointsWorkload({
     events: EVENTS,
     seed: 11,
-    // Its own cache: these settings differ from the demo's, and re-synthesizing costs 20 s.
-    stackCacheDir: projectPath('.oncely/test-demo-cdk.out'),
     // A 300-order burst never reaches the default 1,000-message step, so the steps are scaled down.
     settings: {
       backlogSteps: {
