@@ -40,8 +40,10 @@ export interface ChaosOptions {
   readonly transactThrottleRate?: number;
   /** Messages of the outage account to dead-letter and redrive; 0: no outage. @default 2 */
   readonly outageMessages?: number;
-  /** @default 600_000 */
+  /** @default 10 minutes, or 30 ms per event when longer */
   readonly drainTimeoutMs?: number;
+  /** Where the synthesized stack is cached. @default the workload's default (shared with `oncely demo`) */
+  readonly stackCacheDir?: string;
   readonly onPhase?: (phase: WorkloadPhase, detail?: string) => void;
 }
 
@@ -85,7 +87,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       transactThrottleRate: options.transactThrottleRate ?? 0.02,
       outageMessages: options.outageMessages ?? 2,
     },
-    drainTimeoutMs: options.drainTimeoutMs ?? 600_000,
+    drainTimeoutMs: options.drainTimeoutMs ?? Math.max(600_000, options.events * 30),
+    ...(options.stackCacheDir ? { stackCacheDir: options.stackCacheDir } : {}),
     // Scaling is the demo's subject; here a short wait is enough.
     scaleDownTimeoutMs: 1,
     interceptors: [http],

@@ -60,7 +60,7 @@ export function benchTable(report: EndToEndReport): string {
   );
   const ratio = (value: number | null) => (value === null ? 'n/a' : `${value}x`);
   return [
-    `Measured ${report.date.slice(0, 10)}: ${report.events} orders per variant, seed ${report.seed}, local cloud on ${report.machine.cpus} CPUs (Node ${report.machine.node}), prices of ${report.prices.asOf} (${report.prices.region}). Reproduce: \`npm run bench -- --events ${report.events}\`.`,
+    `Measured ${report.date.slice(0, 10)}: ${report.events} orders per variant, seed ${report.seed}, local cloud on ${report.machine.cpus} CPUs (Node ${report.machine.node}), prices of ${report.prices.asOf} (${report.prices.region}). Reproduce: \`npm run bench -- --events ${report.events}${report.repeats > 1 ? ` --repeats ${report.repeats}` : ''}\`; figures of each variant's median-throughput run.`,
     '',
     '| variant | events/s | latency p50 / p99 ms | SQS requests/event | DynamoDB requests/event | WCU/event | RCU/event | consumer invocations | cost per 1M events |',
     '|---|---|---|---|---|---|---|---|---|',

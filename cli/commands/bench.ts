@@ -31,6 +31,7 @@ Options:
   --events N        orders per variant (default 5000; component benches: their own default)
   --seed S          workload seed (default 1)
   --variants LIST   comma-separated subset of ${END_TO_END_VARIANTS.join(',')}
+  --repeats R       runs per variant, in rotation; the median run is reported (default 1)
   --no-write        do not write bench/results/ or README.md
   --json            one JSON object on stdout
   -h, --help        show this help`,
@@ -38,6 +39,7 @@ Options:
     events: { type: 'string' },
     seed: { type: 'string' },
     variants: { type: 'string' },
+    repeats: { type: 'string' },
     'no-write': { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -56,6 +58,7 @@ Options:
       events: positiveIntegerOption(values, 'events', 5000),
       seed: positiveIntegerOption(values, 'seed', 1),
       variants,
+      repeats: positiveIntegerOption(values, 'repeats', 1),
       onPhase: (variant, phase) => progress(`[${variant}] ${phase}`),
     });
     if (values['no-write'] !== true) {
