@@ -1,26 +1,23 @@
 /** `oncely`: the ops command line of Oncely. */
 import { type Command, parseCommandArgs, UsageError } from './command.js';
-import { auditCommand } from './commands/audit.js';
-import { benchCommand } from './commands/bench.js';
-import { chaosCommand } from './commands/chaos.js';
-import { demoCommand } from './commands/demo.js';
-import { dlqCommand } from './commands/dlq.js';
-import { localCommand } from './commands/local.js';
-import { publishCommand } from './commands/publish.js';
-import { statusCommand } from './commands/status.js';
 
-const commands: readonly Command[] = [
-  demoCommand,
-  localCommand,
-  statusCommand,
-  auditCommand,
-  dlqCommand,
-  publishCommand,
-  benchCommand,
-  chaosCommand,
-];
+/**
+ * Commands load on demand: `oncely local` must not pay for aws-cdk-lib, which only the commands
+ * that synthesize need.
+ */
+const commandLoaders: Readonly<Record<string, () => Promise<Command>>> = {
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  local: async () => (await import('./commands/local.js')).localCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
+  audit: async () => (await import('./commands/audit.js')).auditCommand,
+  dlq: async () => (await import('./commands/dlq.js')).dlqCommand,
+  publish: async () => (await import('./commands/publish.js')).publishCommand,
+  bench: async () => (await import('./commands/bench.js')).benchCommand,
+  chaos: async () => (await import('./commands/chaos.js')).chaosCommand,
+};
 
-function overview(): string {
+async function overview(): Promise<string> {
+  const commands = await Promise.all(Object.values(commandLoaders).map((load) => load()));
   const width = Math.max(...commands.map((command) => command.name.length));
   return [
     'Usage: oncely <command> [options]',
@@ -35,14 +32,15 @@ function overview(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(overview());
+    console.log(await overview());
     return name ? 0 : 2;
   }
-  const command = commands.find((candidate) => candidate.name === name);
-  if (!command) {
-    console.error(`oncely: unknown command '${name}'\n\n${overview()}`);
+  const load = Object.hasOwn(commandLoaders, name) ? commandLoaders[name] : undefined;
+  if (!load) {
+    console.error(`oncely: unknown command '${name}'\n\n${await overview()}`);
     return 2;
   }
+  const command = await load();
   try {
     const { values, positionals } = parseCommandArgs(command, rest);
     if (values.help) {
