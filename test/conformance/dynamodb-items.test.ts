@@ -181,6 +181,25 @@ describe('conditional writes', () => {
     ).toBe(true);
   });
 
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html#Expressions.OperatorsAndFunctions.Comparators
+  it('treats a missing attribute as unequal (<> holds) and as unordered (< does not hold)', async () => {
+    await cloud.clients.dynamodb.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: 'sparse' } } }),
+    );
+    const conditionalPut = (condition: string) =>
+      cloud.clients.dynamodb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: { S: 'sparse' } },
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ':v': { N: '1' } },
+        }),
+      );
+    await conditionalPut('nothingHere <> :v');
+    await expect(conditionalPut('nothingHere < :v')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    await expect(conditionalPut('nothingHere = :v')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  });
+
   // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number
   it('keeps 38-digit decimal precision and returns numbers in canonical form', async () => {
     await cloud.clients.dynamodb.send(

@@ -180,6 +180,25 @@ describe('table management', () => {
     expect(found.Count).toBe(1);
   });
 
+  // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html#DDB-UpdateTable-request-BillingMode
+  it('switches a table from on-demand to provisioned capacity', async () => {
+    const name = await createSimpleTable('billing');
+    const updated = await cloud.clients.dynamodb.send(
+      new UpdateTableCommand({
+        TableName: name,
+        BillingMode: 'PROVISIONED',
+        ProvisionedThroughput: { ReadCapacityUnits: 3, WriteCapacityUnits: 4 },
+      }),
+    );
+    expect(updated.TableDescription?.TableName).toBe(name);
+    await waitUntilTableExists({ client: cloud.clients.dynamodb, maxWaitTime: 120 }, { TableName: name });
+    const { Table: described } = await cloud.clients.dynamodb.send(
+      new DescribeTableCommand({ TableName: name }),
+    );
+    expect(described?.BillingModeSummary?.BillingMode ?? 'PROVISIONED').toBe('PROVISIONED');
+    expect(described?.ProvisionedThroughput).toMatchObject({ ReadCapacityUnits: 3, WriteCapacityUnits: 4 });
+  });
+
   // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html
   it('deletes a table; later requests on it fail with ResourceNotFoundException', async () => {
     const name = await createSimpleTable('deleted');
