@@ -42,7 +42,7 @@ export interface ChaosOptions {
   readonly outageMessages?: number;
   /** @default 10 minutes, or 30 ms per event when longer */
   readonly drainTimeoutMs?: number;
-  /** Where the synthesized stack is cached. @default the workload's default (shared with `oncely demo`) */
+  /** Where the synthesized stack is cached. @default .oncely/chaos-stacks (not shared with `oncely demo`) */
   readonly stackCacheDir?: string;
   readonly onPhase?: (phase: WorkloadPhase, detail?: string) => void;
 }
@@ -88,7 +88,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       outageMessages: options.outageMessages ?? 2,
     },
     drainTimeoutMs: options.drainTimeoutMs ?? Math.max(600_000, options.events * 30),
-    ...(options.stackCacheDir ? { stackCacheDir: options.stackCacheDir } : {}),
+    stackCacheDir: options.stackCacheDir ?? projectPath('.oncely/chaos-stacks'),
     // Scaling is the demo's subject; here a short wait is enough.
     scaleDownTimeoutMs: 1,
     interceptors: [http],

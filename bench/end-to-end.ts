@@ -175,6 +175,9 @@ async function runVariant(
     faults: { transactThrottleRate: 0, outageMessages: 0 },
     duplicateRate: 0,
     poison: false,
+    // Its own stack cache: a concurrent `oncely demo` re-synthesizing the shared one would pull the
+    // assets from under a run.
+    stackCacheDir: projectPath('.oncely/bench-stacks'),
     scaleDownTimeoutMs: 1,
     interceptors: [meter],
     ...(variant === 'baseline' ? { producerBatching: { maxBatchSize: 1 } } : {}),

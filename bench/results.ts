@@ -12,6 +12,11 @@ import type { EndToEndReport } from './end-to-end.js';
 export const RESULTS_DIR = projectPath('bench/results');
 export const END_TO_END_RESULT = join(RESULTS_DIR, 'end-to-end-latest.json');
 export const CHAOS_RESULT = join(RESULTS_DIR, 'chaos-latest.json');
+/** The documents whose result tables are regenerated. */
+export const RESULT_DOCUMENTS: readonly string[] = [
+  projectPath('README.md'),
+  projectPath('docs/benchmarks.md'),
+];
 
 /** What the README's chaos table shows; `oncely chaos --json` prints a superset. */
 export interface ChaosSummary {
@@ -29,18 +34,20 @@ export interface ChaosSummary {
 }
 
 /** Writes the end-to-end report and regenerates the README table; returns the paths written. */
-export function writeBenchResult(report: EndToEndReport, readme = projectPath('README.md')): string[] {
+export function writeBenchResult(report: EndToEndReport, documents = RESULT_DOCUMENTS): string[] {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(END_TO_END_RESULT, `${JSON.stringify(report, null, 2)}\n`);
-  replaceSection(readme, 'bench', benchTable(report));
-  return [END_TO_END_RESULT, readme];
+  for (const document of documents)
+    replaceSection(document, 'bench', benchTable(report), '## Benchmarks (end to end, local cloud)');
+  return [END_TO_END_RESULT, ...documents];
 }
 
-export function writeChaosResult(summary: ChaosSummary, readme = projectPath('README.md')): string[] {
+export function writeChaosResult(summary: ChaosSummary, documents = RESULT_DOCUMENTS): string[] {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(CHAOS_RESULT, `${JSON.stringify(summary, null, 2)}\n`);
-  replaceSection(readme, 'chaos', chaosTable(summary));
-  return [CHAOS_RESULT, readme];
+  for (const document of documents)
+    replaceSection(document, 'chaos', chaosTable(summary), '## Chaos run (every fault kind at once)');
+  return [CHAOS_RESULT, ...documents];
 }
 
 /** The README's benchmark table (Markdown) for a report. */
@@ -84,7 +91,7 @@ export function chaosTable(summary: ChaosSummary): string {
 }
 
 /** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->`, appending the markers if absent. */
-export function replaceSection(file: string, name: string, content: string): void {
+export function replaceSection(file: string, name: string, content: string, heading?: string): void {
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -94,7 +101,7 @@ export function replaceSection(file: string, name: string, content: string): voi
   const next =
     from >= 0 && to > from
       ? text.slice(0, from) + block + text.slice(to + end.length)
-      : `${text.trimEnd()}\n\n${block}\n`;
+      : `${text.trimEnd()}\n\n${heading ? `${heading}\n\n` : ''}${block}\n`;
   writeFileSync(file, next);
 }
 
