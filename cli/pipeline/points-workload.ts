@@ -388,7 +388,10 @@ class WorkloadRun {
     this.phase = 'produce';
     this.startedAt = Date.now();
     this.sampling = this.sampleLoop();
-    if (this.context.outageMessages > 0) this.faults.startOutage();
+    const outageOrders = plannedOrders(this.plan).filter(
+      (order) => order.accountId === this.plan.outageAccountId,
+    ).length;
+    if (this.context.outageMessages > 0 && outageOrders > 0) this.faults.startOutage();
     const published = await this.produce();
 
     enter('drain');
@@ -405,6 +408,9 @@ class WorkloadRun {
     enter('redrive');
     this.phase = 'redrive';
     this.faults.disable();
+    this.transientDeadLetters = (await listDeadLetters(this.clients.sqs, this.dlqUrl, 1000)).filter(
+      (letter) => letter.reason === MAX_RECEIVE_COUNT_REASON,
+    ).length;
     const redrive = await redriveSelected(this.clients.sqs, this.dlqUrl, {
       reason: MAX_RECEIVE_COUNT_REASON,
       holdSeconds: 30,
@@ -618,7 +624,10 @@ class WorkloadRun {
     const letters = await listDeadLetters(this.clients.sqs, this.dlqUrl, 100);
     this.transientDeadLetters = letters.filter((letter) => letter.reason === MAX_RECEIVE_COUNT_REASON).length;
     const tooLong = Date.now() - this.startedAt > 120_000;
-    if (this.transientDeadLetters >= this.context.outageMessages || tooLong) this.faults.endOutage();
+    // Once everything else is consumed there is nothing more for the outage to show.
+    const last = this.timeline.at(-1);
+    const idle = this.phase !== 'produce' && last !== undefined && last.visible === 0;
+    if (this.transientDeadLetters >= this.context.outageMessages || tooLong || idle) this.faults.endOutage();
   }
 
   private async sample(): Promise<void> {
