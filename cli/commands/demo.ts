@@ -51,6 +51,7 @@ Options:
       timeScale,
       onPhase: (phase, detail) => view.phase(phase, detail),
       onProgress: (sample) => view.sample(sample),
+      onWarning: (message) => view.warn(message),
     });
     view.done();
     const wallSeconds = Math.round((Date.now() - started) / 100) / 10;

@@ -69,6 +69,8 @@ export interface PointsWorkloadOptions {
   /** Wait this long for the scaler to return to the floor once the queue is empty. @default 60_000 */
   readonly scaleDownTimeoutMs?: number;
   readonly onProgress?: (sample: ProgressSample) => void;
+  /** Deployment warnings: unsupported resource types, unresolved placeholders. */
+  readonly onWarning?: (message: string) => void;
   /** A phase starts (synthesize, deploy, seed, produce, drain, redrive, audit, verify). */
   readonly onPhase?: (phase: WorkloadPhase, detail?: string) => void;
   // --- Extension points for `oncely bench` and `oncely chaos` (bench/, local/faults/) ---
@@ -297,6 +299,8 @@ export async function runPointsWorkload(options: PointsWorkloadOptions): Promise
       outputs: summary.outputs,
       consumerFunctionName: mapping?.functionName ?? '',
     };
+    for (const entry of summary.unsupported) options.onWarning?.(entry.warning);
+    for (const warning of summary.warnings) options.onWarning?.(warning);
     await options.afterDeploy?.(stage);
     const result = await new WorkloadRun(cloud, clients, summary, plan, faults, options, {
       timeScale,
@@ -380,7 +384,10 @@ class WorkloadRun {
     const { enter } = this.context;
     const initialConcurrency = this.lambda.mappingStats(this.mappingId).concurrencyLimit;
 
-    enter('seed');
+    enter(
+      'seed',
+      `${this.context.stack.resources} resources deployed, ${this.plan.accounts.length} accounts`,
+    );
     this.phase = 'seed';
     await this.seedAccounts();
 

@@ -7,6 +7,7 @@ import type { ProgressSample, WorkloadPhase } from './points-workload.js';
 export interface ProgressView {
   phase(phase: WorkloadPhase, detail?: string): void;
   sample(sample: ProgressSample): void;
+  warn(message: string): void;
   /** Ends the in-place line so the next output starts on a fresh line. */
   done(): void;
 }
@@ -55,6 +56,10 @@ export function createProgressView(
       clear();
       const elapsed = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
       stream.write(`[${elapsed}s] ${PHASE_TEXT[phase]}${detail ? ` (${detail})` : ''}\n`);
+    },
+    warn(message) {
+      clear();
+      stream.write(`  warning: ${message}\n`);
     },
     sample(sample) {
       if (options.live) {
