@@ -41,7 +41,8 @@ Options:
     const seed = integerOption(values, 'seed', 1);
     const timeScale = positiveIntegerOption(values, 'time-scale', 30);
     const reportsDir = (values.reports as string | undefined) ?? 'reports';
-    const live = process.stderr.isTTY === true && !process.env.CI;
+    const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
+    const live = process.stderr.isTTY === true && !ci;
     const view = createProgressView(process.stderr, { live });
     const started = Date.now();
 
