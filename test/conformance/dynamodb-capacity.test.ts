@@ -6,21 +6,19 @@
  */
 import {
   BatchWriteItemCommand,
-  CreateTableCommand,
   DeleteItemCommand,
-  DeleteTableCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createTable, deleteTable } from '../support/dynamodb-tables.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let table: string;
 /** ~1.5 KB of payload: 2 WCU to write, within one 4 KB read block. */
 const MEDIUM = 'x'.repeat(1500);
@@ -28,37 +26,13 @@ const MEDIUM = 'x'.repeat(1500);
 const LARGE = 'y'.repeat(5000);
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  table = `${cloud.prefix}-capacity`;
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'g', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byG',
-          KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-  await waitUntilTableExists({ client: cloud.clients.dynamodb, maxWaitTime: 120 }, { TableName: table });
+  table = await createTable(cloud, 'capacity', {
+    sortKey: { name: 'sk', type: 'S' },
+    globalIndexes: [{ name: 'byG', partitionKey: { name: 'g', type: 'S' } }],
+  });
 });
 
-afterAll(async () => {
-  await cloud?.clients.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
-  await cloud?.stop();
-});
+afterAll(() => deleteTable(cloud, table));
 
 function put(sk: string, data: string, extra: Record<string, { S: string }> = {}) {
   return cloud.clients.dynamodb.send(

@@ -3,49 +3,28 @@
  * that no bad request, however malformed, stops the endpoint from serving the next one.
  */
 import {
-  CreateTableCommand,
-  DeleteTableCommand,
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   ResourceNotFoundException,
   UpdateItemCommand,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createTable, deleteTable } from '../support/dynamodb-tables.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let table: string;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  table = `${cloud.prefix}-errors`;
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await waitUntilTableExists({ client: cloud.clients.dynamodb, maxWaitTime: 120 }, { TableName: table });
+  table = await createTable(cloud, 'errors', { sortKey: { name: 'sk', type: 'N' } });
   await cloud.clients.dynamodb.send(
     new PutItemCommand({ TableName: table, Item: { pk: { S: 'ok' }, sk: { N: '1' }, payload: { S: 'a' } } }),
   );
 });
 
-afterAll(async () => {
-  await cloud?.clients.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
-  await cloud?.stop();
-});
+afterAll(() => deleteTable(cloud, table));
 
 function validation(message: string | RegExp) {
   return {

@@ -4,38 +4,23 @@
  */
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
   DeleteItemCommand,
-  DeleteTableCommand,
   GetItemCommand,
   PutItemCommand,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createTable, deleteTable } from '../support/dynamodb-tables.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let table: string;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  table = `${cloud.prefix}-items`;
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
-  await waitUntilTableExists({ client: cloud.clients.dynamodb, maxWaitTime: 120 }, { TableName: table });
+  table = await createTable(cloud, 'items');
 });
 
-afterAll(async () => {
-  await cloud?.clients.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
-  await cloud?.stop();
-});
+afterAll(() => deleteTable(cloud, table));
 
 describe('conditional writes', () => {
   // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html

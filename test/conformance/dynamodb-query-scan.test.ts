@@ -5,64 +5,37 @@
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
-  CreateTableCommand,
   DeleteItemCommand,
-  DeleteTableCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
   ScanCommand,
   type ScanCommandInput,
   UpdateItemCommand,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createTable, deleteTable } from '../support/dynamodb-tables.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let table: string;
 const USERS = ['alice', 'bob', 'carol'];
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  table = `${cloud.prefix}-orders`;
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'status', AttributeType: 'S' },
-        { AttributeName: 'total', AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byStatus',
-          KeySchema: [
-            { AttributeName: 'status', KeyType: 'HASH' },
-            { AttributeName: 'total', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
-      LocalSecondaryIndexes: [
-        {
-          IndexName: 'byTotal',
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'total', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-  await waitUntilTableExists({ client: cloud.clients.dynamodb, maxWaitTime: 120 }, { TableName: table });
+  table = await createTable(cloud, 'orders', {
+    sortKey: { name: 'sk', type: 'S' },
+    globalIndexes: [
+      {
+        name: 'byStatus',
+        partitionKey: { name: 'status', type: 'S' },
+        sortKey: { name: 'total', type: 'N' },
+        projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+    localIndexes: [
+      { name: 'byTotal', partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'total', type: 'N' } },
+    ],
+  });
   // 3 users x 10 orders; orders 0-3 are OPEN (in the sparse GSI), the rest have no status.
   const requests = USERS.flatMap((user) =>
     Array.from({ length: 10 }, (_, i) => ({
@@ -84,10 +57,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  await cloud?.clients.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
-  await cloud?.stop();
-});
+afterAll(() => deleteTable(cloud, table));
 
 async function queryAll(input: Omit<QueryCommandInput, 'TableName'>) {
   const items: Record<string, unknown>[] = [];

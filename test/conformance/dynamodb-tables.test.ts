@@ -22,40 +22,26 @@ import {
   waitUntilTableExists,
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
 import { ManualClock } from '../../local/clock.js';
 import type { DynamoDbLocalService } from '../../local/dynamodb/service.js';
 import { startLocalCloud } from '../../local/server.js';
-import { externalEndpoint, startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createTable, deleteTable } from '../support/dynamodb-tables.js';
+import { externalEndpoint } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
-let cloud: TestCloud;
+const cloud = useTestCloud({ clock });
 const created: string[] = [];
 
-beforeAll(async () => {
-  cloud = await startTestCloud({ clock });
-});
-
 afterAll(async () => {
-  for (const name of created) {
-    await cloud?.clients.dynamodb.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
-  }
-  await cloud?.stop();
+  for (const name of created) await deleteTable(cloud, name);
 });
 
 async function createSimpleTable(suffix: string): Promise<string> {
-  const name = `${cloud.prefix}-${suffix}`;
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
+  const name = await createTable(cloud, suffix);
   created.push(name);
-  await waitUntilTableExists({ client: cloud.clients.dynamodb, maxWaitTime: 120 }, { TableName: name });
   return name;
 }
 

@@ -3,8 +3,6 @@
  * limits) and TransactGetItems.
  */
 import {
-  CreateTableCommand,
-  DeleteTableCommand,
   GetItemCommand,
   IdempotentParameterMismatchException,
   PutItemCommand,
@@ -12,32 +10,19 @@ import {
   TransactionCanceledException,
   TransactWriteItemsCommand,
   type TransactWriteItemsCommandInput,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createTable, deleteTable } from '../support/dynamodb-tables.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let table: string;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  table = `${cloud.prefix}-tx`;
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
-  await waitUntilTableExists({ client: cloud.clients.dynamodb, maxWaitTime: 120 }, { TableName: table });
+  table = await createTable(cloud, 'tx');
 });
 
-afterAll(async () => {
-  await cloud?.clients.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
-  await cloud?.stop();
-});
+afterAll(() => deleteTable(cloud, table));
 
 async function get(pk: string) {
   const result = await cloud.clients.dynamodb.send(

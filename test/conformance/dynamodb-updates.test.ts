@@ -2,38 +2,23 @@
  * DynamoDB conformance: UpdateItem's update expressions (SET, REMOVE, ADD, DELETE) and ReturnValues.
  */
 import {
-  CreateTableCommand,
-  DeleteTableCommand,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type UpdateItemCommandInput,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createTable, deleteTable } from '../support/dynamodb-tables.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let table: string;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  table = `${cloud.prefix}-updates`;
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
-  await waitUntilTableExists({ client: cloud.clients.dynamodb, maxWaitTime: 120 }, { TableName: table });
+  table = await createTable(cloud, 'updates');
 });
 
-afterAll(async () => {
-  await cloud?.clients.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
-  await cloud?.stop();
-});
+afterAll(() => deleteTable(cloud, table));
 
 function update(pk: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>) {
   return cloud.clients.dynamodb.send(
