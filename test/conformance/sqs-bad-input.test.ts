@@ -3,21 +3,15 @@
  * name and HTTP 400, and the next good request is served as usual.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html
  */
-import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createQueue } from '../support/sqs-queues.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let queueUrl: string;
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  const { QueueUrl } = await cloud.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: `${cloud.prefix}-bad` }),
-  );
-  queueUrl = QueueUrl!;
-});
-afterAll(async () => {
-  await cloud.stop();
+  queueUrl = await createQueue(cloud, 'bad');
 });
 
 /** Posts a raw AWS JSON 1.0 request, as the SDK would but without its client-side validation. */

@@ -4,27 +4,20 @@
  */
 import {
   ChangeMessageVisibilityBatchCommand,
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createQueue } from '../support/sqs-queues.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let queueUrl: string;
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  const { QueueUrl } = await cloud.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: `${cloud.prefix}-batch` }),
-  );
-  queueUrl = QueueUrl!;
-});
-afterAll(async () => {
-  await cloud.stop();
+  queueUrl = await createQueue(cloud, 'batch');
 });
 
 function sendBatch(entries: SendMessageBatchRequestEntry[], url = queueUrl) {
@@ -37,9 +30,7 @@ const entries = (count: number, body = 'x') =>
 describe('SQS batches', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
   it('sends up to 10 messages in one request and reports each id with its digest', async () => {
-    const { QueueUrl } = await cloud.clients.sqs.send(
-      new CreateQueueCommand({ QueueName: `${cloud.prefix}-ten` }),
-    );
+    const QueueUrl = await createQueue(cloud, 'ten');
     const { Successful = [], Failed = [] } = await sendBatch(entries(10), QueueUrl);
     expect(Successful.map((entry) => entry.Id).sort()).toEqual(
       entries(10)
@@ -98,9 +89,7 @@ describe('SQS batches', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
   it('reports a bad entry in Failed while the other entries are sent', async () => {
-    const { QueueUrl } = await cloud.clients.sqs.send(
-      new CreateQueueCommand({ QueueName: `${cloud.prefix}-partial` }),
-    );
+    const QueueUrl = await createQueue(cloud, 'partial');
     const { Successful = [], Failed = [] } = await sendBatch(
       [
         { Id: 'good', MessageBody: 'fine' },
@@ -117,9 +106,7 @@ describe('SQS batches', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessageBatch.html
   it('deletes a batch of received messages and fails only the entry with an invalid handle', async () => {
-    const { QueueUrl } = await cloud.clients.sqs.send(
-      new CreateQueueCommand({ QueueName: `${cloud.prefix}-delbatch` }),
-    );
+    const QueueUrl = await createQueue(cloud, 'delbatch');
     await sendBatch(entries(3), QueueUrl);
     const { Messages = [] } = await cloud.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }),
@@ -152,9 +139,7 @@ describe('SQS batches', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibilityBatch.html
   it('changes the visibility of a batch of messages', async () => {
-    const { QueueUrl } = await cloud.clients.sqs.send(
-      new CreateQueueCommand({ QueueName: `${cloud.prefix}-cmvbatch` }),
-    );
+    const QueueUrl = await createQueue(cloud, 'cmvbatch');
     await sendBatch(entries(2), QueueUrl);
     const { Messages = [] } = await cloud.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600 }),

@@ -5,7 +5,6 @@
  */
 import {
   CancelMessageMoveTaskCommand,
-  CreateQueueCommand,
   GetQueueAttributesCommand,
   ListDeadLetterSourceQueuesCommand,
   ListMessageMoveTasksCommand,
@@ -16,46 +15,17 @@ import {
   SetQueueAttributesCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { describe, expect, it } from 'vitest';
+import { createQueueWithArn, createQueueWithDeadLetter } from '../support/sqs-queues.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
-beforeAll(async () => {
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud.stop();
-});
-
-interface CreatedQueue {
-  readonly url: string;
-  readonly arn: string;
-}
-
-async function createQueue(name: string, attributes: Record<string, string> = {}): Promise<CreatedQueue> {
-  const { QueueUrl } = await cloud.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: `${cloud.prefix}-${name}`, Attributes: attributes }),
-  );
-  const { Attributes } = await cloud.clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  return { url: QueueUrl!, arn: Attributes!.QueueArn! };
-}
+const cloud = useTestCloud();
 
 async function receive(queueUrl: string, extra: Record<string, unknown> = {}): Promise<Message[]> {
   const { Messages } = await cloud.clients.sqs.send(
     new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0, MaxNumberOfMessages: 10, ...extra }),
   );
   return Messages ?? [];
-}
-
-/** A source queue whose messages reach the DLQ after one failed receive. */
-async function sourceWithDlq(name: string, maxReceiveCount = 1) {
-  const dlq = await createQueue(`${name}-dlq`);
-  const source = await createQueue(name, {
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
-  });
-  return { dlq, source };
 }
 
 async function failOnce(queueUrl: string): Promise<void> {
@@ -77,7 +47,7 @@ async function waitForTask(sourceArn: string): Promise<ListMessageMoveTasksResul
 describe('SQS dead-letter queues', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
   it('moves a message to the DLQ instead of delivering it beyond maxReceiveCount', async () => {
-    const { dlq, source } = await sourceWithDlq('redrive', 2);
+    const { dlq, source } = await createQueueWithDeadLetter(cloud, 'redrive', 2);
     await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: 'poison' }));
     await failOnce(source.url);
     await failOnce(source.url);
@@ -89,7 +59,7 @@ describe('SQS dead-letter queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListDeadLetterSourceQueues.html
   it('lists the source queues of a dead-letter queue', async () => {
-    const { dlq, source } = await sourceWithDlq('sources');
+    const { dlq, source } = await createQueueWithDeadLetter(cloud, 'sources', 1);
     const { queueUrls } = await cloud.clients.sqs.send(
       new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlq.url }),
     );
@@ -98,14 +68,14 @@ describe('SQS dead-letter queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
   it('requires the dead-letter queue to exist and be of the same type as the source', async () => {
-    const fifoDlq = await createQueue('typed-dlq.fifo', { FifoQueue: 'true' });
+    const fifoDlq = await createQueueWithArn(cloud, 'typed-dlq.fifo', { FifoQueue: 'true' });
     await expect(
-      createQueue('typed', {
+      createQueueWithArn(cloud, 'typed', {
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: fifoDlq.arn, maxReceiveCount: 3 }),
       }),
     ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
     await expect(
-      createQueue('orphan', {
+      createQueueWithArn(cloud, 'orphan', {
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: `${fifoDlq.arn}-missing`, maxReceiveCount: 3 }),
       }),
     ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
@@ -113,21 +83,21 @@ describe('SQS dead-letter queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
   it('enforces the RedriveAllowPolicy of the dead-letter queue', async () => {
-    const allowed = await createQueue('allowed');
-    const dlq = await createQueue('guarded-dlq', {
+    const allowed = await createQueueWithArn(cloud, 'allowed');
+    const dlq = await createQueueWithArn(cloud, 'guarded-dlq', {
       RedriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [allowed.arn] }),
     });
     const policy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 3 });
     await cloud.clients.sqs.send(
       new SetQueueAttributesCommand({ QueueUrl: allowed.url, Attributes: { RedrivePolicy: policy } }),
     );
-    const other = await createQueue('not-allowed');
+    const other = await createQueueWithArn(cloud, 'not-allowed');
     await expect(
       cloud.clients.sqs.send(
         new SetQueueAttributesCommand({ QueueUrl: other.url, Attributes: { RedrivePolicy: policy } }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
-    const closed = await createQueue('closed-dlq', {
+    const closed = await createQueueWithArn(cloud, 'closed-dlq', {
       RedriveAllowPolicy: JSON.stringify({ redrivePermission: 'denyAll' }),
     });
     await expect(
@@ -144,7 +114,7 @@ describe('SQS dead-letter queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
   it('moves dead letters back to their source queue and reports the task as completed', async () => {
-    const { dlq, source } = await sourceWithDlq('moveback');
+    const { dlq, source } = await createQueueWithDeadLetter(cloud, 'moveback', 1);
     for (const body of ['a', 'b', 'c']) {
       await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: body }));
     }
@@ -167,8 +137,8 @@ describe('SQS dead-letter queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
   it('moves dead letters to an explicit destination at a limited rate', async () => {
-    const { dlq, source } = await sourceWithDlq('movedest');
-    const destination = await createQueue('movedest-target');
+    const { dlq, source } = await createQueueWithDeadLetter(cloud, 'movedest', 1);
+    const destination = await createQueueWithArn(cloud, 'movedest-target');
     await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: 'x' }));
     await failOnce(source.url);
     await receive(source.url);
@@ -190,7 +160,7 @@ describe('SQS dead-letter queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CancelMessageMoveTask.html
   it('cancels a running move task and allows only one active task per source', async () => {
-    const { dlq, source } = await sourceWithDlq('cancel');
+    const { dlq, source } = await createQueueWithDeadLetter(cloud, 'cancel', 1);
     for (let i = 0; i < 20; i++) {
       await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: `m${i}` }));
     }
@@ -215,7 +185,7 @@ describe('SQS dead-letter queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
   it('refuses a move task from a queue that is not a dead-letter queue', async () => {
-    const plain = await createQueue('plain');
+    const plain = await createQueueWithArn(cloud, 'plain');
     await expect(
       cloud.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: plain.arn })),
     ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
@@ -226,8 +196,8 @@ describe('SQS dead-letter queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
   it('moves a FIFO message to a FIFO dead-letter queue and then delivers the rest of its group', async () => {
-    const dlq = await createQueue('fifo-dlq.fifo', { FifoQueue: 'true' });
-    const source = await createQueue('fifo-src.fifo', {
+    const dlq = await createQueueWithArn(cloud, 'fifo-dlq.fifo', { FifoQueue: 'true' });
+    const source = await createQueueWithArn(cloud, 'fifo-src.fifo', {
       FifoQueue: 'true',
       ContentBasedDeduplication: 'true',
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 1 }),
@@ -248,11 +218,11 @@ describe('SQS dead-letter queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
   it('treats a re-create with the same RedrivePolicy written differently as identical', async () => {
-    const dlq = await createQueue('same-policy-dlq');
+    const dlq = await createQueueWithArn(cloud, 'same-policy-dlq');
     const asNumber = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 4 });
     const asString = JSON.stringify({ maxReceiveCount: '4', deadLetterTargetArn: dlq.arn });
-    const first = await createQueue('same-policy', { RedrivePolicy: asNumber });
-    const again = await createQueue('same-policy', { RedrivePolicy: asString });
+    const first = await createQueueWithArn(cloud, 'same-policy', { RedrivePolicy: asNumber });
+    const again = await createQueueWithArn(cloud, 'same-policy', { RedrivePolicy: asString });
     expect(again.url).toBe(first.url);
     const { Attributes } = await cloud.clients.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: first.url, AttributeNames: ['RedrivePolicy'] }),

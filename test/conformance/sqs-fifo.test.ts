@@ -6,32 +6,20 @@
 import { createHash } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
-  CreateQueueCommand,
   DeleteMessageCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { describe, expect, it } from 'vitest';
+import { createQueue } from '../support/sqs-queues.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
-beforeAll(async () => {
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud.stop();
-});
+const cloud = useTestCloud();
 
-async function createFifo(name: string, attributes: Record<string, string> = {}): Promise<string> {
-  const { QueueUrl } = await cloud.clients.sqs.send(
-    new CreateQueueCommand({
-      QueueName: `${cloud.prefix}-${name}.fifo`,
-      Attributes: { FifoQueue: 'true', ...attributes },
-    }),
-  );
-  return QueueUrl!;
+function createFifo(name: string, attributes: Record<string, string> = {}): Promise<string> {
+  return createQueue(cloud, `${name}.fifo`, { FifoQueue: 'true', ...attributes });
 }
 
 async function send(queueUrl: string, body: string, group: string, dedup?: string) {

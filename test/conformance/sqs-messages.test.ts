@@ -5,30 +5,17 @@
 import { createHash } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
-  CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { describe, expect, it } from 'vitest';
+import { createQueue } from '../support/sqs-queues.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
-beforeAll(async () => {
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud.stop();
-});
-
-async function createQueue(name: string, attributes?: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await cloud.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: `${cloud.prefix}-${name}`, Attributes: attributes }),
-  );
-  return QueueUrl!;
-}
+const cloud = useTestCloud();
 
 async function send(queueUrl: string, body: string, extra: Record<string, unknown> = {}) {
   return cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...extra }));
@@ -64,7 +51,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('SQS messages', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html
   it('returns the MD5 of the body on send and receive (the SDK verifies both)', async () => {
-    const url = await createQueue('md5body');
+    const url = await createQueue(cloud, 'md5body');
     const body = 'héllo wörld ✓ 𝄞';
     const sent = await send(url, body);
     expect(sent.MD5OfMessageBody).toBe(createHash('md5').update(body, 'utf8').digest('hex'));
@@ -76,7 +63,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html
   it('computes MD5OfMessageAttributes with the documented encoding', async () => {
-    const url = await createQueue('md5attrs');
+    const url = await createQueue(cloud, 'md5attrs');
     // Known digests for these attribute sets, as published alongside the documented algorithm.
     const single = await send(url, 'a', {
       MessageAttributes: { SellerName: { DataType: 'String', StringValue: 'Example Store' } },
@@ -93,7 +80,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html
   it('round-trips string, number and binary attributes with a digest matching the send', async () => {
-    const url = await createQueue('attrs');
+    const url = await createQueue(cloud, 'attrs');
     const binary = new Uint8Array([0, 1, 2, 250, 255]);
     const sent = await send(url, 'x', {
       MessageAttributes: {
@@ -113,7 +100,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
   it('returns only the message attributes selected by name or by prefix.*', async () => {
-    const url = await createQueue('attrfilter');
+    const url = await createQueue(cloud, 'attrfilter');
     await send(url, 'x', {
       MessageAttributes: {
         'trace.id': { DataType: 'String', StringValue: 't' },
@@ -129,7 +116,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
   it('returns system attributes: receive count, timestamps and sender', async () => {
-    const url = await createQueue('sysattrs');
+    const url = await createQueue(cloud, 'sysattrs');
     const before = Date.now();
     await send(url, 'x');
     const [first] = await receive(url, { MessageSystemAttributeNames: ['All'], VisibilityTimeout: 0 });
@@ -150,7 +137,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html
   it('hides a received message until its visibility timeout ends, then redelivers it with a new receipt handle', async () => {
-    const url = await createQueue('visibility', { VisibilityTimeout: '1' });
+    const url = await createQueue(cloud, 'visibility', { VisibilityTimeout: '1' });
     await send(url, 'once');
     const [first] = await receive(url);
     expect(await receive(url)).toHaveLength(0);
@@ -164,7 +151,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
   it('overrides the queue visibility timeout per receive', async () => {
-    const url = await createQueue('vtoverride', { VisibilityTimeout: '600' });
+    const url = await createQueue(cloud, 'vtoverride', { VisibilityTimeout: '600' });
     await send(url, 'x');
     await receive(url, { VisibilityTimeout: 1 });
     await sleep(1200);
@@ -173,7 +160,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html
   it('deletes a message with its receipt handle, and deleting again succeeds', async () => {
-    const url = await createQueue('delete');
+    const url = await createQueue(cloud, 'delete');
     await send(url, 'x');
     const [message] = await receive(url, { VisibilityTimeout: 1 });
     await cloud.clients.sqs.send(
@@ -190,7 +177,7 @@ describe('SQS messages', () => {
   // request succeeds, but the message will not be deleted)"
   it('accepts but ignores a stale receipt handle of a redelivered message', async () => {
     if (cloud.local === undefined) return; // AWS in practice deletes with stale handles; the emulator follows the documented rule
-    const url = await createQueue('stale');
+    const url = await createQueue(cloud, 'stale');
     await send(url, 'x');
     const [first] = await receive(url, { VisibilityTimeout: 0 });
     const [second] = await receive(url, { VisibilityTimeout: 30 });
@@ -206,7 +193,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html
   it('rejects a malformed receipt handle as ReceiptHandleIsInvalid', async () => {
-    const url = await createQueue('badhandle');
+    const url = await createQueue(cloud, 'badhandle');
     await expect(
       cloud.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: 'not-a-handle!' })),
     ).rejects.toMatchObject({ name: 'ReceiptHandleIsInvalid', $metadata: { httpStatusCode: 400 } });
@@ -214,7 +201,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html
   it('makes an in-flight message visible at once with ChangeMessageVisibility 0', async () => {
-    const url = await createQueue('cmv0');
+    const url = await createQueue(cloud, 'cmv0');
     await send(url, 'x');
     const [message] = await receive(url);
     await cloud.clients.sqs.send(
@@ -229,7 +216,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html
   it('rejects ChangeMessageVisibility for a message that is no longer in flight and beyond 12 hours', async () => {
-    const url = await createQueue('cmvnotinflight');
+    const url = await createQueue(cloud, 'cmvnotinflight');
     await send(url, 'x');
     const [message] = await receive(url, { VisibilityTimeout: 1 });
     await expect(
@@ -255,7 +242,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-timers.html
   it('delays a message by its DelaySeconds and counts it as delayed meanwhile', async () => {
-    const url = await createQueue('delay');
+    const url = await createQueue(cloud, 'delay');
     await send(url, 'later', { DelaySeconds: 1 });
     expect(await receive(url)).toHaveLength(0);
     expect(await counts(url)).toEqual([0, 0, 1]);
@@ -265,7 +252,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html
   it('applies the queue DelaySeconds to every message', async () => {
-    const url = await createQueue('delayqueue', { DelaySeconds: '1' });
+    const url = await createQueue(cloud, 'delayqueue', { DelaySeconds: '1' });
     await send(url, 'x');
     expect(await counts(url)).toEqual([0, 0, 1]);
     const { Messages } = await cloud.clients.sqs.send(
@@ -276,7 +263,7 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html
   it('answers a long poll as soon as a message arrives', async () => {
-    const url = await createQueue('longpoll');
+    const url = await createQueue(cloud, 'longpoll');
     const polling = cloud.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }));
     await sleep(200);
     await send(url, 'wake up');
@@ -289,13 +276,13 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html
   it('returns an empty response when a long poll times out', async () => {
-    const url = await createQueue('longpollempty', { ReceiveMessageWaitTimeSeconds: '1' });
+    const url = await createQueue(cloud, 'longpollempty', { ReceiveMessageWaitTimeSeconds: '1' });
     expect(await receive(url, { WaitTimeSeconds: undefined })).toHaveLength(0);
   });
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
   it('returns at most MaxNumberOfMessages and rejects values outside 1..10', async () => {
-    const url = await createQueue('max');
+    const url = await createQueue(cloud, 'max');
     for (let i = 0; i < 12; i++) await send(url, `m${i}`);
     expect(await receive(url, { MaxNumberOfMessages: 10 })).toHaveLength(10);
     await expect(receive(url, { MaxNumberOfMessages: 11 })).rejects.toMatchObject({
@@ -306,14 +293,14 @@ describe('SQS messages', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
   it('rejects a message larger than MaximumMessageSize', async () => {
-    const url = await createQueue('size', { MaximumMessageSize: '1024' });
+    const url = await createQueue(cloud, 'size', { MaximumMessageSize: '1024' });
     await expect(send(url, 'x'.repeat(1025))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
     await send(url, 'x'.repeat(1024));
   });
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
   it('rejects bodies with characters outside the allowed Unicode ranges', async () => {
-    const url = await createQueue('chars');
+    const url = await createQueue(cloud, 'chars');
     await expect(send(url, 'bell\u0007')).rejects.toMatchObject({
       name: 'InvalidMessageContents',
       $metadata: { httpStatusCode: 400 },

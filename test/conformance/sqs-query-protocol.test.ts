@@ -4,16 +4,10 @@
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-making-api-requests-xml.html
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { describe, expect, it } from 'vitest';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
-beforeAll(async () => {
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud.stop();
-});
+const cloud = useTestCloud();
 
 async function query(params: Record<string, string>, path = '/'): Promise<{ status: number; xml: string }> {
   const response = await fetch(`${cloud.endpoint}${path}`, {

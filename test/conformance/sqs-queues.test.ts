@@ -16,23 +16,11 @@ import {
   TagQueueCommand,
   UntagQueueCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { describe, expect, it } from 'vitest';
+import { createQueue } from '../support/sqs-queues.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
-beforeAll(async () => {
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud.stop();
-});
-
-async function createQueue(name: string, attributes?: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await cloud.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: `${cloud.prefix}-${name}`, Attributes: attributes }),
-  );
-  return QueueUrl!;
-}
+const cloud = useTestCloud();
 
 async function attributes(queueUrl: string, names: string[] = ['All']): Promise<Record<string, string>> {
   const { Attributes } = await cloud.clients.sqs.send(
@@ -44,7 +32,7 @@ async function attributes(queueUrl: string, names: string[] = ['All']): Promise<
 describe('SQS queues', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
   it('returns a queue URL ending in the account id and queue name', async () => {
-    const url = await createQueue('url');
+    const url = await createQueue(cloud, 'url');
     expect(url).toMatch(new RegExp(`/\\d{12}/${cloud.prefix}-url$`));
     const { QueueUrl } = await cloud.clients.sqs.send(
       new GetQueueUrlCommand({ QueueName: `${cloud.prefix}-url` }),
@@ -54,14 +42,14 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
   it('returns the existing URL when a queue is created again with the same attributes', async () => {
-    const first = await createQueue('same', { VisibilityTimeout: '45' });
-    expect(await createQueue('same', { VisibilityTimeout: '45' })).toBe(first);
+    const first = await createQueue(cloud, 'same', { VisibilityTimeout: '45' });
+    expect(await createQueue(cloud, 'same', { VisibilityTimeout: '45' })).toBe(first);
   });
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
   it('rejects re-creating a queue with different attributes as QueueNameExists', async () => {
-    await createQueue('differs', { VisibilityTimeout: '45' });
-    await expect(createQueue('differs', { VisibilityTimeout: '46' })).rejects.toMatchObject({
+    await createQueue(cloud, 'differs', { VisibilityTimeout: '45' });
+    await expect(createQueue(cloud, 'differs', { VisibilityTimeout: '46' })).rejects.toMatchObject({
       name: 'QueueNameExists',
       $metadata: { httpStatusCode: 400 },
     });
@@ -88,11 +76,11 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fifo-queues.html
   it('requires the .fifo suffix and FifoQueue=true together', async () => {
-    await expect(createQueue('nosuffix', { FifoQueue: 'true' })).rejects.toMatchObject({
+    await expect(createQueue(cloud, 'nosuffix', { FifoQueue: 'true' })).rejects.toMatchObject({
       name: 'InvalidParameterValue',
     });
-    await expect(createQueue('suffix.fifo')).rejects.toMatchObject({ name: 'InvalidParameterValue' });
-    const url = await createQueue('ok.fifo', { FifoQueue: 'true' });
+    await expect(createQueue(cloud, 'suffix.fifo')).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    const url = await createQueue(cloud, 'ok.fifo', { FifoQueue: 'true' });
     expect(await attributes(url, ['FifoQueue', 'ContentBasedDeduplication'])).toEqual({
       FifoQueue: 'true',
       ContentBasedDeduplication: 'false',
@@ -101,7 +89,7 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html
   it('reports the documented default attributes, the ARN and the approximate counts', async () => {
-    const url = await createQueue('defaults');
+    const url = await createQueue(cloud, 'defaults');
     const all = await attributes(url);
     expect(all).toMatchObject({
       DelaySeconds: '0',
@@ -120,7 +108,7 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html
   it('returns only the attributes asked for by name', async () => {
-    const url = await createQueue('named');
+    const url = await createQueue(cloud, 'named');
     expect(Object.keys(await attributes(url, ['VisibilityTimeout', 'QueueArn'])).sort()).toEqual([
       'QueueArn',
       'VisibilityTimeout',
@@ -129,7 +117,7 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
   it('changes attributes with SetQueueAttributes', async () => {
-    const url = await createQueue('set');
+    const url = await createQueue(cloud, 'set');
     await cloud.clients.sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: url,
@@ -149,7 +137,7 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
   it('rejects out-of-range values and unknown attribute names', async () => {
-    const url = await createQueue('badattrs');
+    const url = await createQueue(cloud, 'badattrs');
     await expect(
       cloud.clients.sqs.send(
         new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { VisibilityTimeout: '43201' } }),
@@ -169,7 +157,7 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListQueues.html
   it('lists queues by prefix and pages with MaxResults and NextToken', async () => {
-    for (const n of [1, 2, 3]) await createQueue(`list-${n}`);
+    for (const n of [1, 2, 3]) await createQueue(cloud, `list-${n}`);
     const prefix = `${cloud.prefix}-list-`;
     const all = await cloud.clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
     expect(all.QueueUrls).toHaveLength(3);
@@ -199,7 +187,7 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_PurgeQueue.html
   it('purges every message and refuses a second purge within 60 seconds', async () => {
-    const url = await createQueue('purge');
+    const url = await createQueue(cloud, 'purge');
     for (let i = 0; i < 3; i++) {
       await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: `m${i}` }));
     }
@@ -212,12 +200,12 @@ describe('SQS queues', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteQueue.html
   it('deletes a queue, after which it does not exist and its name cannot be reused for 60 seconds', async () => {
-    const url = await createQueue('delete');
+    const url = await createQueue(cloud, 'delete');
     await cloud.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
     await expect(
       cloud.clients.sqs.send(new GetQueueUrlCommand({ QueueName: `${cloud.prefix}-delete` })),
     ).rejects.toMatchObject({ name: 'QueueDoesNotExist', $metadata: { httpStatusCode: 400 } });
-    await expect(createQueue('delete')).rejects.toMatchObject({ name: 'QueueDeletedRecently' });
+    await expect(createQueue(cloud, 'delete')).rejects.toMatchObject({ name: 'QueueDeletedRecently' });
   });
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueUrl.html
