@@ -64,7 +64,7 @@ export interface PointsWorkloadOptions {
   readonly stackCacheDir?: string;
   /** Milliseconds between progress samples. @default 500 */
   readonly sampleEveryMs?: number;
-  /** Give up waiting for the queue to drain after this long. @default 300_000 */
+  /** Give up waiting for the queue to drain after this long. @default max(300_000, 30 ms per order) */
   readonly drainTimeoutMs?: number;
   /** Wait this long for the scaler to return to the floor once the queue is empty. @default 60_000 */
   readonly scaleDownTimeoutMs?: number;
@@ -403,7 +403,7 @@ class WorkloadRun {
 
     enter('drain');
     this.phase = 'drain';
-    const drained = await this.waitUntil(() => this.drainedNow(), this.options.drainTimeoutMs ?? 300_000);
+    const drained = await this.waitUntil(() => this.drainedNow(), this.drainTimeoutMs());
 
     enter('scale-down');
     this.phase = 'scale-down';
@@ -422,8 +422,7 @@ class WorkloadRun {
       reason: MAX_RECEIVE_COUNT_REASON,
       holdSeconds: 30,
     });
-    if (redrive.moved > 0)
-      await this.waitUntil(() => this.drainedNow(), this.options.drainTimeoutMs ?? 300_000);
+    if (redrive.moved > 0) await this.waitUntil(() => this.drainedNow(), this.drainTimeoutMs());
 
     enter('audit');
     this.phase = 'audit';
@@ -590,6 +589,11 @@ class WorkloadRun {
       visible: Number(attributes.ApproximateNumberOfMessages ?? 0),
       inFlight: Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
     };
+  }
+
+  /** At least five minutes, and 30 ms per order beyond that (the local cloud does ~500/s). */
+  private drainTimeoutMs(): number {
+    return this.options.drainTimeoutMs ?? Math.max(300_000, this.options.events * 30);
   }
 
   private async drainedNow(): Promise<boolean> {
