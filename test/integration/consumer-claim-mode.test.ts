@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DynamoDbClaimStore } from '../../functions/adapters/dynamodb-claim-store.js';
 import type { ClaimRecord, SqsConsumerHandler } from '../../functions/core/consumer/index.js';
@@ -10,6 +10,7 @@ import {
   balanceOf,
   type ConsumerResources,
   deliver,
+  deliverEachConcurrently,
   eventOf,
   provisionConsumerResources,
   realConsumer,
@@ -17,16 +18,14 @@ import {
   sendBodies,
   setBalance,
 } from '../support/consumer-resources.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let resources: ConsumerResources;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
   resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
 });
-afterAll(async () => cloud?.stop());
 
 const next = (max = 10) => receive(cloud.clients.sqs, resources.queueUrl, max);
 const run = (handler: SqsConsumerHandler, messages: readonly Message[]) =>
@@ -147,12 +146,8 @@ describe('claim mode against the local cloud', () => {
     let pending: Message[] = [];
     while (pending.length < 20) pending.push(...(await next()));
     for (let round = 0; pending.length > 0 && round < 10; round += 1) {
-      const results = await Promise.all(pending.map((message) => run(handler, [message])));
-      const failed = new Set(
-        results.flatMap((result) => result.batchItemFailures.map((item) => item.itemIdentifier)),
-      );
+      const losers = await deliverEachConcurrently(handler, cloud.clients.sqs, resources, pending);
       // Losers of the race wait for the winner's lease; bring them back at once instead.
-      const losers = pending.filter((message) => failed.has(message.MessageId!));
       for (const message of losers)
         await cloud.clients.sqs.send(
           new ChangeMessageVisibilityCommand({

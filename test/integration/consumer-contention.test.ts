@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RequestInterceptor } from '../../local/server.js';
 import { testEnvelope } from '../support/consumer-fakes.js';
 import {
@@ -11,7 +11,7 @@ import {
   sendBodies,
   setBalance,
 } from '../support/consumer-resources.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 /** Cancels the next TransactWriteItems the way DynamoDB does under contention or throttling. */
 const cancellations: string[][] = [];
@@ -32,14 +32,12 @@ const interceptor: RequestInterceptor = {
   },
 };
 
-let cloud: TestCloud;
+const cloud = useTestCloud({ interceptor });
 let resources: ConsumerResources;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ interceptor });
   resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
 });
-afterAll(async () => cloud?.stop());
 
 describe('transaction cancellations through the real SDK', () => {
   it.each([

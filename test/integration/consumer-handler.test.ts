@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_VARIABLES, loadConfig } from '../../functions/config.js';
 import { createPointsConsumer } from '../../functions/handlers/points-consumer.js';
 import { testEnvelope } from '../support/consumer-fakes.js';
@@ -11,16 +11,14 @@ import {
   sendBodies,
   setBalance,
 } from '../support/consumer-resources.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let resources: ConsumerResources;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
   resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
 });
-afterAll(async () => cloud?.stop());
 
 function environment(mode?: string): NodeJS.ProcessEnv {
   return {

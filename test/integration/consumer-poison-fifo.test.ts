@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { OVERFLOW_ATTRIBUTE } from '../../functions/adapters/sqs-message-actions.js';
 import { defineHandler, type SqsConsumerHandler } from '../../functions/core/consumer/index.js';
 import { POISON_ATTRIBUTES } from '../../functions/core/envelope.js';
@@ -16,14 +16,9 @@ import {
   sendBodies,
   setBalance,
 } from '../support/consumer-resources.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-let cloud: TestCloud;
-
-beforeAll(async () => {
-  cloud = await startTestCloud();
-});
-afterAll(async () => cloud?.stop());
+const cloud = useTestCloud();
 
 const run = (handler: SqsConsumerHandler, resources: ConsumerResources, messages: readonly Message[]) =>
   deliver(handler, cloud.clients.sqs, resources, messages);

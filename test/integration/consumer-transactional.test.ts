@@ -1,7 +1,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { SqsConsumerHandler } from '../../functions/core/consumer/index.js';
 import { pointsDeductSchema } from '../../functions/core/points/points-deduct.js';
 import { CLAIMS } from '../../functions/core/tables.js';
@@ -11,6 +11,7 @@ import {
   balanceOf,
   type ConsumerResources,
   deliver,
+  deliverEachConcurrently,
   eventOf,
   provisionConsumerResources,
   realConsumer,
@@ -18,7 +19,8 @@ import {
   sendBodies,
   setBalance,
 } from '../support/consumer-resources.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { startTestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const deduct = (accountId: string, amount: number, extra: Record<string, unknown> = {}) =>
   testEnvelope({
@@ -28,14 +30,12 @@ const deduct = (accountId: string, amount: number, extra: Record<string, unknown
   });
 
 describe('transactional mode against the local cloud', () => {
-  let cloud: TestCloud;
+  const cloud = useTestCloud();
   let resources: ConsumerResources;
 
   beforeAll(async () => {
-    cloud = await startTestCloud();
     resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
   });
-  afterAll(async () => cloud?.stop());
 
   const run = (handler: SqsConsumerHandler, messages: readonly Message[]) =>
     deliver(handler, cloud.clients.sqs, resources, messages);
@@ -85,13 +85,8 @@ describe('transactional mode against the local cloud', () => {
     );
     let pending: Message[] = [];
     while (pending.length < 20) pending.push(...(await next()));
-    // Each delivery in its own invocation, all at once, as 20 Lambda instances would.
     for (let round = 0; pending.length > 0 && round < 10; round += 1) {
-      const results = await Promise.all(pending.map((message) => run(handler, [message])));
-      const failed = new Set(
-        results.flatMap((result) => result.batchItemFailures.map((item) => item.itemIdentifier)),
-      );
-      pending = pending.filter((message) => failed.has(message.MessageId!));
+      pending = await deliverEachConcurrently(handler, cloud.clients.sqs, resources, pending);
     }
     expect(pending).toEqual([]);
     expect(await balanceOf(cloud.clients.documents, resources, 'acc-20')).toBe(993);

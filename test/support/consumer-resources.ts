@@ -263,3 +263,20 @@ export async function deliver(
   }
   return result;
 }
+
+/**
+ * Delivers each message in its own invocation, all at once, as that many Lambda instances would,
+ * and returns the messages some invocation reported as failed (the losers of the race).
+ */
+export async function deliverEachConcurrently(
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse>,
+  sqs: SQSClient,
+  resources: ConsumerResources,
+  messages: readonly Message[],
+): Promise<Message[]> {
+  const results = await Promise.all(messages.map((message) => deliver(handler, sqs, resources, [message])));
+  const failed = new Set(
+    results.flatMap((result) => result.batchItemFailures.map((item) => item.itemIdentifier)),
+  );
+  return messages.filter((message) => failed.has(message.MessageId!));
+}
