@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import { type DeploySummary, deployTemplate } from '../../local/deploy/template-deployer.js';
 import { startLocalCloud } from '../../local/server.js';
 import { type Command, integerOption, positiveIntegerOption } from '../command.js';
-import { synthesizedStack } from '../pipeline/stack-cache.js';
 
 /** Where `oncely local` writes the deployed stack's outputs for the other commands' --outputs-file. */
 const DEFAULT_OUTPUTS_FILE = '.oncely/local-outputs.json';
@@ -40,7 +39,8 @@ Options:
     const port = integerOption(values, 'port', 4566);
     const timeScale = positiveIntegerOption(values, 'time-scale', 1);
     // Synthesize before listening, so a broken stack fails before anything starts.
-    const stack = values.empty ? undefined : synthesizedStack();
+    // Imported only when deploying: aws-cdk-lib takes longer to load than the whole local cloud.
+    const stack = values.empty ? undefined : (await import('../pipeline/stack-cache.js')).synthesizedStack();
     const cloud = await startLocalCloud({
       port,
       host: (values.host as string | undefined) ?? '127.0.0.1',
