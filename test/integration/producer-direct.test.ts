@@ -1,13 +1,12 @@
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAwsProducer } from '../../functions/adapters/aws-producer.js';
 import { ENVELOPE_ATTRIBUTES, envelopeSchema } from '../../functions/core/envelope.js';
 import { relayPendingOutbox } from '../../functions/core/producer/outbox-relay.js';
 import { MessageTooLargeError } from '../../functions/core/producer/queue-message.js';
 import type { ServiceResponse } from '../../local/protocol.js';
 import type { RequestInterceptor } from '../../local/server.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
-import { createProducerTables, createQueue } from './producer-resources.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
+import { createProducerTables, createQueue, drainQueue } from './producer-resources.js';
 
 /**
  * Makes SQS fail some entries of a batch honestly: the entries are taken out of the request before
@@ -61,41 +60,9 @@ class PartialBatchFailures implements RequestInterceptor {
 }
 
 const faults = new PartialBatchFailures();
-let cloud: TestCloud;
+const cloud = useTestCloud({ interceptor: faults });
 
-beforeAll(async () => {
-  cloud = await startTestCloud({ interceptor: faults });
-});
-afterAll(async () => {
-  await cloud.stop();
-});
-
-async function drain(queueUrl: string): Promise<Message[]> {
-  const messages: Message[] = [];
-  for (;;) {
-    const { Messages = [] } = await cloud.clients.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-        VisibilityTimeout: 300,
-      }),
-    );
-    if (Messages.length === 0) return messages;
-    messages.push(...Messages);
-    // Deleting unlocks the next messages of each FIFO message group.
-    await cloud.clients.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: Messages.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle!,
-        })),
-      }),
-    );
-  }
-}
+const drain = (queueUrl: string) => drainQueue(cloud.clients.sqs, queueUrl, 300);
 
 async function setup(name: string, fifo: boolean, options: { sendLog?: boolean; maxAttempts?: number } = {}) {
   const tables = await createProducerTables(cloud.clients.dynamodb, `${cloud.prefix}-${name}`);

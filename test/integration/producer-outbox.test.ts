@@ -1,6 +1,6 @@
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT_VARIABLES, loadConfig, type SettingName } from '../../functions/config.js';
 import { createCompensation } from '../../functions/handlers/compensation.js';
 import { createOutboxRelay } from '../../functions/handlers/outbox-relay.js';
@@ -14,8 +14,8 @@ import {
   realConsumer,
   setBalance,
 } from '../support/consumer-resources.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
-import { createProducerTables, createQueue } from './producer-resources.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
+import { createProducerTables, createQueue, drainQueue } from './producer-resources.js';
 
 /** Outages switched on and off by the tests: SQS sends, and writes to one table. */
 class Outages implements RequestInterceptor {
@@ -46,14 +46,7 @@ function failure(type: string): ServiceResponse {
 }
 
 const outages = new Outages();
-let cloud: TestCloud;
-
-beforeAll(async () => {
-  cloud = await startTestCloud({ interceptor: outages });
-});
-afterAll(async () => {
-  await cloud.stop();
-});
+const cloud = useTestCloud({ interceptor: outages });
 
 function configOf(settings: Partial<Record<SettingName, string>>) {
   const env: Record<string, string> = {};
@@ -62,30 +55,7 @@ function configOf(settings: Partial<Record<SettingName, string>>) {
   return loadConfig(env);
 }
 
-async function drain(queueUrl: string): Promise<Message[]> {
-  const messages: Message[] = [];
-  for (;;) {
-    const { Messages = [] } = await cloud.clients.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) return messages;
-    messages.push(...Messages);
-    await cloud.clients.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: Messages.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle!,
-        })),
-      }),
-    );
-  }
-}
+const drain = (queueUrl: string) => drainQueue(cloud.clients.sqs, queueUrl);
 
 async function outboxItem(table: string, id: string) {
   const { Item } = await cloud.clients.documents.send(

@@ -3,7 +3,13 @@
  * index) and orders tables, and a queue. Used by the producer's integration tests and benchmark.
  */
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { OUTBOX, PARTITION_KEY } from '../../functions/core/tables.js';
 
 export interface ProducerTables {
@@ -64,4 +70,40 @@ export async function createQueue(sqs: SQSClient, name: string, fifo: boolean): 
     }),
   );
   return result.QueueUrl!;
+}
+
+/**
+ * Receives and deletes every message until the queue answers empty, with every attribute.
+ * Deleting as it goes unlocks the next messages of each FIFO message group.
+ *
+ * @param visibilityTimeoutSeconds hides received messages this long @default the queue's own
+ */
+export async function drainQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  visibilityTimeoutSeconds?: number,
+): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+        ...(visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: visibilityTimeoutSeconds } : {}),
+      }),
+    );
+    if (Messages.length === 0) return messages;
+    messages.push(...Messages);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle!,
+        })),
+      }),
+    );
+  }
 }
