@@ -10,22 +10,18 @@ import {
   ListFunctionsCommand,
   PutFunctionConcurrencyCommand,
 } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
 import type { LambdaService } from '../../local/lambda/service.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let lambda: LambdaService;
 
-beforeAll(async () => {
-  cloud = await startTestCloud();
+beforeAll(() => {
   lambda = cloud.local!.services.lambda as LambdaService;
-});
-afterAll(async () => {
-  await cloud.stop();
 });
 
 async function invoke(functionName: string, payload: unknown) {

@@ -7,28 +7,24 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import {
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaService } from '../../local/lambda/service.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createQueueWithArn, createQueueWithDeadLetter } from '../support/sqs-queues.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let lambda: LambdaService;
 
-beforeAll(async () => {
-  cloud = await startTestCloud();
+beforeAll(() => {
   lambda = cloud.local!.services.lambda as LambdaService;
-});
-afterAll(async () => {
-  await cloud.stop();
 });
 
 interface Delivery {
@@ -41,16 +37,6 @@ interface Delivery {
 interface Finish {
   readonly requestId: string;
   readonly finishedAt: number;
-}
-
-async function createQueue(name: string, attributes: Record<string, string> = {}) {
-  const { QueueUrl } = await cloud.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-  );
-  const { Attributes } = await cloud.clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  return { url: QueueUrl!, arn: Attributes!.QueueArn! };
 }
 
 async function sendBodies(queueUrl: string, bodies: unknown[], fifoGroup?: (index: number) => string) {
@@ -150,8 +136,8 @@ async function disable(uuid: string): Promise<void> {
 
 describe('SQS event source mapping', () => {
   it('delivers every message in a Lambda-shaped SQS event and deletes it after success', async () => {
-    const queue = await createQueue(`${cloud.prefix}-basic`);
-    const sink = await createQueue(`${cloud.prefix}-basic-sink`);
+    const queue = await createQueueWithArn(cloud, `basic`);
+    const sink = await createQueueWithArn(cloud, `basic-sink`);
     recorder('basic', sink.url);
     await sendBodies(
       queue.url,
@@ -186,8 +172,8 @@ describe('SQS event source mapping', () => {
   });
 
   it('gathers batches larger than one receive within the batching window', async () => {
-    const queue = await createQueue(`${cloud.prefix}-window`);
-    const sink = await createQueue(`${cloud.prefix}-window-sink`);
+    const queue = await createQueueWithArn(cloud, `window`);
+    const sink = await createQueueWithArn(cloud, `window-sink`);
     recorder('windowed', sink.url);
     await sendBodies(
       queue.url,
@@ -229,8 +215,8 @@ describe('SQS event source mapping', () => {
 
   it('redelivers only the items reported in batchItemFailures', async () => {
     // Long enough that no delivery outlives it on a busy machine, so only reported items come back.
-    const queue = await createQueue(`${cloud.prefix}-partial`, { VisibilityTimeout: '5' });
-    const sink = await createQueue(`${cloud.prefix}-partial-sink`);
+    const queue = await createQueueWithArn(cloud, `partial`, { VisibilityTimeout: '5' });
+    const sink = await createQueueWithArn(cloud, `partial-sink`);
     recorder('partial', sink.url);
     const bodies = Array.from({ length: 20 }, (_, n) => (n % 4 === 0 ? { n, failUntilReceive: 2 } : { n }));
     await sendBodies(queue.url, bodies);
@@ -251,8 +237,8 @@ describe('SQS event source mapping', () => {
   });
 
   it('treats an empty itemIdentifier as a failure of the whole batch', async () => {
-    const queue = await createQueue(`${cloud.prefix}-badid`, { VisibilityTimeout: '1' });
-    const sink = await createQueue(`${cloud.prefix}-badid-sink`);
+    const queue = await createQueueWithArn(cloud, `badid`, { VisibilityTimeout: '1' });
+    const sink = await createQueueWithArn(cloud, `badid-sink`);
     recorder('badid', sink.url);
     await sendBodies(queue.url, [{ n: 0, badIdentifierOnFirstReceive: true }, { n: 1 }, { n: 2 }, { n: 3 }]);
     const uuid = await createMapping({
@@ -283,12 +269,10 @@ describe('SQS event source mapping', () => {
   });
 
   it('leaves a failed batch to its visibility timeout until SQS moves it to the dead-letter queue', async () => {
-    const deadLetters = await createQueue(`${cloud.prefix}-crash-dlq`);
-    const queue = await createQueue(`${cloud.prefix}-crash`, {
+    const { source: queue, dlq: deadLetters } = await createQueueWithDeadLetter(cloud, 'crash', 2, {
       VisibilityTimeout: '1',
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 2 }),
     });
-    const sink = await createQueue(`${cloud.prefix}-crash-sink`);
+    const sink = await createQueueWithArn(cloud, `crash-sink`);
     recorder('crasher', sink.url);
     await sendBodies(queue.url, [{ crash: true, id: 'poison' }]);
     const uuid = await createMapping({ functionName: 'crasher', queueArn: queue.arn, batchSize: 1 });
@@ -306,8 +290,8 @@ describe('SQS event source mapping', () => {
   });
 
   it('never runs more batches at once than MaximumConcurrency, and follows live updates', async () => {
-    const queue = await createQueue(`${cloud.prefix}-scale`);
-    const sink = await createQueue(`${cloud.prefix}-scale-sink`);
+    const queue = await createQueueWithArn(cloud, `scale`);
+    const sink = await createQueueWithArn(cloud, `scale-sink`);
     recorder('scaled', sink.url);
     await sendBodies(
       queue.url,
@@ -348,8 +332,8 @@ describe('SQS event source mapping', () => {
   });
 
   it('processes FIFO message groups in order and never two batches of one group at once', async () => {
-    const queue = await createQueue(`${cloud.prefix}-ordered.fifo`, { FifoQueue: 'true' });
-    const sink = await createQueue(`${cloud.prefix}-ordered-sink`);
+    const queue = await createQueueWithArn(cloud, `ordered.fifo`, { FifoQueue: 'true' });
+    const sink = await createQueueWithArn(cloud, `ordered-sink`);
     recorder('ordered', sink.url, { recordFinish: true });
     const groups = ['a', 'b', 'c', 'd'];
     await sendBodies(
@@ -394,8 +378,8 @@ describe('SQS event source mapping', () => {
   });
 
   it('does not poll while disabled and starts when enabled', async () => {
-    const queue = await createQueue(`${cloud.prefix}-toggle`);
-    const sink = await createQueue(`${cloud.prefix}-toggle-sink`);
+    const queue = await createQueueWithArn(cloud, `toggle`);
+    const sink = await createQueueWithArn(cloud, `toggle-sink`);
     recorder('toggled', sink.url);
     await sendBodies(queue.url, [{ n: 1 }, { n: 2 }]);
     const uuid = await createMapping({ functionName: 'toggled', queueArn: queue.arn, enabled: false });
@@ -410,7 +394,7 @@ describe('SQS event source mapping', () => {
   });
 
   it('lists mappings by function and by source, and deletes them', async () => {
-    const queue = await createQueue(`${cloud.prefix}-listed`);
+    const queue = await createQueueWithArn(cloud, `listed`);
     lambda.registerFunction({ name: 'listed', codeDirectory: CJS_BUNDLE, handler: 'index.sqsBatch' });
     const uuid = await createMapping({ functionName: 'listed', queueArn: queue.arn, enabled: false });
 
@@ -439,7 +423,7 @@ describe('SQS event source mapping', () => {
   });
 
   it('rejects a mapping for an unknown function and an invalid batch size', async () => {
-    const queue = await createQueue(`${cloud.prefix}-invalid`);
+    const queue = await createQueueWithArn(cloud, `invalid`);
     await expect(createMapping({ functionName: 'missing', queueArn: queue.arn })).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
