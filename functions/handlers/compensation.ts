@@ -3,16 +3,14 @@
  * not COMPLETED/REJECTED by the deadline, a bounded number of times. The input may override
  * `{ "deadlineSeconds": 300, "maxAttempts": 3 }`, or name envelope `ids` to re-publish now.
  */
-import { type AwsClients, createAwsClients } from '../adapters/aws-clients.js';
-import { createAwsProducer } from '../adapters/aws-producer.js';
+import type { AwsClients } from '../adapters/aws-clients.js';
 import { type Config, loadConfig } from '../config.js';
-import { METRICS_NAMESPACE, SERVICE_DIMENSION } from '../core/pipeline-metrics.js';
 import {
   type CompensationReport,
   compensateUnacknowledged,
   republishFromOutbox,
 } from '../core/producer/compensation.js';
-import { emfMetrics } from '../core/producer/emf-metrics.js';
+import { wireOutboxSweep } from './producer-wiring.js';
 
 export interface CompensationEvent {
   readonly deadlineSeconds?: number;
@@ -24,25 +22,10 @@ export function createCompensation(
   config: Config,
   clients?: AwsClients,
 ): (event?: CompensationEvent) => Promise<CompensationReport> {
-  const aws =
-    clients ?? createAwsClients({ region: config.optional('region'), endpoint: config.optional('endpoint') });
-  const producer = createAwsProducer(aws, {
-    queueUrl: config.require('queueUrl'),
-    leasesTable: config.optional('leasesTable') ?? 'unused',
-    outboxTable: config.require('outboxTable'),
-    claimsTable: config.require('claimsTable'),
-  });
-  const metrics = emfMetrics({
-    namespace: config.optional('metricsNamespace') ?? METRICS_NAMESPACE,
-    dimensions: { [SERVICE_DIMENSION]: config.optional('serviceName') ?? 'compensation' },
-  });
+  const sweep = wireOutboxSweep(config, clients, { serviceName: 'compensation', claims: true });
   return (event = {}) => {
     const options = {
-      store: producer.outbox!,
-      claims: producer.claims!,
-      sender: producer.sender,
-      fifo: producer.fifo,
-      metrics,
+      ...sweep,
       ...(event.deadlineSeconds !== undefined ? { deadlineMs: event.deadlineSeconds * 1000 } : {}),
       ...(event.maxAttempts !== undefined ? { maxAttempts: event.maxAttempts } : {}),
     };

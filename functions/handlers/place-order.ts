@@ -5,9 +5,8 @@
 import { type AwsClients, createAwsClients } from '../adapters/aws-clients.js';
 import { createAwsProducer } from '../adapters/aws-producer.js';
 import { type Config, loadConfig } from '../config.js';
-import { METRICS_NAMESPACE, SERVICE_DIMENSION } from '../core/pipeline-metrics.js';
-import { emfMetrics } from '../core/producer/emf-metrics.js';
 import { type PlaceOrderResult, placeOrder } from '../core/trade/place-order.js';
+import { producerMetricsFrom } from './producer-wiring.js';
 
 /** Wires placeOrder from config; tests pass their own config and clients. */
 export function createPlaceOrder(
@@ -20,10 +19,7 @@ export function createPlaceOrder(
     queueUrl: config.require('queueUrl'),
     leasesTable: config.require('leasesTable'),
     outboxTable: config.require('outboxTable'),
-    metrics: emfMetrics({
-      namespace: config.optional('metricsNamespace') ?? METRICS_NAMESPACE,
-      dimensions: { [SERVICE_DIMENSION]: config.optional('serviceName') ?? 'trade' },
-    }),
+    metrics: producerMetricsFrom(config, 'trade'),
   });
   const ordersTable = config.require('ordersTable');
   return (input) => placeOrder(input, { publisher: producer.transactional!, ordersTable, now: Date.now });
