@@ -363,17 +363,7 @@ export class SqsEngine {
         `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${total} bytes.`,
       );
     }
-    const successful: Output[] = [];
-    const failed: Output[] = [];
-    for (const entry of entries) {
-      try {
-        const result = this.enqueue(queue, this.prepareSend(queue, entry), scope);
-        successful.push({ Id: entry.Id, ...result });
-      } catch (error) {
-        failed.push(batchFailure(entry.Id as string, error));
-      }
-    }
-    return { Successful: successful, Failed: failed };
+    return eachBatchEntry(entries, (entry) => this.enqueue(queue, this.prepareSend(queue, entry), scope));
   }
 
   async receiveMessage(input: Input): Promise<Output> {
@@ -439,17 +429,9 @@ export class SqsEngine {
     const queue = this.queue(input);
     const entries = entryList(input, 'Entries');
     validateBatchIds(entries);
-    const successful: Output[] = [];
-    const failed: Output[] = [];
-    for (const entry of entries) {
-      try {
-        this.deleteByHandle(queue, requiredString(entry, 'ReceiptHandle'));
-        successful.push({ Id: entry.Id });
-      } catch (error) {
-        failed.push(batchFailure(entry.Id as string, error));
-      }
-    }
-    return { Successful: successful, Failed: failed };
+    return eachBatchEntry(entries, (entry) =>
+      this.deleteByHandle(queue, requiredString(entry, 'ReceiptHandle')),
+    );
   }
 
   changeMessageVisibility(input: Input): Output {
@@ -462,17 +444,7 @@ export class SqsEngine {
     const queue = this.queue(input);
     const entries = entryList(input, 'Entries');
     validateBatchIds(entries);
-    const successful: Output[] = [];
-    const failed: Output[] = [];
-    for (const entry of entries) {
-      try {
-        this.changeVisibility(queue, entry);
-        successful.push({ Id: entry.Id });
-      } catch (error) {
-        failed.push(batchFailure(entry.Id as string, error));
-      }
-    }
-    return { Successful: successful, Failed: failed };
+    return eachBatchEntry(entries, (entry) => this.changeVisibility(queue, entry));
   }
 
   // --- message move tasks (DLQ redrive) ----------------------------------------------------
@@ -968,6 +940,27 @@ function pruneDedup(dedup: Map<string, DedupEntry>, now: number): void {
     if (now - entry.at < DEDUP_WINDOW_MS) break;
     dedup.delete(key);
   }
+}
+
+/**
+ * Applies a batch action to each entry on its own, as SQS does: an entry whose action fails with an
+ * AwsError is reported in `Failed` and the others still succeed (any other error fails the request).
+ */
+function eachBatchEntry(
+  entries: readonly Input[],
+  // biome-ignore lint/suspicious/noConfusingVoidType: delete and change-visibility return nothing; their entries report only the Id.
+  apply: (entry: Input) => Output | void,
+): Output {
+  const successful: Output[] = [];
+  const failed: Output[] = [];
+  for (const entry of entries) {
+    try {
+      successful.push({ Id: entry.Id, ...apply(entry) });
+    } catch (error) {
+      failed.push(batchFailure(entry.Id as string, error));
+    }
+  }
+  return { Successful: successful, Failed: failed };
 }
 
 function batchFailure(id: string, error: unknown): Output {
