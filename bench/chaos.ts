@@ -16,6 +16,7 @@ import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { projectPath } from '../cdk/pipeline-stack.js';
 import { allPassed, checkInvariants, type InvariantCheck } from '../cli/pipeline/invariants.js';
 import {
+  type ProgressSample,
   runPointsWorkload,
   type WorkloadPhase,
   type WorkloadResult,
@@ -45,6 +46,7 @@ export interface ChaosOptions {
   /** Where the synthesized stack is cached. @default .oncely/chaos-stacks (not shared with `oncely demo`) */
   readonly stackCacheDir?: string;
   readonly onPhase?: (phase: WorkloadPhase, detail?: string) => void;
+  readonly onProgress?: (sample: ProgressSample) => void;
 }
 
 export const DEFAULT_HTTP_RATES: HttpFaultRates = {
@@ -92,6 +94,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Scaling is the demo's subject; here a short wait is enough.
     scaleDownTimeoutMs: 1,
     interceptors: [http],
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onPhase(phase, detail) {
       if (phase === 'produce') http.enable();
       // Faults end before the redrive: the verification runs on a healthy cloud.

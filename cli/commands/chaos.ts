@@ -31,10 +31,19 @@ Options:
     json: { type: 'boolean' },
   },
   async run(values) {
+    let lastReported = -1;
     const report = await runChaos({
       events: positiveIntegerOption(values, 'events', 2000),
       seed: positiveIntegerOption(values, 'seed', 7),
       onPhase: (phase, detail) => progress(`chaos: ${phase}${detail ? ` (${detail})` : ''}`),
+      onProgress(sample) {
+        // One line every ten seconds or so: long runs show how far they got.
+        if (Math.floor(sample.t) % 10 !== 0 || Math.floor(sample.t) === lastReported) return;
+        lastReported = Math.floor(sample.t);
+        progress(
+          `chaos: t=${lastReported}s ${sample.phase} produced ${sample.produced}, consumed ${sample.consumed}, backlog ${sample.backlog}, DLQ ${sample.dlq}, concurrency ${sample.concurrency}`,
+        );
+      },
     });
     if (values.write === true) progress(`wrote ${writeChaosResult(summaryOf(report)).join(', ')}`);
     console.log(values.json === true ? JSON.stringify(report) : formatChaos(report));
