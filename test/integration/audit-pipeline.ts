@@ -324,18 +324,6 @@ export async function drain(
   }
 }
 
-export async function queueDepth(cloud: TestCloud, queueUrl: string): Promise<number> {
-  const { Attributes: attributes = {} } = await cloud.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(attributes.ApproximateNumberOfMessages) + Number(attributes.ApproximateNumberOfMessagesNotVisible)
-  );
-}
-
 /** Runs the CLI in-process, capturing what it prints. */
 export async function runCli(args: string[]) {
   const out: string[] = [];

@@ -9,11 +9,11 @@ import { streamSeqOf } from '../../functions/adapters/sqs-queue-inspector.js';
 import type { Envelope } from '../../functions/core/envelope.js';
 import { AwsError, jsonErrorResponse } from '../../local/protocol.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { queueDepth } from '../support/sqs-queues.js';
 import {
   type AuditPipeline,
   createAuditPipeline,
   envelopeFor,
-  queueDepth,
   runCli,
   sendPoison,
 } from './audit-pipeline.js';

@@ -12,7 +12,8 @@ import { loadConfig } from '../../functions/config.js';
 import type { LambdaService } from '../../local/lambda/service.js';
 import type { LocalService } from '../../local/protocol.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
-import { type AuditPipeline, createAuditPipeline, drain, queueDepth, runCli } from './audit-pipeline.js';
+import { queueDepth } from '../support/sqs-queues.js';
+import { type AuditPipeline, createAuditPipeline, drain, runCli } from './audit-pipeline.js';
 
 const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
 

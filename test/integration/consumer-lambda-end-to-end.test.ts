@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
@@ -20,6 +19,7 @@ import {
   setBalance,
 } from '../support/consumer-resources.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { queueDepth } from '../support/sqs-queues.js';
 
 const ENTRY = fileURLToPath(new URL('../../functions/handlers/points-consumer.ts', import.meta.url));
 
@@ -45,19 +45,6 @@ afterAll(async () => {
   await cloud?.stop();
   if (bundleDirectory) await rm(bundleDirectory, { recursive: true, force: true });
 });
-
-async function inQueue(queueUrl: string): Promise<number> {
-  const { Attributes } = await cloud.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes!.ApproximateNumberOfMessages) +
-    Number(Attributes!.ApproximateNumberOfMessagesNotVisible)
-  );
-}
 
 describe('the points consumer bundle behind a local event source mapping', () => {
   it('applies each deduction once, acknowledges duplicates and sends poison to the DLQ', async () => {
@@ -101,7 +88,7 @@ describe('the points consumer bundle behind a local event source mapping', () =>
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       }),
     );
-    for (let poll = 0; (await inQueue(resources.queueUrl)) > 0; poll += 1) {
+    for (let poll = 0; (await queueDepth(cloud, resources.queueUrl)) > 0; poll += 1) {
       expect(poll).toBeLessThan(400);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -8,14 +8,13 @@ import {
 } from '@aws-sdk/client-lambda';
 import {
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaService } from '../../local/lambda/service.js';
-import { createQueueWithArn, createQueueWithDeadLetter } from '../support/sqs-queues.js';
+import { createQueueWithArn, createQueueWithDeadLetter, queueDepth } from '../support/sqs-queues.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
@@ -81,19 +80,6 @@ async function drainSink(sinkUrl: string, into: Delivery[], finishes: Finish[] =
   }
 }
 
-async function queueDepth(queueUrl: string): Promise<number> {
-  const { Attributes } = await cloud.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes!.ApproximateNumberOfMessages) +
-    Number(Attributes!.ApproximateNumberOfMessagesNotVisible)
-  );
-}
-
 function recorder(name: string, sinkUrl: string, options: { recordFinish?: boolean } = {}) {
   lambda.registerFunction({
     name,
@@ -147,7 +133,7 @@ describe('SQS event source mapping', () => {
 
     await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: 20_000 }).toBe(25);
     await disable(uuid);
-    expect(await queueDepth(queue.url)).toBe(0);
+    expect(await queueDepth(cloud, queue.url)).toBe(0);
 
     const deliveries = await drainSink(sink.url, []);
     expect(deliveries).toHaveLength(25);
@@ -277,7 +263,7 @@ describe('SQS event source mapping', () => {
     await sendBodies(queue.url, [{ crash: true, id: 'poison' }]);
     const uuid = await createMapping({ functionName: 'crasher', queueArn: queue.arn, batchSize: 1 });
 
-    await expect.poll(() => queueDepth(deadLetters.url), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => queueDepth(cloud, deadLetters.url), { timeout: 20_000 }).toBe(1);
     await disable(uuid);
     const stats = lambda.mappingStats(uuid);
     expect(stats.failedInvocations).toBe(2);
@@ -386,7 +372,7 @@ describe('SQS event source mapping', () => {
     const created = await cloud.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
     expect(created.State).toBe('Disabled');
     expect(lambda.mappingStats(uuid).pollers).toBe(0);
-    expect(await queueDepth(queue.url)).toBe(2);
+    expect(await queueDepth(cloud, queue.url)).toBe(2);
 
     await cloud.clients.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true }));
     await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: 20_000 }).toBe(2);

@@ -58,3 +58,16 @@ export async function createQueueWithDeadLetter(
   });
   return { source, dlq };
 }
+
+/** Messages in the queue, visible or in flight: what a drained queue must bring to 0. */
+export async function queueDepth(cloud: TestCloud, queueUrl: string): Promise<number> {
+  const { Attributes: attributes = {} } = await cloud.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(attributes.ApproximateNumberOfMessages) + Number(attributes.ApproximateNumberOfMessagesNotVisible)
+  );
+}
