@@ -2,14 +2,12 @@
  * The auditor with the real producer and consumer libraries: what they write to the leases,
  * outbox and claims tables is exactly what the auditor reads.
  */
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuditDependencies } from '../../functions/adapters/aws-audit-dependencies.js';
 import { type AwsProducer, createAwsProducer } from '../../functions/adapters/aws-producer.js';
 import { streamSeqOf } from '../../functions/adapters/sqs-queue-inspector.js';
 import { runAudit } from '../../functions/core/audit/auditor.js';
-import { OUTBOX, PARTITION_KEY } from '../../functions/core/tables.js';
 import {
   balanceOf,
   type ConsumerResources,
@@ -19,56 +17,25 @@ import {
   receive,
   setBalance,
 } from '../support/consumer-resources.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
+import { createKeyValueTable, createOutboxTable } from './producer-resources.js';
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let resources: ConsumerResources;
 let tables: { outbox: string; leases: string };
 let producer: AwsProducer;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
   resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
   tables = { outbox: `${cloud.prefix}-outbox`, leases: `${cloud.prefix}-leases` };
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: tables.outbox,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: PARTITION_KEY, AttributeType: 'S' },
-        { AttributeName: 'status', AttributeType: 'S' },
-        { AttributeName: 'createdAt', AttributeType: 'N' },
-      ],
-      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: OUTBOX.byStatusIndex,
-          KeySchema: [
-            { AttributeName: 'status', KeyType: 'HASH' },
-            { AttributeName: 'createdAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: tables.leases,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
-    }),
-  );
+  await createOutboxTable(cloud.clients.dynamodb, tables.outbox);
+  await createKeyValueTable(cloud.clients.dynamodb, tables.leases);
   producer = createAwsProducer(cloud.clients, {
     queueUrl: resources.queueUrl,
     leasesTable: tables.leases,
     outboxTable: tables.outbox,
     sendLog: true,
   });
-});
-afterAll(async () => {
-  await cloud.stop();
 });
 
 const audit = (compensate = false) =>

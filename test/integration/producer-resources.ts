@@ -27,19 +27,28 @@ export async function createProducerTables(
     outboxTable: `${prefix}-outbox`,
     ordersTable: `${prefix}-orders`,
   };
-  for (const name of [tables.leasesTable, tables.ordersTable]) {
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
-      }),
-    );
-  }
+  for (const name of [tables.leasesTable, tables.ordersTable]) await createKeyValueTable(dynamodb, name);
+  await createOutboxTable(dynamodb, tables.outboxTable);
+  return tables;
+}
+
+/** A table keyed by the partition key alone, as the leases and orders tables are. */
+export async function createKeyValueTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
   await dynamodb.send(
     new CreateTableCommand({
-      TableName: tables.outboxTable,
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
+    }),
+  );
+}
+
+/** The outbox table with the byStatus index the relay and compensation sweeps query. */
+export async function createOutboxTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
       AttributeDefinitions: [
@@ -59,7 +68,6 @@ export async function createProducerTables(
       ],
     }),
   );
-  return tables;
 }
 
 export async function createQueue(sqs: SQSClient, name: string, fifo: boolean): Promise<string> {
