@@ -34,6 +34,21 @@ describe('loss auditor against the local cloud', () => {
       { graceSeconds: 0, ...options },
     );
 
+  /** Consumes every message on the queue and returns their seqs, in delivery order. */
+  async function consumeAll(): Promise<number[]> {
+    const consumed: number[] = [];
+    await drain(
+      cloud,
+      pipeline.queueUrl,
+      (seq) => {
+        consumed.push(seq);
+        return 'consume';
+      },
+      pipeline,
+    );
+    return consumed;
+  }
+
   beforeEach(async () => {
     cloud = await startTestCloud();
     pipeline = await createAuditPipeline(cloud);
@@ -56,16 +71,7 @@ describe('loss auditor against the local cloud', () => {
     expect(healing.republished).toBe(4);
     expect(healing.findings.every((finding) => finding.compensation === 'republished')).toBe(true);
 
-    const consumed: number[] = [];
-    await drain(
-      cloud,
-      pipeline.queueUrl,
-      (seq) => {
-        consumed.push(seq);
-        return 'consume';
-      },
-      pipeline,
-    );
+    const consumed = await consumeAll();
     expect(consumed.sort((a, b) => a - b)).toEqual([5, 12, 19, 20]);
 
     const healed = await audit();
@@ -84,16 +90,7 @@ describe('loss auditor against the local cloud', () => {
       [6, 'republished'],
     ]);
     // Same envelope ids as the lost originals, sent seconds ago: a re-used deduplication id would be dropped.
-    const consumed: number[] = [];
-    await drain(
-      cloud,
-      pipeline.queueUrl,
-      (seq) => {
-        consumed.push(seq);
-        return 'consume';
-      },
-      pipeline,
-    );
+    const consumed = await consumeAll();
     expect(consumed.sort()).toEqual([2, 6]);
     expect((await audit()).counts.missing).toBe(0);
   });

@@ -14,21 +14,17 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../local/clock.js';
 import type { CloudWatchService } from '../../local/cloudwatch/service.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const clock = new ManualClock(Date.UTC(2026, 10, 25, 10, 0, 0));
-let cloud: TestCloud;
+const cloud = useTestCloud({ clock, monitoring: { tickMs: 0 } });
 let cloudwatch: CloudWatchService;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ clock, monitoring: { tickMs: 0 } });
   cloudwatch = cloud.local!.services.cloudwatch as CloudWatchService;
-});
-afterAll(async () => {
-  await cloud.stop();
 });
 
 async function statistic(

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetFunctionCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ResourceHandlerRegistry } from '../../local/deploy/resource-handlers.js';
 import {
   type CloudFormationTemplate,
@@ -17,20 +17,16 @@ import {
   deployTemplate,
 } from '../../local/deploy/template-deployer.js';
 import type { LambdaService } from '../../local/lambda/service.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/deploy-stack', import.meta.url));
 const TEMPLATE_PATH = `${FIXTURE_DIR}/FixtureStack.template.json`;
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let summary: DeploySummary;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
   summary = await deployTemplate(cloud.local!, TEMPLATE_PATH);
-});
-afterAll(async () => {
-  await cloud.stop();
 });
 
 const physicalId = (logicalId: string) => summary.resources[logicalId]!.physicalId;

@@ -1,20 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbLeaseStore } from '../../functions/adapters/dynamodb-lease-store.js';
 import { LeaseKeeper, NoFreeWorkerIdError } from '../../functions/core/producer/lease-keeper.js';
 import type { ProducerClock } from '../../functions/core/producer/ports.js';
 import { LEASES } from '../../functions/core/tables.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 import { createProducerTables } from './producer-resources.js';
 
-let cloud: TestCloud;
-
-beforeAll(async () => {
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud.stop();
-});
+const cloud = useTestCloud();
 
 const draft = { type: 'points.deduct', payload: {}, key: 'k' };
 
