@@ -1,18 +1,17 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DynamoDbClaimStore } from '../../functions/adapters/dynamodb-claim-store.js';
 import type { ClaimRecord, SqsConsumerHandler } from '../../functions/core/consumer/index.js';
 import { defineHandler } from '../../functions/core/consumer/index.js';
 import { ManualClock, testEnvelope } from '../support/consumer-fakes.js';
+import { useConsumerResources } from '../support/consumer-hooks.js';
 import {
   balanceOf,
-  type ConsumerResources,
   deliver,
   deliverEachConcurrently,
   eventOf,
-  provisionConsumerResources,
   realConsumer,
   receive,
   sendBodies,
@@ -21,11 +20,7 @@ import {
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const cloud = useTestCloud();
-let resources: ConsumerResources;
-
-beforeAll(async () => {
-  resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
-});
+const resources = useConsumerResources(cloud);
 
 const next = (max = 10) => receive(cloud.clients.sqs, resources.queueUrl, max);
 const run = (handler: SqsConsumerHandler, messages: readonly Message[]) =>

@@ -1,11 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RequestInterceptor } from '../../local/server.js';
 import { testEnvelope } from '../support/consumer-fakes.js';
+import { useConsumerResources } from '../support/consumer-hooks.js';
 import {
   balanceOf,
-  type ConsumerResources,
   deliver,
-  provisionConsumerResources,
   realConsumer,
   receive,
   sendBodies,
@@ -33,11 +32,7 @@ const interceptor: RequestInterceptor = {
 };
 
 const cloud = useTestCloud({ interceptor });
-let resources: ConsumerResources;
-
-beforeAll(async () => {
-  resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
-});
+const resources = useConsumerResources(cloud);
 
 describe('transaction cancellations through the real SDK', () => {
   it.each([

@@ -1,24 +1,13 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT_VARIABLES, loadConfig } from '../../functions/config.js';
 import { createPointsConsumer } from '../../functions/handlers/points-consumer.js';
 import { testEnvelope } from '../support/consumer-fakes.js';
-import {
-  balanceOf,
-  type ConsumerResources,
-  deliver,
-  provisionConsumerResources,
-  receive,
-  sendBodies,
-  setBalance,
-} from '../support/consumer-resources.js';
+import { useConsumerResources } from '../support/consumer-hooks.js';
+import { balanceOf, deliver, receive, sendBodies, setBalance } from '../support/consumer-resources.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const cloud = useTestCloud();
-let resources: ConsumerResources;
-
-beforeAll(async () => {
-  resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
-});
+const resources = useConsumerResources(cloud);
 
 function environment(mode?: string): NodeJS.ProcessEnv {
   return {

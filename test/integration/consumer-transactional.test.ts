@@ -1,15 +1,15 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SqsConsumerHandler } from '../../functions/core/consumer/index.js';
 import { pointsDeductSchema } from '../../functions/core/points/points-deduct.js';
 import { CLAIMS } from '../../functions/core/tables.js';
 import { ManualClock } from '../../local/clock.js';
 import { testEnvelope } from '../support/consumer-fakes.js';
+import { useConsumerResources } from '../support/consumer-hooks.js';
 import {
   balanceOf,
-  type ConsumerResources,
   deliver,
   deliverEachConcurrently,
   eventOf,
@@ -31,11 +31,7 @@ const deduct = (accountId: string, amount: number, extra: Record<string, unknown
 
 describe('transactional mode against the local cloud', () => {
   const cloud = useTestCloud();
-  let resources: ConsumerResources;
-
-  beforeAll(async () => {
-    resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
-  });
+  const resources = useConsumerResources(cloud);
 
   const run = (handler: SqsConsumerHandler, messages: readonly Message[]) =>
     deliver(handler, cloud.clients.sqs, resources, messages);
