@@ -79,22 +79,28 @@ interface ReceiveAttempt {
   readonly deliveries: Array<{ readonly message: StoredMessage; readonly receipt: string; version: number }>;
 }
 
+/** What a queue is made from: given at CreateQueue, and persisted with it. */
+export interface QueueDefinition {
+  name: string;
+  arn: string;
+  accountId: string;
+  fifo: boolean;
+  createdAt: number;
+  modifiedAt: number;
+  attributes: Record<string, string>;
+  tags: Record<string, string>;
+}
+
 /** Plain-JSON state for `--data-dir`. */
 export interface SqsSnapshot {
-  readonly queues: Array<{
-    name: string;
-    arn: string;
-    accountId: string;
-    fifo: boolean;
-    createdAt: number;
-    modifiedAt: number;
-    attributes: Record<string, string>;
-    tags: Record<string, string>;
-    messages: StoredMessage[];
-    dedup: Array<[string, DedupEntry]>;
-    sequence: number;
-    lastPurgeAt: number | undefined;
-  }>;
+  readonly queues: Array<
+    QueueDefinition & {
+      messages: StoredMessage[];
+      dedup: Array<[string, DedupEntry]>;
+      sequence: number;
+      lastPurgeAt: number | undefined;
+    }
+  >;
   readonly deletedAt: Array<[string, number]>;
   readonly moveTasks: MoveTaskState[];
 }
@@ -519,16 +525,7 @@ export class SqsEngine {
 
   // --- internals ----------------------------------------------------------------------------
 
-  private makeQueue(fields: {
-    name: string;
-    arn: string;
-    accountId: string;
-    fifo: boolean;
-    createdAt: number;
-    modifiedAt: number;
-    attributes: Record<string, string>;
-    tags: Record<string, string>;
-  }): Queue {
+  private makeQueue(fields: QueueDefinition): Queue {
     return {
       ...fields,
       store: new MessageStore(fields.fifo, this.clock),
