@@ -15,6 +15,7 @@ import {
   realConsumer,
   receive,
   sendBodies,
+  sendCopiesAndReceive,
   setBalance,
 } from '../support/consumer-resources.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
@@ -133,13 +134,7 @@ describe('claim mode against the local cloud', () => {
       handlers: [emailHandler(sent)],
     });
     const envelope = testEnvelope({ type: 'email.send', payload: { to: 'all@example.com' } });
-    await sendBodies(
-      cloud.clients.sqs,
-      resources,
-      Array.from({ length: 20 }, () => envelope),
-    );
-    let pending: Message[] = [];
-    while (pending.length < 20) pending.push(...(await next()));
+    let pending = await sendCopiesAndReceive(cloud.clients.sqs, resources, envelope, 20);
     for (let round = 0; pending.length > 0 && round < 10; round += 1) {
       const losers = await deliverEachConcurrently(handler, cloud.clients.sqs, resources, pending);
       // Losers of the race wait for the winner's lease; bring them back at once instead.

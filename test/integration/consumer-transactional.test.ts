@@ -17,6 +17,7 @@ import {
   realConsumer,
   receive,
   sendBodies,
+  sendCopiesAndReceive,
   setBalance,
 } from '../support/consumer-resources.js';
 import { startTestCloud } from '../support/local-cloud.js';
@@ -74,13 +75,7 @@ describe('transactional mode against the local cloud', () => {
     const { handler } = realConsumer(cloud.clients, resources);
     await setBalance(cloud.clients.documents, resources, 'acc-20', 1_000);
     const envelope = deduct('acc-20', 7);
-    await sendBodies(
-      cloud.clients.sqs,
-      resources,
-      Array.from({ length: 20 }, () => envelope),
-    );
-    let pending: Message[] = [];
-    while (pending.length < 20) pending.push(...(await next()));
+    let pending = await sendCopiesAndReceive(cloud.clients.sqs, resources, envelope, 20);
     for (let round = 0; pending.length > 0 && round < 10; round += 1) {
       pending = await deliverEachConcurrently(handler, cloud.clients.sqs, resources, pending);
     }

@@ -264,6 +264,23 @@ export async function deliver(
   return result;
 }
 
+/** Sends `copies` duplicates of one envelope, as a retrying producer might, and receives them all. */
+export async function sendCopiesAndReceive(
+  sqs: SQSClient,
+  resources: ConsumerResources,
+  envelope: Record<string, unknown>,
+  copies: number,
+): Promise<Message[]> {
+  await sendBodies(
+    sqs,
+    resources,
+    Array.from({ length: copies }, () => envelope),
+  );
+  const received: Message[] = [];
+  while (received.length < copies) received.push(...(await receive(sqs, resources.queueUrl, 10)));
+  return received;
+}
+
 /**
  * Delivers each message in its own invocation, all at once, as that many Lambda instances would,
  * and returns the messages some invocation reported as failed (the losers of the race).
