@@ -2,7 +2,7 @@
  * The producer's resources on a local cloud (or any endpoint): leases, outbox (with its byStatus
  * index) and orders tables, and a queue. Used by the producer's integration tests and benchmark.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -11,6 +11,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { OUTBOX, PARTITION_KEY } from '../../functions/core/tables.js';
+import { requestTable } from '../support/dynamodb-tables.js';
 
 export interface ProducerTables {
   readonly leasesTable: string;
@@ -32,42 +33,25 @@ export async function createProducerTables(
   return tables;
 }
 
+const KEY = { name: PARTITION_KEY, type: 'S' } as const;
+
 /** A table keyed by the partition key alone, as the leases and orders tables are. */
-export async function createKeyValueTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
-    }),
-  );
+export function createKeyValueTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
+  return requestTable(dynamodb, name, { partitionKey: KEY });
 }
 
 /** The outbox table with the byStatus index the relay and compensation sweeps query. */
-export async function createOutboxTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
-      AttributeDefinitions: [
-        { AttributeName: PARTITION_KEY, AttributeType: 'S' },
-        { AttributeName: 'status', AttributeType: 'S' },
-        { AttributeName: 'createdAt', AttributeType: 'N' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: OUTBOX.byStatusIndex,
-          KeySchema: [
-            { AttributeName: 'status', KeyType: 'HASH' },
-            { AttributeName: 'createdAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+export function createOutboxTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
+  return requestTable(dynamodb, name, {
+    partitionKey: KEY,
+    globalIndexes: [
+      {
+        name: OUTBOX.byStatusIndex,
+        partitionKey: { name: 'status', type: 'S' },
+        sortKey: { name: 'createdAt', type: 'N' },
+      },
+    ],
+  });
 }
 
 export async function createQueue(sqs: SQSClient, name: string, fifo: boolean): Promise<string> {

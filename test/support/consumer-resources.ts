@@ -3,7 +3,7 @@
  * control tables, a queue with its DLQ, and helpers that deliver received messages to a consumer
  * as the Lambda event source mapping would. Used by the consumer's integration tests and benchmark.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -23,6 +23,7 @@ import { type ConsumerOptions, createConsumer } from '../../functions/core/consu
 import { ENVELOPE_ATTRIBUTES } from '../../functions/core/envelope.js';
 import { pointsDeductHandler } from '../../functions/core/points/points-deduct.js';
 import { CLAIMS, PARTITION_KEY } from '../../functions/core/tables.js';
+import { requestTable } from './dynamodb-tables.js';
 
 export interface ConsumerResources {
   readonly claimsTable: string;
@@ -87,37 +88,22 @@ export async function provisionConsumerResources(
   };
 }
 
-async function createTable(dynamodb: DynamoDBClient, name: string, byProducer: boolean): Promise<void> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
-      AttributeDefinitions: [
-        { AttributeName: PARTITION_KEY, AttributeType: 'S' },
-        ...(byProducer
-          ? [
-              { AttributeName: 'producer', AttributeType: 'S' as const },
-              { AttributeName: 'seq', AttributeType: 'N' as const },
-            ]
-          : []),
-      ],
-      ...(byProducer
-        ? {
-            GlobalSecondaryIndexes: [
-              {
-                IndexName: CLAIMS.byProducerIndex,
-                KeySchema: [
-                  { AttributeName: 'producer', KeyType: 'HASH' },
-                  { AttributeName: 'seq', KeyType: 'RANGE' },
-                ],
-                Projection: { ProjectionType: 'ALL' },
-              },
-            ],
-          }
-        : {}),
-    }),
-  );
+/** A table keyed by the partition key; the claims table also gets the auditor's byProducer index. */
+function createTable(dynamodb: DynamoDBClient, name: string, byProducer: boolean): Promise<void> {
+  return requestTable(dynamodb, name, {
+    partitionKey: { name: PARTITION_KEY, type: 'S' },
+    ...(byProducer
+      ? {
+          globalIndexes: [
+            {
+              name: CLAIMS.byProducerIndex,
+              partitionKey: { name: 'producer', type: 'S' },
+              sortKey: { name: 'seq', type: 'N' },
+            },
+          ],
+        }
+      : {}),
+  });
 }
 
 async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {

@@ -6,6 +6,7 @@ import {
   type AttributeDefinition,
   CreateTableCommand,
   DeleteTableCommand,
+  type DynamoDBClient,
   type GlobalSecondaryIndex,
   type KeySchemaElement,
   type LocalSecondaryIndex,
@@ -72,14 +73,16 @@ function attributeDefinitions(spec: TableSpec, partitionKey: KeyAttribute): Attr
 }
 
 /**
- * Creates an on-demand table named `<prefix>-<suffix>` and waits until it is ACTIVE.
- *
- * @returns the full table name
+ * Sends CreateTable for an on-demand table and returns without waiting for it to become ACTIVE
+ * (the local cloud creates tables at once; against AWS use {@link createTable}, which waits).
  */
-export async function createTable(cloud: TestCloud, suffix: string, spec: TableSpec = {}): Promise<string> {
-  const name = `${cloud.prefix}-${suffix}`;
+export async function requestTable(
+  dynamodb: DynamoDBClient,
+  name: string,
+  spec: TableSpec = {},
+): Promise<void> {
   const partitionKey = spec.partitionKey ?? DEFAULT_PARTITION_KEY;
-  await cloud.clients.dynamodb.send(
+  await dynamodb.send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
@@ -89,6 +92,16 @@ export async function createTable(cloud: TestCloud, suffix: string, spec: TableS
       ...(spec.localIndexes?.length ? { LocalSecondaryIndexes: indexes(spec.localIndexes) } : {}),
     }),
   );
+}
+
+/**
+ * Creates an on-demand table named `<prefix>-<suffix>` and waits until it is ACTIVE.
+ *
+ * @returns the full table name
+ */
+export async function createTable(cloud: TestCloud, suffix: string, spec: TableSpec = {}): Promise<string> {
+  const name = `${cloud.prefix}-${suffix}`;
+  await requestTable(cloud.clients.dynamodb, name, spec);
   // AWS creates tables asynchronously; writes before ACTIVE fail there.
   await waitUntilTableExists({ client: cloud.clients.dynamodb, maxWaitTime: 120 }, { TableName: name });
   return name;
