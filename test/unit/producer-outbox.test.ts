@@ -124,25 +124,21 @@ describe('compensation sweep', () => {
     const [done, lost] = envelopes;
     claims.status.set(done!.id, 'COMPLETED');
 
-    const early = await compensateUnacknowledged({
-      store,
-      claims,
-      sender,
-      fifo: true,
-      clock,
-      deadlineMs: 60_000,
-    });
+    const sweep = () =>
+      compensateUnacknowledged({
+        store,
+        claims,
+        sender,
+        fifo: true,
+        clock,
+        deadlineMs: 60_000,
+      });
+
+    const early = await sweep();
     expect(early.examined).toBe(0);
 
     clock.current += 61_000;
-    const report = await compensateUnacknowledged({
-      store,
-      claims,
-      sender,
-      fifo: true,
-      clock,
-      deadlineMs: 60_000,
-    });
+    const report = await sweep();
     expect(report).toMatchObject({ examined: 2, acknowledged: 1, republished: 1, exhausted: 0 });
     expect(store.items.get(done!.id)).toMatchObject({ status: 'COMPLETED', outcome: 'COMPLETED' });
     const resent = queue.accepted.at(-1)!;
