@@ -1,10 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateEventSourceMappingCommand, GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbScalingStateStore } from '../../functions/adapters/dynamodb-scaling-state-store.js';
 import { LambdaEventSourceMappingControl } from '../../functions/adapters/lambda-event-source-mapping.js';
 import {
@@ -15,7 +13,9 @@ import {
 } from '../../functions/core/scaling-policy.js';
 import { CONTROL, PARTITION_KEY } from '../../functions/core/tables.js';
 import type { LambdaService } from '../../local/lambda/service.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { createTable } from '../support/dynamodb-tables.js';
+import { createQueueWithArn } from '../support/sqs-queues.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
 
@@ -32,43 +32,26 @@ const policy: ScalingPolicy = {
   ],
 };
 
-let cloud: TestCloud;
+const cloud = useTestCloud();
 let controlTable: string;
 let mappingId: string;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
   const lambda = cloud.local!.services.lambda as LambdaService;
   const consumer = `${cloud.prefix}-consumer`;
   lambda.registerFunction({ name: consumer, codeDirectory: CJS_BUNDLE, handler: 'index.sqsBatch' });
-  const { QueueUrl } = await cloud.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: `${cloud.prefix}-source.fifo`, Attributes: { FifoQueue: 'true' } }),
-  );
-  const { Attributes } = await cloud.clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
+  const source = await createQueueWithArn(cloud, 'source.fifo', { FifoQueue: 'true' });
   const mapping = await cloud.clients.lambda.send(
     new CreateEventSourceMappingCommand({
       FunctionName: consumer,
-      EventSourceArn: Attributes!.QueueArn!,
+      EventSourceArn: source.arn,
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     }),
   );
   mappingId = mapping.UUID!;
-  controlTable = `${cloud.prefix}-control`;
-  await cloud.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: controlTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
-    }),
-  );
-});
-afterAll(async () => {
-  await cloud?.stop();
+  controlTable = await createTable(cloud, 'control', { partitionKey: { name: PARTITION_KEY, type: 'S' } });
 });
 
 const at = (second: number) => new Date(Date.UTC(2026, 10, 25, 10, 0, second)).toISOString();

@@ -26,7 +26,7 @@ import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
 import { ManualClock } from '../../local/clock.js';
 import type { CloudWatchService } from '../../local/cloudwatch/service.js';
 import type { FunctionInvoker } from '../../local/events/delivery.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 /** Records invocations instead of running functions: the seam the local cloud wires to Lambda. */
 class RecordingInvoker implements FunctionInvoker {
@@ -38,18 +38,16 @@ class RecordingInvoker implements FunctionInvoker {
 
 const clock = new ManualClock(Date.UTC(2026, 10, 25, 10, 0, 0));
 const invoker = new RecordingInvoker();
-let cloud: TestCloud;
+const cloud = useTestCloud({ clock, monitoring: { tickMs: 0, invoker, queueStats: false } });
 let sns: SNSClient;
 let cloudwatch: CloudWatchService;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ clock, monitoring: { tickMs: 0, invoker, queueStats: false } });
   sns = new SNSClient({ region: 'us-east-1', endpoint: cloud.endpoint, credentials: LOCAL_CREDENTIALS });
   cloudwatch = cloud.local!.services.cloudwatch as CloudWatchService;
 });
 afterAll(async () => {
   sns.destroy();
-  await cloud.stop();
 });
 beforeEach(() => {
   invoker.calls.length = 0;

@@ -5,14 +5,14 @@
  */
 import { DescribeAlarmsCommand, GetDashboardCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../local/clock.js';
 import type { CloudWatchService } from '../../local/cloudwatch/service.js';
 import { type DeploySummary, deployTemplate } from '../../local/deploy/template-deployer.js';
 import type { FunctionInvoker } from '../../local/events/delivery.js';
 import type { EventsService } from '../../local/events/service.js';
 import type { SnsService } from '../../local/sns/service.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const calls: { functionArn: string; event: unknown }[] = [];
 const invoker: FunctionInvoker = {
@@ -95,17 +95,13 @@ const template = {
 };
 
 const clock = new ManualClock(Date.UTC(2026, 10, 25, 10, 0, 0));
-let cloud: TestCloud;
+const cloud = useTestCloud({ clock, monitoring: { tickMs: 0, invoker, queueStats: false } });
 let cloudwatch: CloudWatchService;
 let summary: DeploySummary;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ clock, monitoring: { tickMs: 0, invoker, queueStats: false } });
   cloudwatch = cloud.local!.services.cloudwatch as CloudWatchService;
   summary = await deployTemplate(cloud.local!, template, { stackName: 'Monitoring' });
-});
-afterAll(async () => {
-  await cloud.stop();
 });
 
 describe('deploying monitoring resources', () => {

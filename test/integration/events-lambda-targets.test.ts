@@ -23,11 +23,11 @@ import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
 import type { CloudWatchService } from '../../local/cloudwatch/service.js';
 import type { EventsService } from '../../local/events/service.js';
 import type { LambdaService } from '../../local/lambda/service.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/monitoring-functions', import.meta.url));
 
-let cloud: TestCloud;
+const cloud = useTestCloud({ monitoring: { tickMs: 0, queueStats: false, timeScale: 600 } });
 let cloudwatch: CloudWatchService;
 let sns: SNSClient;
 let events: EventBridgeClient;
@@ -36,7 +36,6 @@ let functionArn: string;
 
 beforeAll(async () => {
   // Real clock, no timer: the test ticks by hand, and functions run in real time.
-  cloud = await startTestCloud({ monitoring: { tickMs: 0, queueStats: false, timeScale: 600 } });
   cloudwatch = cloud.local!.services.cloudwatch as CloudWatchService;
   const credentials = LOCAL_CREDENTIALS;
   sns = new SNSClient({ region: 'us-east-1', endpoint: cloud.endpoint, credentials });
@@ -56,7 +55,6 @@ beforeAll(async () => {
 afterAll(async () => {
   sns.destroy();
   events.destroy();
-  await cloud.stop();
 });
 
 /** Receives from the sink until `count` events arrived (or 20 s passed), deleting them. */

@@ -21,7 +21,7 @@ import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
 import { ManualClock } from '../../local/clock.js';
 import type { CloudWatchService } from '../../local/cloudwatch/service.js';
 import type { FunctionInvoker } from '../../local/events/delivery.js';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
+import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 class RecordingInvoker implements FunctionInvoker {
   readonly calls: { functionArn: string; event: unknown }[] = [];
@@ -37,15 +37,14 @@ class RecordingInvoker implements FunctionInvoker {
 const TIME_SCALE = 30;
 const clock = new ManualClock(Date.UTC(2026, 10, 25, 10, 0, 0));
 const invoker = new RecordingInvoker();
-let cloud: TestCloud;
+const cloud = useTestCloud({
+  clock,
+  monitoring: { tickMs: 0, timeScale: TIME_SCALE, invoker, queueStats: false },
+});
 let events: EventBridgeClient;
 let cloudwatch: CloudWatchService;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({
-    clock,
-    monitoring: { tickMs: 0, timeScale: TIME_SCALE, invoker, queueStats: false },
-  });
   events = new EventBridgeClient({
     region: 'us-east-1',
     endpoint: cloud.endpoint,
@@ -55,7 +54,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   events.destroy();
-  await cloud.stop();
 });
 beforeEach(() => {
   invoker.calls.length = 0;
