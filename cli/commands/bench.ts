@@ -5,11 +5,9 @@
  */
 import { benchConsumer, formatConsumerBench } from '../../bench/consumer.js';
 import { END_TO_END_VARIANTS, type EndToEndVariant, runEndToEndBench } from '../../bench/end-to-end.js';
-import { benchDynamoDb } from '../../bench/local-cloud-dynamodb.js';
-import { benchSqs } from '../../bench/local-cloud-sqs.js';
+import { formatLocalCloudBench, runLocalCloudBench, writeLocalCloudResult } from '../../bench/local-cloud.js';
 import { benchProducer } from '../../bench/producer.js';
 import { formatEndToEnd, writeBenchResult } from '../../bench/results.js';
-import { startLocalCloud } from '../../local/server.js';
 import { type Command, positiveIntegerOption, progress, UsageError } from '../command.js';
 
 const COMPONENTS = ['local-cloud', 'consumer', 'producer'] as const;
@@ -98,17 +96,13 @@ async function runComponent(
       return 0;
     }
     case 'local-cloud': {
-      const cloud = await startLocalCloud({ port: 0 });
-      try {
-        const events = positiveIntegerOption(values, 'events', 10_000);
-        const figures = {
-          sqs: await benchSqs(cloud.endpoint, { messages: events }),
-          dynamodb: await benchDynamoDb(cloud.endpoint, { puts: events }),
-        };
-        print(figures, () => JSON.stringify(figures, null, 2));
-      } finally {
-        await cloud.stop();
-      }
+      const report = await runLocalCloudBench({
+        messages: positiveIntegerOption(values, 'events', 20_000),
+        puts: positiveIntegerOption(values, 'events', 20_000),
+        onPhase: (phase) => progress(`[local-cloud] ${phase}`),
+      });
+      if (values['no-write'] !== true) progress(`wrote ${writeLocalCloudResult(report).join(', ')}`);
+      print(report, () => formatLocalCloudBench(report));
       return 0;
     }
   }
