@@ -307,7 +307,18 @@ export function localCloudTable(report: LocalCloudBenchReport): string {
       thousands(report.reference.dynalitePutsPerSecondC16),
       '',
     ],
-    ['Peak RSS, whole process (MB)', String(report.memory.peakRssMb), '', ''],
+    [
+      'Peak RSS, whole process incl. client threads (MB); in the memory run',
+      `${report.memory.peakRssMb}; ${f.peakRssMb}`,
+      '',
+      '',
+    ],
+    [
+      `Server heap${report.memory.gcForced ? ' after GC' : ''}, before / after the throughput runs (MB)`,
+      `${report.memory.heapBeforeMb} / ${report.memory.heapAfterMb}`,
+      '',
+      '',
+    ],
     [
       `Server heap over ${thousands(f.messages)} messages${report.memory.gcForced ? ' after GC' : ''}, first / last / max (MB)`,
       `${f.firstMb} / ${f.lastMb} / ${f.maxMb}`,
@@ -345,6 +356,7 @@ export function formatLocalCloudBench(report: LocalCloudBenchReport): string {
     '',
     ...lines,
     '',
+    `Memory run: ${thousands(f.messages)} messages in ${f.seconds} s (${thousands(f.messagesPerSecond)} msgs/s, in slices of ${thousands(f.checkpoints[1]?.messages ?? f.messages)} with a fresh queue each).`,
     `Heap checkpoints (MB): ${f.checkpoints.map((checkpoint) => `${checkpoint.messages}: ${checkpoint.heapMb}`).join(', ')}`,
   ].join('\n');
 }
