@@ -25,6 +25,14 @@ latency, requests and capacity units per event and the estimated cost per millio
 the ratios against the baseline. Writes bench/results/end-to-end-latest.json and the README table
 (unless --no-write).
 
+Components:
+  local-cloud   SQS send+receive+delete msgs/s (batches of 10, single), DynamoDB conditional
+                puts/s at concurrency 1 and 16, peak memory and a 100,000-message heap check;
+                SDK clients in worker threads and on one thread side by side (--events: batched
+                messages and puts, default 20000); writes bench/results/local-cloud-latest.json
+  consumer      transactional vs claim vs Powertools baseline at the handler level
+  producer      Snowflake ids/s and batched vs one-per-event publishing
+
 Options:
   --events N        orders per variant (default 5000; component benches: their own default)
   --seed S          workload seed (default 1)
