@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { MessageActions, PoisonDelivery, SqsRecordRef } from '../core/consumer/ports.js';
 import { POISON_ATTRIBUTES } from '../core/envelope.js';
+import { isFifoQueueUrl } from '../core/producer/queue-message.js';
 
 export interface SqsMessageActionsOptions {
   /** Where poison messages go; normally the source queue's own DLQ. */
@@ -31,22 +32,25 @@ const MAX_ERROR_TEXT = 1_024;
 export class SqsMessageActions implements MessageActions {
   /** Queue URLs by ARN: the event carries ARNs, the API wants URLs. */
   private readonly queueUrls = new Map<string, Promise<string>>();
+  /** The DLQ URL is fixed, so whether it is FIFO is known once, not per poison message. */
+  private readonly deadLetterFifo: boolean;
 
   constructor(
     private readonly sqs: SQSClient,
     private readonly options: SqsMessageActionsOptions,
-  ) {}
+  ) {
+    this.deadLetterFifo = isFifoQueueUrl(options.deadLetterQueueUrl);
+  }
 
   async sendToDeadLetter(message: PoisonDelivery): Promise<void> {
     const { record } = message;
-    const fifo = this.options.deadLetterQueueUrl.endsWith('.fifo');
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.options.deadLetterQueueUrl,
         MessageBody: record.body,
         MessageAttributes: poisonAttributes(message),
         // On a FIFO DLQ keep the group (ordering for redrive) and dedupe repeated sends of one delivery.
-        ...(fifo
+        ...(this.deadLetterFifo
           ? {
               MessageGroupId: record.messageGroupId ?? record.messageId,
               MessageDeduplicationId: record.messageId,
