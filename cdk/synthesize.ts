@@ -84,8 +84,3 @@ export function cdkJsonSettings(path = projectPath('cdk.json')): PipelineSetting
   const settings = cdkJson.context?.[SETTINGS_CONTEXT_KEY];
   return typeof settings === 'object' && settings !== null ? (settings as PipelineSettingsInput) : {};
 }
-
-/** The pipeline's CloudFormation template (see {@link synthesizePipeline} for where bundles land). */
-export function synthesizePipelineTemplate(options: SynthesizeOptions = {}): Record<string, unknown> {
-  return synthesizePipeline({ outdir: projectPath('cdk.out'), ...options }).template;
-}
