@@ -66,17 +66,6 @@ export function readQueryMap(
   return map;
 }
 
-/** Reads `Prefix.member.N` lists. */
-export function readQueryList(params: URLSearchParams, prefix: string): string[] {
-  const list: string[] = [];
-  for (let index = 1; ; index++) {
-    const value = params.get(`${prefix}.member.${index}`);
-    if (value === null) break;
-    list.push(value);
-  }
-  return list;
-}
-
 export function requireParam(params: URLSearchParams, name: string): string {
   const value = params.get(name);
   if (value === null || value === '') {
