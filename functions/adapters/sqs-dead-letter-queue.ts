@@ -19,6 +19,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { ENVELOPE_ATTRIBUTES, POISON_ATTRIBUTES } from '../core/envelope.js';
+import { isFifoQueueUrl } from '../core/producer/queue-message.js';
 import { peekMessages, streamSeqOf } from './sqs-queue-inspector.js';
 
 /** Reason code of messages SQS moved because they failed too often. */
@@ -282,19 +283,20 @@ async function sourceUrlOf(sqs: SQSClient, letter: DeadLetter, cache: Map<string
   return url;
 }
 
+const POISON_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(Object.values(POISON_ATTRIBUTES));
+
 /** The original message again: same body, its own attributes without the poison annotations. */
 function resendCommand(message: Message, queueUrl: string): SendMessageCommand {
-  const poison = new Set<string>(Object.values(POISON_ATTRIBUTES));
   const attributes: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (poison.has(name) || !value.DataType) continue;
+    if (POISON_ATTRIBUTE_NAMES.has(name) || !value.DataType) continue;
     attributes[name] = {
       DataType: value.DataType,
       ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
       ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
     };
   }
-  const fifo = queueUrl.endsWith('.fifo');
+  const fifo = isFifoQueueUrl(queueUrl);
   const groupId = message.Attributes?.MessageGroupId ?? streamSeqOf(message)?.producer ?? 'redrive';
   return new SendMessageCommand({
     QueueUrl: queueUrl,
