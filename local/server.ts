@@ -259,9 +259,7 @@ class Router {
       for (const [name, value] of form ?? []) params.set(name, value);
       const found =
         (scope && this.bySigningName.get(scope.service)) ??
-        Object.entries(this.services)
-          .map(([key, service]) => [key, service] as [string, LocalService])
-          .find(([, service]) => service.queryActions?.has(action));
+        Object.entries(this.services).find(([, service]) => service.queryActions?.has(action));
       if (!found) throw new AwsError('InvalidAction', `The action ${action} is not valid for this endpoint.`);
       return { key: found[0], service: found[1], request: make(action, 'query', params) };
     }
