@@ -76,6 +76,8 @@ describe('deployTemplate with the synthesized PipelineStack', () => {
     const functions = Object.entries(summary.resources).filter(
       ([, resource]) => resource.type === 'AWS::Lambda::Function',
     );
+    // Without functions the loop below would pass without checking anything.
+    expect(functions.length).toBeGreaterThan(0);
     for (const [, resource] of functions) {
       const definition = lambda.getFunction(resource.physicalId)!;
       for (const value of Object.values(definition.environment)) {
