@@ -17,6 +17,7 @@ import type { ConsumerMode, EventHandler, HandlerContext } from './event-handler
 import type {
   ClaimRecord,
   ClaimStore,
+  ConsumerMetric,
   ConsumerTelemetry,
   MessageActions,
   PoisonReason,
@@ -53,6 +54,14 @@ export interface BatchFacts {
 }
 
 type Fields = Record<string, unknown>;
+
+/** The counter of each final outcome (retries count `Retried` where they are decided). */
+const FINAL_OUTCOME_METRICS = {
+  processed: 'Processed',
+  duplicate: 'Duplicates',
+  rejected: 'Rejected',
+  poisoned: 'Poisoned',
+} as const satisfies Record<string, ConsumerMetric>;
 
 export class RecordProcessor {
   constructor(private readonly deps: RecordProcessorDependencies) {}
@@ -296,10 +305,7 @@ export class RecordProcessor {
   }
 
   private done(outcome: RecordOutcome, fields: Fields): RecordOutcome {
-    const metric = (
-      { processed: 'Processed', duplicate: 'Duplicates', rejected: 'Rejected', poisoned: 'Poisoned' } as const
-    )[outcome.kind as 'processed' | 'duplicate' | 'rejected' | 'poisoned'];
-    this.deps.telemetry.count(metric);
+    this.deps.telemetry.count(FINAL_OUTCOME_METRICS[outcome.kind as keyof typeof FINAL_OUTCOME_METRICS]);
     this.deps.telemetry.log(outcome.kind === 'poisoned' ? 'warn' : 'info', `message ${outcome.kind}`, {
       ...fields,
       ...('reason' in outcome ? { reason: outcome.reason } : {}),
