@@ -141,14 +141,22 @@ export function indexKeyNames(index: IndexDefinition): string[] {
   return index.key.range ? [index.key.hash.name, index.key.range.name] : [index.key.hash.name];
 }
 
+/**
+ * Projection paths per index definition. Definitions are immutable and a table's key schema never
+ * changes, so the paths are built once instead of for every item a query, scan or write touches.
+ */
+const projectionPaths = new WeakMap<IndexDefinition, string[][]>();
+
 /** The attributes an index stores for an item: all, or the table and index keys plus INCLUDE's. */
 export function projectForIndex(table: Table, index: IndexDefinition, item: Item): Item {
   if (index.projection.type === 'ALL') return item;
-  const names = new Set([...table.keyNames, ...indexKeyNames(index)]);
-  if (index.projection.type === 'INCLUDE')
-    for (const name of index.projection.nonKeyAttributes) names.add(name);
-  return project(
-    item,
-    [...names].map((name) => [name]),
-  );
+  let paths = projectionPaths.get(index);
+  if (!paths) {
+    const names = new Set([...table.keyNames, ...indexKeyNames(index)]);
+    if (index.projection.type === 'INCLUDE')
+      for (const name of index.projection.nonKeyAttributes) names.add(name);
+    paths = [...names].map((name) => [name]);
+    projectionPaths.set(index, paths);
+  }
+  return project(item, paths);
 }
