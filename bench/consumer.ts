@@ -23,6 +23,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
 import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { formatTable } from '../cli/command.js';
 import { type AwsClients, createAwsClients, LOCAL_CREDENTIALS } from '../functions/adapters/aws-clients.js';
 import type { SqsConsumerHandler } from '../functions/core/consumer/index.js';
 import { startLocalCloud } from '../local/server.js';
@@ -455,35 +456,21 @@ function round(value: number): number {
 
 /** The figures as a fixed-width table. */
 export function formatConsumerBench(result: ConsumerBenchResult): string {
-  const rows = [
-    [
-      'variant',
-      'msg/s',
-      'CPU ms/msg',
-      'ddb req/new',
-      'ddb req/dup',
-      'WCU/new',
-      'WCU/dup',
-      'WCU/msg',
-      'exactly once',
-    ],
-    ...result.figures.map((figure) => [
-      figure.variant,
-      String(figure.messagesPerSecond),
-      String(figure.cpuMsPerMessage),
-      String(figure.dynamodbRequestsPerNewMessage),
-      String(figure.dynamodbRequestsPerDuplicate),
-      String(figure.writeUnitsPerNewMessage),
-      String(figure.writeUnitsPerDuplicate),
-      String(figure.writeUnitsPerMessage),
-      figure.effectsExactlyOnce ? 'yes' : 'NO',
-    ]),
-  ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
+  const rows = result.figures.map((figure) => ({
+    variant: figure.variant,
+    'msg/s': figure.messagesPerSecond,
+    'CPU ms/msg': figure.cpuMsPerMessage,
+    'ddb req/new': figure.dynamodbRequestsPerNewMessage,
+    'ddb req/dup': figure.dynamodbRequestsPerDuplicate,
+    'WCU/new': figure.writeUnitsPerNewMessage,
+    'WCU/dup': figure.writeUnitsPerDuplicate,
+    'WCU/msg': figure.writeUnitsPerMessage,
+    'exactly once': figure.effectsExactlyOnce ? 'yes' : 'NO',
+  }));
+  const columns = Object.keys(rows[0] ?? {});
   const goals = Object.entries(result.goals).map(([goal, met]) => `${met ? 'met' : 'NOT met'}: ${goal}`);
   const setting = `simulated DynamoDB round trip: ${result.dynamodbLatencyMs} ms`;
-  return [...lines, '', setting, ...goals].join('\n');
+  return [formatTable(rows, columns), '', setting, ...goals].join('\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
