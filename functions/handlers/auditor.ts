@@ -3,16 +3,13 @@
  * `{ "graceSeconds": 300, "compensate": true }`.
  */
 import { createAuditDependencies } from '../adapters/aws-audit-dependencies.js';
-import { createAwsClients } from '../adapters/aws-clients.js';
 import { loadConfig } from '../config.js';
 import type { AuditReport } from '../core/audit/audit-model.js';
 import { runAudit } from '../core/audit/auditor.js';
+import { handlerClients } from './handler-clients.js';
 
 const config = loadConfig();
-const clients = createAwsClients({
-  region: config.optional('region'),
-  endpoint: config.optional('endpoint'),
-});
+const clients = handlerClients(config);
 const dependencies = createAuditDependencies(clients, {
   claimsTable: config.require('claimsTable'),
   leasesTable: config.require('leasesTable'),

@@ -11,17 +11,17 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type AwsClients, createAwsClients } from '../adapters/aws-clients.js';
+import type { AwsClients } from '../adapters/aws-clients.js';
 import { type Config, loadConfig } from '../config.js';
 import type { Envelope } from '../core/envelope.js';
 import type { PointsDeduct } from '../core/points/points-deduct.js';
+import { handlerClients } from './handler-clients.js';
 
 type BaselineHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** Wires the baseline from config; the benchmark passes its own config when it runs in-process. */
 export function createBaselineConsumer(config: Config, clients?: AwsClients): BaselineHandler {
-  const aws =
-    clients ?? createAwsClients({ region: config.optional('region'), endpoint: config.optional('endpoint') });
+  const aws = handlerClients(config, clients);
   const accountsTable = config.require('accountsTable');
   const ledgerTable = config.require('ledgerTable');
   const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'id' });

@@ -2,10 +2,11 @@
  * Lambda entry point of the trade service: places an order and, in the same DynamoDB transaction,
  * queues a `points.deduct` event through the outbox. Input: `{ orderId, accountId, amount, ... }`.
  */
-import { type AwsClients, createAwsClients } from '../adapters/aws-clients.js';
+import type { AwsClients } from '../adapters/aws-clients.js';
 import { createAwsProducer } from '../adapters/aws-producer.js';
 import { type Config, loadConfig } from '../config.js';
 import { type PlaceOrderResult, placeOrder } from '../core/trade/place-order.js';
+import { handlerClients } from './handler-clients.js';
 import { producerMetricsFrom } from './producer-wiring.js';
 
 /** Wires placeOrder from config; tests pass their own config and clients. */
@@ -13,8 +14,7 @@ export function createPlaceOrder(
   config: Config,
   clients?: AwsClients,
 ): (input: unknown) => Promise<PlaceOrderResult> {
-  const aws =
-    clients ?? createAwsClients({ region: config.optional('region'), endpoint: config.optional('endpoint') });
+  const aws = handlerClients(config, clients);
   const producer = createAwsProducer(aws, {
     queueUrl: config.require('queueUrl'),
     leasesTable: config.require('leasesTable'),

@@ -1,6 +1,6 @@
 /** Lambda entry point of the points service: `points.deduct` through the idempotent consumer. */
 import type { SQSEvent } from 'aws-lambda';
-import { type AwsClients, createAwsClients } from '../adapters/aws-clients.js';
+import type { AwsClients } from '../adapters/aws-clients.js';
 import { DynamoDbDegradationReader } from '../adapters/degradation-reader.js';
 import { DynamoDbClaimStore } from '../adapters/dynamodb-claim-store.js';
 import { EmfTelemetry } from '../adapters/emf-telemetry.js';
@@ -8,14 +8,14 @@ import { SqsMessageActions } from '../adapters/sqs-message-actions.js';
 import { type Config, loadConfig } from '../config.js';
 import { createConsumer, type InvocationContext, type SqsConsumerHandler } from '../core/consumer/index.js';
 import { pointsDeductHandler } from '../core/points/points-deduct.js';
+import { handlerClients } from './handler-clients.js';
 
 /** Wires the consumer from config; tests and benchmarks pass their own config and clients. */
 export function createPointsConsumer(config: Config, clients?: AwsClients): SqsConsumerHandler {
   const mode = config.optional('consumerMode') ?? 'transactional';
   if (mode !== 'transactional' && mode !== 'claim')
     throw new Error(`Invalid configuration consumerMode: '${mode}' (transactional | claim)`);
-  const aws =
-    clients ?? createAwsClients({ region: config.optional('region'), endpoint: config.optional('endpoint') });
+  const aws = handlerClients(config, clients);
   return createConsumer({
     mode,
     handlers: [

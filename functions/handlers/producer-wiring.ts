@@ -2,7 +2,7 @@
  * Wiring shared by the producer-side entry points (place-order, outbox relay, compensation), so
  * they name their metrics the same way and the two scheduled sweeps build the same parts.
  */
-import { type AwsClients, createAwsClients } from '../adapters/aws-clients.js';
+import type { AwsClients } from '../adapters/aws-clients.js';
 import { createAwsProducer } from '../adapters/aws-producer.js';
 import type { DynamoDbClaimStatusReader } from '../adapters/dynamodb-claim-status-reader.js';
 import type { DynamoDbOutboxStore } from '../adapters/dynamodb-outbox-store.js';
@@ -11,6 +11,7 @@ import { METRICS_NAMESPACE, SERVICE_DIMENSION } from '../core/pipeline-metrics.j
 import type { BatchingSender } from '../core/producer/batching-sender.js';
 import { emfMetrics } from '../core/producer/emf-metrics.js';
 import type { ProducerMetrics } from '../core/producer/ports.js';
+import { handlerClients } from './handler-clients.js';
 
 /** EMF producer metrics in the configured namespace, tagged with the configured service name. */
 export function producerMetricsFrom(config: Config, defaultServiceName: string): ProducerMetrics {
@@ -47,8 +48,7 @@ export function wireOutboxSweep(
   clients: AwsClients | undefined,
   sweep: { readonly serviceName: string; readonly claims?: boolean },
 ): OutboxSweepParts & { readonly claims?: DynamoDbClaimStatusReader } {
-  const aws =
-    clients ?? createAwsClients({ region: config.optional('region'), endpoint: config.optional('endpoint') });
+  const aws = handlerClients(config, clients);
   // Sweeps never stamp, so they need no lease; the leases table only satisfies the wiring.
   const producer = createAwsProducer(aws, {
     queueUrl: config.require('queueUrl'),

@@ -3,20 +3,17 @@
  * alarms; sets the consumer's maximum concurrency and the degradation level (see
  * functions/core/scaling-policy.ts).
  */
-import { createAwsClients } from '../adapters/aws-clients.js';
 import { CloudWatchScalingMetrics } from '../adapters/cloudwatch-scaling-metrics.js';
 import { DynamoDbScalingStateStore } from '../adapters/dynamodb-scaling-state-store.js';
 import { LambdaEventSourceMappingControl } from '../adapters/lambda-event-source-mapping.js';
 import { loadConfig, parseJsonSetting } from '../config.js';
 import { applyAlarmEvent, parseAlarmStateChange, scalingPolicySchema } from '../core/scaling-policy.js';
+import { handlerClients } from './handler-clients.js';
 
 const config = loadConfig();
 const policy = parseJsonSetting(config, 'scalingPolicy', scalingPolicySchema);
 if (!policy) throw new Error('Missing configuration: ONCELY_SCALING_POLICY (scalingPolicy)');
-const clients = createAwsClients({
-  region: config.optional('region'),
-  endpoint: config.optional('endpoint'),
-});
+const clients = handlerClients(config);
 const store = new DynamoDbScalingStateStore(clients.documents, config.require('controlTable'));
 const control = new LambdaEventSourceMappingControl(
   clients.lambda,
