@@ -109,6 +109,8 @@ export class EventsService implements LocalService {
   /** Next due virtual time per rule key; rebuilt lazily, so it needs no persistence. */
   private readonly nextFire = new Map<string, number>();
   private readonly parsedSchedules = new Map<string, Schedule>();
+  /** Patterns by their text, so routing an event does not re-parse every rule's JSON. */
+  private readonly parsedPatterns = new Map<string, Record<string, unknown>>();
   /** Every event accepted (PutEvents, alarm changes, schedules), newest last, bounded. */
   readonly recentEvents: EventBridgeEvent[] = [];
 
@@ -369,8 +371,17 @@ export class EventsService implements LocalService {
     this.remember(event);
     for (const rule of this.rules.values()) {
       if (rule.eventBusName !== bus || rule.state !== 'ENABLED' || !rule.eventPattern) continue;
-      if (matchesEventPattern(parseEventPattern(rule.eventPattern), event)) this.deliver(rule, event);
+      if (matchesEventPattern(this.pattern(rule.eventPattern), event)) this.deliver(rule, event);
     }
+  }
+
+  private pattern(text: string): Record<string, unknown> {
+    let pattern = this.parsedPatterns.get(text);
+    if (!pattern) {
+      pattern = parseEventPattern(text);
+      this.parsedPatterns.set(text, pattern);
+    }
+    return pattern;
   }
 
   private deliver(rule: Rule, event: EventBridgeEvent): void {
