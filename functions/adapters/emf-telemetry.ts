@@ -5,6 +5,7 @@
  * environment behind the config module's back.
  */
 import type { ConsumerMetric, ConsumerTelemetry } from '../core/consumer/ports.js';
+import { METRICS_NAMESPACE, SERVICE_DIMENSION } from '../core/pipeline-metrics.js';
 
 export interface EmfTelemetryOptions {
   /** CloudWatch namespace. @default 'Oncely' */
@@ -33,7 +34,7 @@ export class EmfTelemetry implements ConsumerTelemetry {
   private readonly now: () => number;
 
   constructor(options: EmfTelemetryOptions = {}) {
-    this.namespace = options.namespace ?? 'Oncely';
+    this.namespace = options.namespace ?? METRICS_NAMESPACE;
     this.service = options.service ?? 'oncely-consumer';
     this.minLevel = LEVEL_ORDER[options.logLevel ?? 'info'];
     this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
@@ -84,9 +85,11 @@ export class EmfTelemetry implements ConsumerTelemetry {
         JSON.stringify({
           _aws: {
             Timestamp: this.now(),
-            CloudWatchMetrics: [{ Namespace: this.namespace, Dimensions: [['service']], Metrics: metrics }],
+            CloudWatchMetrics: [
+              { Namespace: this.namespace, Dimensions: [[SERVICE_DIMENSION]], Metrics: metrics },
+            ],
           },
-          service: this.service,
+          [SERVICE_DIMENSION]: this.service,
           ...values,
         }),
       );

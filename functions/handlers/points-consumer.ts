@@ -7,6 +7,7 @@ import { EmfTelemetry } from '../adapters/emf-telemetry.js';
 import { SqsMessageActions } from '../adapters/sqs-message-actions.js';
 import { type Config, loadConfig } from '../config.js';
 import { createConsumer, type InvocationContext, type SqsConsumerHandler } from '../core/consumer/index.js';
+import { METRICS_NAMESPACE } from '../core/pipeline-metrics.js';
 import { pointsDeductHandler } from '../core/points/points-deduct.js';
 import { handlerClients } from './handler-clients.js';
 
@@ -31,7 +32,7 @@ export function createPointsConsumer(config: Config, clients?: AwsClients): SqsC
     }),
     degradation: new DynamoDbDegradationReader(aws.documents, config.require('controlTable')),
     telemetry: new EmfTelemetry({
-      namespace: config.optional('metricsNamespace') ?? 'Oncely',
+      namespace: config.optional('metricsNamespace') ?? METRICS_NAMESPACE,
       service: config.optional('serviceName') ?? 'points-consumer',
     }),
   });
