@@ -26,7 +26,9 @@ export async function runBatch(
   const groups = new Map<string, number[]>();
   records.forEach((record, index) => {
     const group = record.attributes?.MessageGroupId ?? '';
-    groups.set(group, [...(groups.get(group) ?? []), index]);
+    const indexes = groups.get(group);
+    if (indexes) indexes.push(index);
+    else groups.set(group, [index]);
   });
   const outcomes = new Array<RecordOutcome>(records.length);
   await mapWithConcurrency([...groups.values()], concurrency, async (indexes) => {
