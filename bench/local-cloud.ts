@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { formatTable } from '../cli/command.js';
 import { LOCAL_CREDENTIALS } from '../functions/adapters/aws-clients.js';
 import { startLocalCloud } from '../local/server.js';
 import { benchDynamoDb, type DynamoDbBenchFigures } from './local-cloud-dynamodb.js';
@@ -341,20 +342,13 @@ export function formatLocalCloudBench(report: LocalCloudBenchReport): string {
     .split('\n')
     .filter((line) => line.startsWith('|') && !line.startsWith('|---'))
     .map((line) => line.slice(2, -2).split(' | '));
-  const widths = (table[0] ?? []).map((_, column) =>
-    Math.max(...table.map((row) => (row[column] ?? '').length)),
-  );
-  const lines = table.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
+  const [columns = [], ...body] = table;
+  const rows = body.map((row) => Object.fromEntries(columns.map((column, index) => [column, row[index]])));
   const f = report.flatRun;
   return [
     `Local cloud, ${report.cpus} CPUs, Node ${report.node}, load average ${report.loadAverage.join(' ')}`,
     '',
-    ...lines,
+    formatTable(rows, columns),
     '',
     `Memory run: ${thousands(f.messages)} messages in ${f.seconds} s (${thousands(f.messagesPerSecond)} msgs/s, in slices of ${thousands(f.checkpoints[1]?.messages ?? f.messages)} with a fresh queue each).`,
     `Heap checkpoints (MB): ${f.checkpoints.map((checkpoint) => `${checkpoint.messages}: ${checkpoint.heapMb}`).join(', ')}`,
