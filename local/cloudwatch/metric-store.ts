@@ -60,11 +60,10 @@ export class MetricStore {
   }
 
   record(metric: MetricIdentity, datum: RecordedDatum): void {
-    const identity = { ...metric, dimensions: normalizeDimensions(metric.dimensions) };
-    const key = metricKey(identity);
+    const key = metricKey(metric);
     let series = this.series.get(key);
     if (!series) {
-      series = { metric: identity, data: [] };
+      series = { metric: { ...metric, dimensions: normalizeDimensions(metric.dimensions) }, data: [] };
       this.series.set(key, series);
     }
     const data = series.data;
@@ -80,9 +79,7 @@ export class MetricStore {
    * many times per period still reads as one value (as AWS publishes queue gauges once per period).
    */
   recordGauge(metric: MetricIdentity, datum: RecordedDatum, periodMs: number): void {
-    const series = this.series.get(
-      metricKey({ ...metric, dimensions: normalizeDimensions(metric.dimensions) }),
-    );
+    const series = this.series.get(metricKey(metric));
     const last = series?.data[series.data.length - 1];
     if (series && last && Math.floor(last.timestamp / periodMs) === Math.floor(datum.timestamp / periodMs)) {
       series.data[series.data.length - 1] = datum;
