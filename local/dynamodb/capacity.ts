@@ -7,7 +7,7 @@
  */
 import { type Item, itemSize, valuesEqual } from './attribute-values.js';
 import { project } from './expression-evaluator.js';
-import type { IndexDefinition, Table } from './table-store.js';
+import { type IndexDefinition, keyNamesOf, type Table } from './table-store.js';
 
 export type CapacityMode = 'NONE' | 'TOTAL' | 'INDEXES';
 
@@ -82,7 +82,7 @@ export class CapacityMeter {
       const newProjected = inAfter ? projectForIndex(table, definition, after!) : undefined;
       let units = 0;
       if (oldProjected && newProjected) {
-        const keyNames = indexKeyNames(definition);
+        const keyNames = keyNamesOf(definition.key);
         const keyChanged = keyNames.some((key) => !valuesEqual(oldProjected[key]!, newProjected[key]!));
         if (keyChanged) units = writeUnits(itemSize(oldProjected)) + writeUnits(itemSize(newProjected));
         else if (!sameItem(oldProjected, newProjected)) units = writeUnits(itemSize(newProjected));
@@ -137,10 +137,6 @@ function sameItem(a: Item, b: Item): boolean {
   );
 }
 
-export function indexKeyNames(index: IndexDefinition): string[] {
-  return index.key.range ? [index.key.hash.name, index.key.range.name] : [index.key.hash.name];
-}
-
 /**
  * Projection paths per index definition. Definitions are immutable and a table's key schema never
  * changes, so the paths are built once instead of for every item a query, scan or write touches.
@@ -152,7 +148,7 @@ export function projectForIndex(table: Table, index: IndexDefinition, item: Item
   if (index.projection.type === 'ALL') return item;
   let paths = projectionPaths.get(index);
   if (!paths) {
-    const names = new Set([...table.keyNames, ...indexKeyNames(index)]);
+    const names = new Set([...table.keyNames, ...keyNamesOf(index.key)]);
     if (index.projection.type === 'INCLUDE')
       for (const name of index.projection.nonKeyAttributes) names.add(name);
     paths = [...names].map((name) => [name]);

@@ -15,7 +15,7 @@ import {
   typeOf,
   validationError,
 } from './attribute-values.js';
-import { CapacityMeter, indexKeyNames, projectForIndex, readUnits } from './capacity.js';
+import { CapacityMeter, projectForIndex, readUnits } from './capacity.js';
 import type { EngineState } from './engine-state.js';
 import {
   evaluateCondition,
@@ -44,6 +44,7 @@ import {
   type IndexDefinition,
   type KeyedCollection,
   type KeySchema,
+  keyNamesOf,
   searchEntries,
   type Table,
 } from './table-store.js';
@@ -278,7 +279,7 @@ function readPlan(
 
 function startKeyNames(source: Source): string[] {
   const names = new Set(source.table.keyNames);
-  if (source.index) for (const name of indexKeyNames(source.index)) names.add(name);
+  if (source.index) for (const name of keyNamesOf(source.index.key)) names.add(name);
   return [...names];
 }
 

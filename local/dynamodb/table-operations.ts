@@ -22,6 +22,7 @@ import {
   type IndexDefinition,
   type KeyAttribute,
   type KeySchema,
+  keyNamesOf,
   type ProjectionDefinition,
   Table,
   type TableDefinition,
@@ -150,10 +151,6 @@ function parseIndex(
   }
   const projection = parseProjection(optionalObject(input, 'Projection'));
   return provisioned ? { name, kind, key, projection, provisioned } : { name, kind, key, projection };
-}
-
-function keyNamesOf(key: KeySchema): string[] {
-  return key.range ? [key.hash.name, key.range.name] : [key.hash.name];
 }
 
 export function createTable(state: EngineState, input: Input, region: string): unknown {

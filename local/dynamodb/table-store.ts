@@ -55,6 +55,11 @@ export interface TableDefinition {
   readonly tags?: readonly { Key: string; Value: string }[];
 }
 
+/** Names of a key schema's attributes: the hash key, then the range key if any. */
+export function keyNamesOf(key: KeySchema): string[] {
+  return key.range ? [key.hash.name, key.range.name] : [key.hash.name];
+}
+
 /** One item's place in a partition. */
 export interface Entry {
   readonly sort: AttributeValue | undefined;
@@ -193,8 +198,7 @@ export class Table {
   }
 
   get keyNames(): string[] {
-    const { hash, range } = this.definition.key;
-    return range ? [hash.name, range.name] : [hash.name];
+    return keyNamesOf(this.definition.key);
   }
 
   addIndex(definition: IndexDefinition): void {
