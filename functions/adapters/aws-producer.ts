@@ -6,6 +6,7 @@
 import { BatchingSender, type BatchingSenderOptions } from '../core/producer/batching-sender.js';
 import { DirectProducer } from '../core/producer/direct-producer.js';
 import { LeaseKeeper, type LeaseKeeperOptions } from '../core/producer/lease-keeper.js';
+import { DEFAULT_COMPENSATION_DEADLINE_MS } from '../core/producer/outbox-item.js';
 import { OutboxProducer } from '../core/producer/outbox-producer.js';
 import type { ProducerClock, ProducerMetrics } from '../core/producer/ports.js';
 import { isFifoQueueUrl } from '../core/producer/queue-message.js';
@@ -62,7 +63,9 @@ export function createAwsProducer(clients: AwsClients, settings: AwsProducerSett
   const claims = settings.claimsTable
     ? new DynamoDbClaimStatusReader(clients.documents, settings.claimsTable)
     : undefined;
-  const deadline = { compensationDeadlineMs: settings.compensationDeadlineMs ?? 300_000 };
+  const deadline = {
+    compensationDeadlineMs: settings.compensationDeadlineMs ?? DEFAULT_COMPENSATION_DEADLINE_MS,
+  };
   return {
     fifo,
     publisher,

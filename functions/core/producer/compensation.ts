@@ -11,7 +11,7 @@
 
 import { PIPELINE_METRICS } from '../pipeline-metrics.js';
 import type { BatchingSender } from './batching-sender.js';
-import { envelopeOf } from './outbox-item.js';
+import { DEFAULT_COMPENSATION_DEADLINE_MS, envelopeOf } from './outbox-item.js';
 import type { ClaimStatusReader, OutboxItem, OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { toQueueMessage } from './queue-message.js';
@@ -46,7 +46,7 @@ export async function compensateUnacknowledged(
 ): Promise<CompensationReport> {
   const clock = options.clock ?? systemProducerClock;
   const now = clock.now();
-  const deadlineMs = options.deadlineMs ?? 300_000;
+  const deadlineMs = options.deadlineMs ?? DEFAULT_COMPENSATION_DEADLINE_MS;
   const items = await options.store.listByStatus('SENT', now - deadlineMs, options.limit ?? 500);
   // First re-send: the deadline counts from the send. Later ones: from the previous re-send, as
   // recorded in nextAttemptAt by this sweep (with its own deadline).
@@ -80,7 +80,7 @@ async function compensateItems(
   due: (item: OutboxItem) => boolean,
 ): Promise<CompensationReport> {
   const clock = options.clock ?? systemProducerClock;
-  const deadlineMs = options.deadlineMs ?? 300_000;
+  const deadlineMs = options.deadlineMs ?? DEFAULT_COMPENSATION_DEADLINE_MS;
   const maxAttempts = options.maxAttempts ?? 3;
   const statuses = items.length > 0 ? await options.claims.statuses(items.map((item) => item.id)) : new Map();
   let acknowledged = 0;

@@ -7,7 +7,7 @@
 import type { Envelope } from '../envelope.js';
 import type { BatchingSender } from './batching-sender.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import { newOutboxItem } from './outbox-item.js';
+import { DEFAULT_COMPENSATION_DEADLINE_MS, newOutboxItem } from './outbox-item.js';
 import type { OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { assertFitsInMessage, MAX_MESSAGE_BYTES, toQueueMessage } from './queue-message.js';
@@ -91,7 +91,7 @@ export class DirectProducer {
     if (this.options.sendLog && this.options.outbox) {
       const now = this.clock.now();
       const item = newOutboxItem(envelope, 'SENT', now, {
-        nextAttemptAt: now + (this.options.compensationDeadlineMs ?? 300_000),
+        nextAttemptAt: now + (this.options.compensationDeadlineMs ?? DEFAULT_COMPENSATION_DEADLINE_MS),
       });
       // The message is delivered; a lost log entry only weakens compensation, so it must not fail the publish.
       await this.options.outbox.put([item]).catch((error: unknown) => {

@@ -6,6 +6,12 @@ import type { OutboxItem } from './ports.js';
 /** How long outbox items are kept before TTL removes them. @default 7 days */
 export const DEFAULT_OUTBOX_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * How long after a send compensation waits for the consumer's claim before re-sending. One value
+ * for the producers that stamp `nextAttemptAt` and the sweep that reads it.
+ */
+export const DEFAULT_COMPENSATION_DEADLINE_MS = 300_000;
+
 export function newOutboxItem(
   envelope: Envelope,
   status: Extract<OutboxStatus, 'PENDING' | 'SENT'>,

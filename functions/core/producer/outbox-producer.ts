@@ -5,7 +5,7 @@
 import type { Envelope } from '../envelope.js';
 import type { BatchingSender } from './batching-sender.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import { newOutboxItem } from './outbox-item.js';
+import { DEFAULT_COMPENSATION_DEADLINE_MS, newOutboxItem } from './outbox-item.js';
 import type { BusinessWrite, OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { assertFitsInMessage, type EventDraft, MAX_MESSAGE_BYTES, toQueueMessage } from './queue-message.js';
@@ -81,7 +81,7 @@ export class OutboxProducer {
           status: 'SENT',
           sentAt,
           attempts: 0,
-          nextAttemptAt: sentAt + (this.options.compensationDeadlineMs ?? 300_000),
+          nextAttemptAt: sentAt + (this.options.compensationDeadlineMs ?? DEFAULT_COMPENSATION_DEADLINE_MS),
         });
       }),
     );

@@ -6,7 +6,7 @@
  * envelope id catches it everywhere else.
  */
 import type { BatchingSender } from './batching-sender.js';
-import { envelopeOf } from './outbox-item.js';
+import { DEFAULT_COMPENSATION_DEADLINE_MS, envelopeOf } from './outbox-item.js';
 import type { OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { toQueueMessage } from './queue-message.js';
@@ -71,7 +71,7 @@ export async function relayPendingOutbox(options: RelaySweepOptions): Promise<Re
         status: 'SENT',
         sentAt,
         attempts: 0,
-        nextAttemptAt: sentAt + (options.compensationDeadlineMs ?? 300_000),
+        nextAttemptAt: sentAt + (options.compensationDeadlineMs ?? DEFAULT_COMPENSATION_DEADLINE_MS),
       });
       published += 1;
     });
