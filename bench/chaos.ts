@@ -57,14 +57,14 @@ export interface ChaosOptions {
   readonly onProgress?: (sample: ProgressSample) => void;
 }
 
-export const DEFAULT_HTTP_RATES: HttpFaultRates = {
+const DEFAULT_HTTP_RATES: HttpFaultRates = {
   serverError: 0.01,
   throttle: 0.01,
   latency: 0.02,
   latencyMs: 20,
   lostAck: 0.01,
 };
-export const DEFAULT_RUNTIME_RATES: RuntimeFaultRates = { crash: 0.03, timeout: 0.01 };
+const DEFAULT_RUNTIME_RATES: RuntimeFaultRates = { crash: 0.03, timeout: 0.01 };
 
 /** `oncely chaos --json`: the summary plus every invariant and the raw workload figures. */
 export interface ChaosReport extends ChaosSummary {

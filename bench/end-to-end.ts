@@ -327,7 +327,7 @@ async function configureVariant(
  * Bundles the baseline handler like the stack bundles its functions (CommonJS, the AWS SDK left to
  * the runtime). Inside node_modules/.cache so the runtime resolves the SDK from the project.
  */
-export async function bundleBaseline(): Promise<string> {
+async function bundleBaseline(): Promise<string> {
   const outdir = projectPath('node_modules/.cache/oncely/baseline-consumer');
   mkdirSync(outdir, { recursive: true });
   await build({

@@ -27,10 +27,10 @@ import { benchSqs, runSqs, type SqsBenchFigures } from './local-cloud-sqs.js';
 import { RESULT_DOCUMENTS, RESULTS_DIR, replaceSection } from './results.js';
 
 /** Conditional puts/s of dynalite in-process at concurrency 16, seen earlier on this machine (not re-measured). */
-export const DYNALITE_PUTS_PER_SECOND_C16 = 1900;
+const DYNALITE_PUTS_PER_SECOND_C16 = 1900;
 /** The goal for SQS messages/s with batches of 10. */
-export const SQS_BATCHED_GOAL = 5000;
-export const LOCAL_CLOUD_RESULT = join(RESULTS_DIR, 'local-cloud-latest.json');
+const SQS_BATCHED_GOAL = 5000;
+const LOCAL_CLOUD_RESULT = join(RESULTS_DIR, 'local-cloud-latest.json');
 
 export interface LocalCloudBenchOptions {
   /** Messages of the batched SQS run. @default 20000 */

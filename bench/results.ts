@@ -10,8 +10,8 @@ import { projectPath } from '../cdk/pipeline-stack.js';
 import type { EndToEndReport } from './end-to-end.js';
 
 export const RESULTS_DIR = projectPath('bench/results');
-export const END_TO_END_RESULT = join(RESULTS_DIR, 'end-to-end-latest.json');
-export const CHAOS_RESULT = join(RESULTS_DIR, 'chaos-latest.json');
+const END_TO_END_RESULT = join(RESULTS_DIR, 'end-to-end-latest.json');
+const CHAOS_RESULT = join(RESULTS_DIR, 'chaos-latest.json');
 /** The documents whose result tables are regenerated. */
 export const RESULT_DOCUMENTS: readonly string[] = [
   projectPath('README.md'),
@@ -51,7 +51,7 @@ export function writeChaosResult(summary: ChaosSummary, documents = RESULT_DOCUM
 }
 
 /** The README's benchmark table (Markdown) for a report. */
-export function benchTable(report: EndToEndReport): string {
+function benchTable(report: EndToEndReport): string {
   const rows = report.variants.map((figure) =>
     [
       figure.variant,

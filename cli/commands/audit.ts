@@ -13,7 +13,7 @@ import {
 import { RESOURCE_OPTIONS, RESOURCE_OPTIONS_USAGE, withPipeline } from '../stack-resources.js';
 
 /** Exit code of `--fail-on-missing` when the audit found lost messages. */
-export const EXIT_MESSAGES_MISSING = 4;
+const EXIT_MESSAGES_MISSING = 4;
 
 export const auditCommand: Command = {
   name: 'audit',
@@ -84,7 +84,7 @@ ${RESOURCE_OPTIONS_USAGE}
 };
 
 /** The report for people: per-stream progress, then every finding. */
-export function renderReport(report: AuditReport): string {
+function renderReport(report: AuditReport): string {
   const lines = [
     `Audit ${report.finishedAt} (grace ${report.graceSeconds}s): ${report.counts.missing} missing, ` +
       `${report.counts['in-flight']} in flight, ${report.counts.queued} queued, ` +

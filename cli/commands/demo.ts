@@ -6,7 +6,7 @@ import { createProgressView } from '../pipeline/progress-view.js';
 import { writeWorkloadReport } from '../pipeline/workload-report.js';
 
 /** Exit status when the run finished but an invariant failed. */
-export const EXIT_INVARIANT_FAILED = 3;
+const EXIT_INVARIANT_FAILED = 3;
 
 export const demoCommand: Command = {
   name: 'demo',

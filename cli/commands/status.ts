@@ -68,7 +68,7 @@ ${RESOURCE_OPTIONS_USAGE}
   },
 };
 
-export async function readStatus(context: CliContext, mayPeek: boolean): Promise<PipelineStatus> {
+async function readStatus(context: CliContext, mayPeek: boolean): Promise<PipelineStatus> {
   const { sqs, cloudwatch, lambda, documents } = context.clients;
   const queue = await queueStatus(sqs, cloudwatch, context.require('queueUrl'), mayPeek);
   const dlqUrl = context.optional('deadLetterQueueUrl');
@@ -160,7 +160,7 @@ async function ageFromCloudWatch(
   }
 }
 
-export function renderStatus(status: PipelineStatus): string {
+function renderStatus(status: PipelineStatus): string {
   const age = (queue: QueueStatus) =>
     queue.ageOfOldestSeconds === undefined
       ? '-'

@@ -26,7 +26,7 @@ const PHASE_TEXT: Record<WorkloadPhase, string> = {
 };
 
 /** Renders a sample as one short line. */
-export function formatSample(sample: ProgressSample): string {
+function formatSample(sample: ProgressSample): string {
   return (
     `t=${sample.t.toFixed(1).padStart(5)}s  produced ${String(sample.produced).padStart(6)}  ` +
     `consumed ${String(sample.consumed).padStart(6)}  backlog ${String(sample.backlog).padStart(6)}  ` +

@@ -16,7 +16,7 @@ import type { CloudFormationTemplate } from '../../local/deploy/template-deploye
  * Where `oncely demo` and `oncely local` keep synthesized stacks: one cloud assembly per settings
  * (a subdirectory named by their hash), so runs with different settings do not evict each other.
  */
-export const DEFAULT_STACK_CACHE_DIR = projectPath('.oncely/stacks');
+const DEFAULT_STACK_CACHE_DIR = projectPath('.oncely/stacks');
 
 export interface CachedStack {
   readonly template: CloudFormationTemplate;

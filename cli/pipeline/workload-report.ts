@@ -9,7 +9,7 @@ import { allPassed, type InvariantCheck } from './invariants.js';
 import type { WorkloadResult } from './points-workload.js';
 
 /** The JSON report: every measured figure, the checks, and the timeline. */
-export function workloadReport(
+function workloadReport(
   result: WorkloadResult,
   checks: readonly InvariantCheck[],
   extra: Record<string, unknown> = {},
@@ -23,7 +23,7 @@ export function workloadReport(
 }
 
 /** Backlog (left axis) and the mapping's maximum concurrency (right axis) over time. */
-export function workloadChart(result: WorkloadResult): string {
+function workloadChart(result: WorkloadResult): string {
   return renderLineChart({
     title: `Oncely demo: ${result.produced.toLocaleString('en-US')} orders, backlog and consumer concurrency`,
     times: result.timeline.map((sample) => sample.t),
