@@ -587,10 +587,9 @@ export class SqsEngine {
     return queue;
   }
 
+  /** By the ARN's last segment; a queue's ARN always ends in its name, so the lookup is the check. */
   private queueByArn(arn: string): Queue | undefined {
-    const name = arn.split(':').at(-1) ?? '';
-    const queue = this.queues.get(name);
-    return queue?.arn.split(':').at(-1) === name && arn.startsWith('arn:') ? queue : undefined;
+    return arn.startsWith('arn:') ? this.queues.get(arn.split(':').at(-1) ?? '') : undefined;
   }
 
   private decodeToken(token: string | undefined): string {
