@@ -1,7 +1,8 @@
 /** Reads the consumer's acknowledgement (claim status per envelope id) from the claims table. */
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClaimStatusReader } from '../core/producer/ports.js';
 import { type ClaimStatus, PARTITION_KEY } from '../core/tables.js';
+import { batchGetByIds } from './dynamodb-batch-get.js';
 
 export class DynamoDbClaimStatusReader implements ClaimStatusReader {
   constructor(
@@ -10,30 +11,10 @@ export class DynamoDbClaimStatusReader implements ClaimStatusReader {
   ) {}
 
   async statuses(ids: readonly string[]): Promise<Map<string, ClaimStatus>> {
-    const statuses = new Map<string, ClaimStatus>();
-    const unique = [...new Set(ids)];
-    for (let start = 0; start < unique.length; start += 100) {
-      let keys: Record<string, unknown>[] = unique
-        .slice(start, start + 100)
-        .map((id) => ({ [PARTITION_KEY]: id }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt >= 8) throw new Error(`Claims batch read left ${keys.length} keys unprocessed`);
-        const result = await this.documents.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: keys,
-                ProjectionExpression: '#pk, #status',
-                ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#status': 'status' },
-              },
-            },
-          }),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? [])
-          statuses.set(String(item[PARTITION_KEY]), item.status as ClaimStatus);
-        keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return statuses;
+    const items = await batchGetByIds(this.documents, this.tableName, ids, 'Claims', {
+      ProjectionExpression: '#pk, #status',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#status': 'status' },
+    });
+    return new Map(items.map((item) => [String(item[PARTITION_KEY]), item.status as ClaimStatus]));
   }
 }

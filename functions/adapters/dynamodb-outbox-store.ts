@@ -5,7 +5,6 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   paginateQuery,
@@ -20,6 +19,7 @@ import {
   type OutboxUpdate,
 } from '../core/producer/ports.js';
 import { OUTBOX, type OutboxStatus, PARTITION_KEY } from '../core/tables.js';
+import { batchGetByIds } from './dynamodb-batch-get.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
@@ -119,22 +119,10 @@ export class DynamoDbOutboxStore implements OutboxStore {
   }
 
   async get(ids: readonly string[]): Promise<OutboxItem[]> {
-    const unique = [...new Set(ids)];
-    const items: OutboxItem[] = [];
-    for (let start = 0; start < unique.length; start += 100) {
-      let keys: Record<string, unknown>[] = unique
-        .slice(start, start + 100)
-        .map((id) => ({ [PARTITION_KEY]: id }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt >= 8) throw new Error(`Outbox batch read left ${keys.length} keys unprocessed`);
-        const result = await this.documents.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const record of result.Responses?.[this.tableName] ?? []) items.push(this.fromRecord(record));
-        keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return items;
+    const records = await batchGetByIds(this.documents, this.tableName, ids, 'Outbox', {
+      ConsistentRead: true,
+    });
+    return records.map((record) => this.fromRecord(record));
   }
 
   private toRecord(item: OutboxItem): Record<string, unknown> {
