@@ -144,6 +144,16 @@ export class MetricStore {
     periodMs: number,
     statistic: string,
   ): Datapoint[] {
+    const points: Datapoint[] = [];
+    for (const [timestamp, data] of this.periods(metric, start, end, periodMs)) {
+      const value = computeStatistic(data, statistic);
+      if (value !== undefined) points.push({ timestamp, value });
+    }
+    return points;
+  }
+
+  /** Datums of one metric in `[start, end)` grouped by period start, periods in ascending order. */
+  periods(metric: MetricIdentity, start: number, end: number, periodMs: number): [number, RecordedDatum[]][] {
     const buckets = new Map<number, RecordedDatum[]>();
     for (const datum of this.data(metric, start, end)) {
       const bucket = Math.floor(datum.timestamp / periodMs) * periodMs;
@@ -154,12 +164,7 @@ export class MetricStore {
       }
       list.push(datum);
     }
-    const points: Datapoint[] = [];
-    for (const [timestamp, data] of [...buckets].sort((a, b) => a[0] - b[0])) {
-      const value = computeStatistic(data, statistic);
-      if (value !== undefined) points.push({ timestamp, value });
-    }
-    return points;
+    return [...buckets].sort((a, b) => a[0] - b[0]);
   }
 
   snapshot(since: number): MetricStoreSnapshot {

@@ -502,30 +502,20 @@ export class CloudWatchService implements LocalService {
         'Statistics or ExtendedStatistics is required.',
       );
     }
-    const periodMs = period * 1000;
-    const buckets = new Map<number, RecordedDatum[]>();
-    for (const datum of this.store.data(metric, start, end)) {
-      const bucket = Math.floor(datum.timestamp / periodMs) * periodMs;
-      const list = buckets.get(bucket) ?? [];
-      list.push(datum);
-      buckets.set(bucket, list);
-    }
     return {
       Label: metric.metricName,
-      Datapoints: [...buckets]
-        .sort((a, b) => a[0] - b[0])
-        .map(([timestamp, data]) => {
-          const point: Record<string, unknown> = { Timestamp: timestamp / 1000 };
-          for (const statistic of statistics) point[statistic] = computeStatistic(data, statistic);
-          if (extended.length > 0) {
-            point.ExtendedStatistics = Object.fromEntries(
-              extended.map((statistic) => [statistic, computeStatistic(data, statistic)]),
-            );
-          }
-          const unit = data.find((datum) => datum.unit)?.unit;
-          point.Unit = unit ?? 'None';
-          return point;
-        }),
+      Datapoints: this.store.periods(metric, start, end, period * 1000).map(([timestamp, data]) => {
+        const point: Record<string, unknown> = { Timestamp: timestamp / 1000 };
+        for (const statistic of statistics) point[statistic] = computeStatistic(data, statistic);
+        if (extended.length > 0) {
+          point.ExtendedStatistics = Object.fromEntries(
+            extended.map((statistic) => [statistic, computeStatistic(data, statistic)]),
+          );
+        }
+        const unit = data.find((datum) => datum.unit)?.unit;
+        point.Unit = unit ?? 'None';
+        return point;
+      }),
     };
   }
 
