@@ -92,7 +92,10 @@ export function createDynamoDbService(context: ServiceContext): DynamoDbLocalSer
 
 function execute(state: EngineState, request: ServiceRequest): ServiceResponse {
   try {
-    const operation = OPERATIONS[request.operation];
+    // Own properties only: a client-chosen name like `toString` must not reach Object.prototype.
+    const operation = Object.hasOwn(OPERATIONS, request.operation)
+      ? OPERATIONS[request.operation]
+      : undefined;
     if (!operation) {
       throw new AwsError(
         'UnknownOperationException',

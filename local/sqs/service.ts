@@ -69,7 +69,10 @@ export function createSqsService(
 async function dispatch(engine: SqsEngine, request: ServiceRequest): Promise<ServiceResponse> {
   const query = request.protocol === 'query';
   try {
-    const operation = OPERATIONS[request.operation];
+    // Own properties only: a client-chosen name like `toString` must not reach Object.prototype.
+    const operation = Object.hasOwn(OPERATIONS, request.operation)
+      ? OPERATIONS[request.operation]
+      : undefined;
     if (!operation) {
       throw query
         ? new AwsError('InvalidAction', `The action ${request.operation} is not valid for this endpoint.`)
