@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the `@oncely/source` export condition).
+  resolve: { conditions: ['@oncely/source'] },
+  ssr: { resolve: { conditions: ['@oncely/source'] } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PipelineSynthesis, synthesizePipeline } from '../../cdk/synthesize.js';
+import { type PipelineSynthesis, synthesizePipeline } from '../../examples/points/src/synthesize.js';
 
 // The one test that really runs esbuild: every other CDK test uses placeholder code.
 let synthesis: PipelineSynthesis;

@@ -1,6 +1,6 @@
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import type { PipelineSettingsInput } from '../../cdk/config.js';
+import type { PipelineSettingsInput } from '../../packages/cdk/src/settings.js';
 import { buildStack } from './stack-fixture.js';
 
 /** Every unacknowledged cdk-nag finding of both packs, as `rule at path`. */

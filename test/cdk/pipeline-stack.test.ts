@@ -1,8 +1,8 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT_KEYS } from '../../cdk/pipeline-stack.js';
-import { ENVIRONMENT_VARIABLES as ENV } from '../../functions/config.js';
-import { CLAIMS, OUTBOX } from '../../functions/core/tables.js';
+import { OUTPUT_KEYS } from '../../packages/cdk/src/pipeline-stack.js';
+import { ENVIRONMENT_VARIABLES as ENV } from '../../packages/runtime/src/config.js';
+import { CLAIMS, OUTBOX } from '../../packages/runtime/src/core/tables.js';
 import { buildStack, type ResourceProperties, resourceOf } from './stack-fixture.js';
 
 let template: Template;

@@ -1,11 +1,15 @@
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PipelineSettingsError, parsePipelineSettings, settingsFromContext } from '../../cdk/config.js';
-import { PipelineStack } from '../../cdk/pipeline-stack.js';
-import { cdkJsonSettings } from '../../cdk/synthesize.js';
-import { ENVIRONMENT_VARIABLES as ENV } from '../../functions/config.js';
-import { scalingPolicySchema } from '../../functions/core/scaling-policy.js';
+import { cdkJsonSettings } from '../../examples/points/src/synthesize.js';
+import { PipelineStack } from '../../packages/cdk/src/pipeline-stack.js';
+import {
+  PipelineSettingsError,
+  parsePipelineSettings,
+  settingsFromContext,
+} from '../../packages/cdk/src/settings.js';
+import { ENVIRONMENT_VARIABLES as ENV } from '../../packages/runtime/src/config.js';
+import { scalingPolicySchema } from '../../packages/runtime/src/core/scaling-policy.js';
 import { buildStack, resourceOf } from './stack-fixture.js';
 
 describe('pipeline settings validation', () => {

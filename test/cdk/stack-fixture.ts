@@ -1,9 +1,9 @@
 /** Builds a PipelineStack for template assertions, without esbuild (placeholder function code). */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { PipelineSettingsInput } from '../../cdk/config.js';
-import { PipelineStack } from '../../cdk/pipeline-stack.js';
-import { OFFLINE_ENVIRONMENT } from '../../cdk/synthesize.js';
+import { OFFLINE_ENVIRONMENT } from '../../examples/points/src/synthesize.js';
+import { PipelineStack } from '../../packages/cdk/src/pipeline-stack.js';
+import type { PipelineSettingsInput } from '../../packages/cdk/src/settings.js';
 
 export function buildStack(settings: PipelineSettingsInput = {}): {
   stack: PipelineStack;

@@ -23,10 +23,10 @@ import {
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
-import { ManualClock } from '../../local/clock.js';
-import type { DynamoDbLocalService } from '../../local/dynamodb/service.js';
-import { startLocalCloud } from '../../local/server.js';
+import { ManualClock } from '../../packages/local-cloud/src/clock.js';
+import type { DynamoDbLocalService } from '../../packages/local-cloud/src/dynamodb/service.js';
+import { startLocalCloud } from '../../packages/local-cloud/src/server.js';
+import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
 import { createTable, deleteTable } from '../support/dynamodb-tables.js';
 import { externalEndpoint } from '../support/local-cloud.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';

@@ -18,10 +18,14 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAwsClients, LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
-import { ManualClock } from '../../local/clock.js';
-import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/server.js';
-import { SqsEngine } from '../../local/sqs/engine.js';
+import { ManualClock } from '../../packages/local-cloud/src/clock.js';
+import {
+  type LocalCloud,
+  type LocalCloudOptions,
+  startLocalCloud,
+} from '../../packages/local-cloud/src/server.js';
+import { SqsEngine } from '../../packages/local-cloud/src/sqs/engine.js';
+import { createAwsClients, LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
 
 const running: Array<{ cloud: LocalCloud; destroy(): void }> = [];
 afterEach(async () => {

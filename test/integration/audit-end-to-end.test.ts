@@ -4,10 +4,6 @@
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAuditDependencies } from '../../functions/adapters/aws-audit-dependencies.js';
-import { type AwsProducer, createAwsProducer } from '../../functions/adapters/aws-producer.js';
-import { streamSeqOf } from '../../functions/adapters/sqs-queue-inspector.js';
-import { runAudit } from '../../functions/core/audit/auditor.js';
 import {
   balanceOf,
   type ConsumerResources,
@@ -16,7 +12,11 @@ import {
   realConsumer,
   receive,
   setBalance,
-} from '../support/consumer-resources.js';
+} from '../../examples/points/src/bench/consumer-resources.js';
+import { createAuditDependencies } from '../../packages/runtime/src/adapters/aws-audit-dependencies.js';
+import { type AwsProducer, createAwsProducer } from '../../packages/runtime/src/adapters/aws-producer.js';
+import { streamSeqOf } from '../../packages/runtime/src/adapters/sqs-queue-inspector.js';
+import { runAudit } from '../../packages/runtime/src/core/audit/auditor.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 import { createKeyValueTable, createOutboxTable } from './producer-resources.js';
 

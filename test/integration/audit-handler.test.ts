@@ -1,12 +1,12 @@
 import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
-import { ENVIRONMENT_VARIABLES as ENV } from '../../functions/config.js';
+import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
+import { ENVIRONMENT_VARIABLES as ENV } from '../../packages/runtime/src/config.js';
 import {
   METRICS_NAMESPACE,
   PIPELINE_METRICS,
   SERVICE_DIMENSION,
-} from '../../functions/core/pipeline-metrics.js';
+} from '../../packages/runtime/src/core/pipeline-metrics.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import { type AuditPipeline, createAuditPipeline, drain, publish } from './audit-pipeline.js';
 
@@ -42,7 +42,7 @@ describe('scheduled auditor handler', () => {
   it('audits, re-publishes what is missing and publishes MessagesMissing', async () => {
     await publish(cloud, pipeline, '1-1', [1, 2, 3, 4]);
     await drain(cloud, pipeline.queueUrl, (seq) => (seq === 2 ? 'lose' : 'consume'), pipeline);
-    const { handler } = await import('../../functions/handlers/auditor.js');
+    const { handler } = await import('../../packages/runtime/src/handlers/auditor.js');
     const result = await handler({ graceSeconds: 0 });
     expect(result.counts.missing).toBe(1);
     expect(result.republished).toBe(1);

@@ -1,8 +1,8 @@
 import { DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAuditDependencies } from '../../functions/adapters/aws-audit-dependencies.js';
-import { DynamoDbAuditStore } from '../../functions/adapters/dynamodb-audit-store.js';
-import { runAudit } from '../../functions/core/audit/auditor.js';
+import { createAuditDependencies } from '../../packages/runtime/src/adapters/aws-audit-dependencies.js';
+import { DynamoDbAuditStore } from '../../packages/runtime/src/adapters/dynamodb-audit-store.js';
+import { runAudit } from '../../packages/runtime/src/core/audit/auditor.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import {
   type AuditPipeline,

@@ -1,7 +1,7 @@
 /**
  * Test fixture for the auditor and the ops commands: a queue with its DLQ and the four tables the
  * auditor reads, created through the real SDK on a test cloud, plus a minimal producer and consumer
- * that write exactly what the table contracts (functions/core/tables.ts) define - so these tests
+ * that write exactly what the table contracts (packages/runtime/src/core/tables.ts) define - so these tests
  * depend on the contracts, not on the producer or consumer libraries.
  */
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
@@ -16,11 +16,17 @@ import {
 } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { vi } from 'vitest';
-import { main } from '../../cli/main.js';
-import { streamSeqOf } from '../../functions/adapters/sqs-queue-inspector.js';
-import { type Envelope, POISON_ATTRIBUTES } from '../../functions/core/envelope.js';
-import { isFifoQueueUrl, toQueueMessage } from '../../functions/core/producer/queue-message.js';
-import { CLAIMS, type ClaimStatus, LEASES, OUTBOX, PARTITION_KEY } from '../../functions/core/tables.js';
+import { main } from '../../packages/cli/src/main.js';
+import { streamSeqOf } from '../../packages/runtime/src/adapters/sqs-queue-inspector.js';
+import { type Envelope, POISON_ATTRIBUTES } from '../../packages/runtime/src/core/envelope.js';
+import { isFifoQueueUrl, toQueueMessage } from '../../packages/runtime/src/core/producer/queue-message.js';
+import {
+  CLAIMS,
+  type ClaimStatus,
+  LEASES,
+  OUTBOX,
+  PARTITION_KEY,
+} from '../../packages/runtime/src/core/tables.js';
 import type { TestCloud } from '../support/local-cloud.js';
 
 export interface AuditPipeline {

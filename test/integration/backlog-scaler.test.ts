@@ -3,16 +3,16 @@ import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateEventSourceMappingCommand, GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbScalingStateStore } from '../../functions/adapters/dynamodb-scaling-state-store.js';
-import { LambdaEventSourceMappingControl } from '../../functions/adapters/lambda-event-source-mapping.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
+import { DynamoDbScalingStateStore } from '../../packages/runtime/src/adapters/dynamodb-scaling-state-store.js';
+import { LambdaEventSourceMappingControl } from '../../packages/runtime/src/adapters/lambda-event-source-mapping.js';
 import {
   type AlarmStateChange,
   applyAlarmEvent,
   decideScaling,
   type ScalingPolicy,
-} from '../../functions/core/scaling-policy.js';
-import { CONTROL, PARTITION_KEY } from '../../functions/core/tables.js';
-import type { LambdaService } from '../../local/lambda/service.js';
+} from '../../packages/runtime/src/core/scaling-policy.js';
+import { CONTROL, PARTITION_KEY } from '../../packages/runtime/src/core/tables.js';
 import { createTable } from '../support/dynamodb-tables.js';
 import { createQueueWithArn } from '../support/sqs-queues.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
@@ -115,7 +115,7 @@ describe('backlog scaler against the local cloud (real SDK)', () => {
       ONCELY_SERVICE_NAME: `${cloud.prefix}-service`,
     });
     try {
-      const { handler } = await import('../../functions/handlers/scaler.js');
+      const { handler } = await import('../../packages/runtime/src/handlers/scaler.js');
       const alarmEvent = (second: number) => ({
         version: '0',
         source: 'aws.cloudwatch',

@@ -11,10 +11,13 @@ import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@
 import { PurgeQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT_KEYS } from '../../cdk/pipeline-stack.js';
-import { synthesizePipeline } from '../../cdk/synthesize.js';
-import { CONTROL, PARTITION_KEY } from '../../functions/core/tables.js';
-import { type CloudFormationTemplate, deployTemplate } from '../../local/deploy/template-deployer.js';
+import { synthesizePipeline } from '../../examples/points/src/synthesize.js';
+import { OUTPUT_KEYS } from '../../packages/cdk/src/pipeline-stack.js';
+import {
+  type CloudFormationTemplate,
+  deployTemplate,
+} from '../../packages/local-cloud/src/deploy/template-deployer.js';
+import { CONTROL, PARTITION_KEY } from '../../packages/runtime/src/core/tables.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 
 let cloud: TestCloud;

@@ -11,21 +11,21 @@ import { join } from 'node:path';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectPath } from '../../cdk/pipeline-stack.js';
-import { WORKLOAD_SETTINGS } from '../../cli/pipeline/points-workload.js';
-import { synthesizedStack } from '../../cli/pipeline/stack-cache.js';
-import { createAuditDependencies } from '../../functions/adapters/aws-audit-dependencies.js';
+import { POINTS_DEDUCT } from '../../examples/points/src/domain/points-deduct.js';
+import { WORKLOAD_SETTINGS } from '../../examples/points/src/workload/points-workload.js';
+import { synthesizedStack } from '../../examples/points/src/workload/stack-cache.js';
+import { projectPath } from '../../packages/cdk/src/pipeline-stack.js';
+import { deployTemplate } from '../../packages/local-cloud/src/deploy/template-deployer.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
+import { type LocalCloud, startLocalCloud } from '../../packages/local-cloud/src/server.js';
+import { createAuditDependencies } from '../../packages/runtime/src/adapters/aws-audit-dependencies.js';
 import {
   type AwsClients,
   createAwsClients,
   LOCAL_CREDENTIALS,
-} from '../../functions/adapters/aws-clients.js';
-import { createAwsProducer } from '../../functions/adapters/aws-producer.js';
-import { runAudit } from '../../functions/core/audit/auditor.js';
-import { POINTS_DEDUCT } from '../../functions/core/points/points-deduct.js';
-import { deployTemplate } from '../../local/deploy/template-deployer.js';
-import type { LambdaService } from '../../local/lambda/service.js';
-import { type LocalCloud, startLocalCloud } from '../../local/server.js';
+} from '../../packages/runtime/src/adapters/aws-clients.js';
+import { createAwsProducer } from '../../packages/runtime/src/adapters/aws-producer.js';
+import { runAudit } from '../../packages/runtime/src/core/audit/auditor.js';
 
 const ORDERS_PER_PHASE = 300;
 const ACCOUNTS = 20;

@@ -5,8 +5,8 @@
  * depend on how requests interleave; the invariants must hold whatever they are.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ChaosReport, runChaos } from '../../bench/chaos.js';
-import { projectPath } from '../../cdk/pipeline-stack.js';
+import { type ChaosReport, runChaos } from '../../examples/points/src/bench/chaos.js';
+import { projectPath } from '../../packages/cdk/src/pipeline-stack.js';
 
 let report: ChaosReport;
 

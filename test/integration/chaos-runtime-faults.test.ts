@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectPath } from '../../cdk/pipeline-stack.js';
-import { RuntimeFaults } from '../../local/faults/runtime-faults.js';
-import type { LambdaService } from '../../local/lambda/service.js';
+import { projectPath } from '../../packages/cdk/src/pipeline-stack.js';
+import { RuntimeFaults } from '../../packages/local-cloud/src/faults/runtime-faults.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/lambda-functions', import.meta.url));

@@ -5,9 +5,9 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { streamSeqOf } from '../../functions/adapters/sqs-queue-inspector.js';
-import type { Envelope } from '../../functions/core/envelope.js';
-import { AwsError, jsonErrorResponse } from '../../local/protocol.js';
+import { AwsError, jsonErrorResponse } from '../../packages/local-cloud/src/protocol.js';
+import { streamSeqOf } from '../../packages/runtime/src/adapters/sqs-queue-inspector.js';
+import type { Envelope } from '../../packages/runtime/src/core/envelope.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import { queueDepth } from '../support/sqs-queues.js';
 import {

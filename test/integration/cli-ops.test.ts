@@ -6,11 +6,11 @@ import { CreateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OUTPUT_KEYS } from '../../cdk/pipeline-stack.js';
-import { connect, explainAwsError, RESOURCES } from '../../cli/stack-resources.js';
-import { loadConfig } from '../../functions/config.js';
-import type { LambdaService } from '../../local/lambda/service.js';
-import type { LocalService } from '../../local/protocol.js';
+import { OUTPUT_KEYS } from '../../packages/cdk/src/pipeline-stack.js';
+import { connect, explainAwsError, RESOURCES } from '../../packages/cli/src/stack-resources.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
+import type { LocalService } from '../../packages/local-cloud/src/protocol.js';
+import { loadConfig } from '../../packages/runtime/src/config.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import { queueDepth } from '../support/sqs-queues.js';
 import { type AuditPipeline, createAuditPipeline, drain, runCli } from './audit-pipeline.js';
@@ -236,7 +236,7 @@ describe('oncely publish, audit and status against the local cloud', () => {
     expect(unreachable.stderr).toContain('cannot reach http://127.0.0.1:9');
   });
 
-  it('rejects bad arguments with the usage text and exit 2', async () => {
+  it('rejects bad arguments with one line naming the option and exit 2', async () => {
     const cases: Array<[string[], string]> = [
       [['audit', '--grace', 'soon'], '--grace must be a non-negative integer'],
       [['publish', '--payload', '{}'], '--type is required'],
@@ -250,7 +250,7 @@ describe('oncely publish, audit and status against the local cloud', () => {
       const result = await runCli(args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toContain(message);
-      expect(result.stderr).toContain(`Usage: oncely ${args[0]}`);
+      expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
   });
 

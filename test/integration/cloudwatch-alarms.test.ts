@@ -22,10 +22,10 @@ import {
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
-import { ManualClock } from '../../local/clock.js';
-import type { CloudWatchService } from '../../local/cloudwatch/service.js';
-import type { FunctionInvoker } from '../../local/events/delivery.js';
+import { ManualClock } from '../../packages/local-cloud/src/clock.js';
+import type { CloudWatchService } from '../../packages/local-cloud/src/cloudwatch/service.js';
+import type { FunctionInvoker } from '../../packages/local-cloud/src/events/delivery.js';
+import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 /** Records invocations instead of running functions: the seam the local cloud wires to Lambda. */

@@ -15,8 +15,8 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../local/clock.js';
-import type { CloudWatchService } from '../../local/cloudwatch/service.js';
+import { ManualClock } from '../../packages/local-cloud/src/clock.js';
+import type { CloudWatchService } from '../../packages/local-cloud/src/cloudwatch/service.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const clock = new ManualClock(Date.UTC(2026, 10, 25, 10, 0, 0));

@@ -21,10 +21,10 @@ import {
 } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
-import type { CloudWatchService } from '../../local/cloudwatch/service.js';
-import type { FunctionInvoker } from '../../local/events/delivery.js';
-import type { SnsService } from '../../local/sns/service.js';
+import type { CloudWatchService } from '../../packages/local-cloud/src/cloudwatch/service.js';
+import type { FunctionInvoker } from '../../packages/local-cloud/src/events/delivery.js';
+import type { SnsService } from '../../packages/local-cloud/src/sns/service.js';
+import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 
 const calls: { functionArn: string; event: unknown }[] = [];

@@ -6,12 +6,15 @@
 import { DescribeAlarmsCommand, GetDashboardCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../local/clock.js';
-import type { CloudWatchService } from '../../local/cloudwatch/service.js';
-import { type DeploySummary, deployTemplate } from '../../local/deploy/template-deployer.js';
-import type { FunctionInvoker } from '../../local/events/delivery.js';
-import type { EventsService } from '../../local/events/service.js';
-import type { SnsService } from '../../local/sns/service.js';
+import { ManualClock } from '../../packages/local-cloud/src/clock.js';
+import type { CloudWatchService } from '../../packages/local-cloud/src/cloudwatch/service.js';
+import {
+  type DeploySummary,
+  deployTemplate,
+} from '../../packages/local-cloud/src/deploy/template-deployer.js';
+import type { FunctionInvoker } from '../../packages/local-cloud/src/events/delivery.js';
+import type { EventsService } from '../../packages/local-cloud/src/events/service.js';
+import type { SnsService } from '../../packages/local-cloud/src/sns/service.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const calls: { functionArn: string; event: unknown }[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benchConsumer } from '../../bench/consumer.js';
+import { benchConsumer } from '../../examples/points/src/bench/consumer.js';
 
 describe('consumer benchmark', () => {
   it('counts one DynamoDB request per new and per duplicate message in transactional mode, four new for the baseline', async () => {

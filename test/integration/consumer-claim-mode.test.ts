@@ -2,11 +2,6 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DynamoDbClaimStore } from '../../functions/adapters/dynamodb-claim-store.js';
-import type { ClaimRecord, SqsConsumerHandler } from '../../functions/core/consumer/index.js';
-import { defineHandler } from '../../functions/core/consumer/index.js';
-import { ManualClock, testEnvelope } from '../support/consumer-fakes.js';
-import { useConsumerResources } from '../support/consumer-hooks.js';
 import {
   balanceOf,
   deliver,
@@ -17,7 +12,12 @@ import {
   sendBodies,
   sendCopiesAndReceive,
   setBalance,
-} from '../support/consumer-resources.js';
+} from '../../examples/points/src/bench/consumer-resources.js';
+import { DynamoDbClaimStore } from '../../packages/runtime/src/adapters/dynamodb-claim-store.js';
+import type { ClaimRecord, SqsConsumerHandler } from '../../packages/runtime/src/core/consumer/index.js';
+import { defineHandler } from '../../packages/runtime/src/core/consumer/index.js';
+import { ManualClock, testEnvelope } from '../support/consumer-fakes.js';
+import { useConsumerResources } from '../support/consumer-hooks.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const cloud = useTestCloud();

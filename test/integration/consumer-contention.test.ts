@@ -1,7 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestInterceptor } from '../../local/server.js';
-import { testEnvelope } from '../support/consumer-fakes.js';
-import { useConsumerResources } from '../support/consumer-hooks.js';
 import {
   balanceOf,
   deliver,
@@ -9,7 +6,10 @@ import {
   receive,
   sendBodies,
   setBalance,
-} from '../support/consumer-resources.js';
+} from '../../examples/points/src/bench/consumer-resources.js';
+import type { RequestInterceptor } from '../../packages/local-cloud/src/server.js';
+import { testEnvelope } from '../support/consumer-fakes.js';
+import { useConsumerResources } from '../support/consumer-hooks.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 /** Cancels the next TransactWriteItems the way DynamoDB does under contention or throttling. */

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENT_VARIABLES, loadConfig } from '../../functions/config.js';
-import { createPointsConsumer } from '../../functions/handlers/points-consumer.js';
+import {
+  balanceOf,
+  deliver,
+  receive,
+  sendBodies,
+  setBalance,
+} from '../../examples/points/src/bench/consumer-resources.js';
+import { createPointsConsumer } from '../../examples/points/src/handlers/points-consumer.js';
+import { ENVIRONMENT_VARIABLES, loadConfig } from '../../packages/runtime/src/config.js';
 import { testEnvelope } from '../support/consumer-fakes.js';
 import { useConsumerResources } from '../support/consumer-hooks.js';
-import { balanceOf, deliver, receive, sendBodies, setBalance } from '../support/consumer-resources.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const cloud = useTestCloud();

@@ -5,11 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { CreateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
-import { ENVIRONMENT_VARIABLES } from '../../functions/config.js';
-import { POISON_ATTRIBUTES } from '../../functions/core/envelope.js';
-import type { LambdaService } from '../../local/lambda/service.js';
-import { testEnvelope } from '../support/consumer-fakes.js';
 import {
   balanceOf,
   type ConsumerResources,
@@ -17,11 +12,18 @@ import {
   receive,
   sendBodies,
   setBalance,
-} from '../support/consumer-resources.js';
+} from '../../examples/points/src/bench/consumer-resources.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
+import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
+import { ENVIRONMENT_VARIABLES } from '../../packages/runtime/src/config.js';
+import { POISON_ATTRIBUTES } from '../../packages/runtime/src/core/envelope.js';
+import { testEnvelope } from '../support/consumer-fakes.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import { queueDepth } from '../support/sqs-queues.js';
 
-const ENTRY = fileURLToPath(new URL('../../functions/handlers/points-consumer.ts', import.meta.url));
+const ENTRY = fileURLToPath(
+  new URL('../../examples/points/src/handlers/points-consumer.ts', import.meta.url),
+);
 
 let cloud: TestCloud;
 let resources: ConsumerResources;

@@ -1,12 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OVERFLOW_ATTRIBUTE } from '../../functions/adapters/sqs-message-actions.js';
-import { defineHandler, type SqsConsumerHandler } from '../../functions/core/consumer/index.js';
-import { POISON_ATTRIBUTES } from '../../functions/core/envelope.js';
-import { pointsDeductHandler, pointsDeductSchema } from '../../functions/core/points/points-deduct.js';
-import { CONTROL } from '../../functions/core/tables.js';
-import { RecordingTelemetry, testEnvelope } from '../support/consumer-fakes.js';
 import {
   type ConsumerResources,
   deliver,
@@ -15,7 +9,13 @@ import {
   receive,
   sendBodies,
   setBalance,
-} from '../support/consumer-resources.js';
+} from '../../examples/points/src/bench/consumer-resources.js';
+import { pointsDeductHandler, pointsDeductSchema } from '../../examples/points/src/domain/points-deduct.js';
+import { OVERFLOW_ATTRIBUTE } from '../../packages/runtime/src/adapters/sqs-message-actions.js';
+import { defineHandler, type SqsConsumerHandler } from '../../packages/runtime/src/core/consumer/index.js';
+import { POISON_ATTRIBUTES } from '../../packages/runtime/src/core/envelope.js';
+import { CONTROL } from '../../packages/runtime/src/core/tables.js';
+import { RecordingTelemetry, testEnvelope } from '../support/consumer-fakes.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const cloud = useTestCloud();

@@ -2,12 +2,6 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { SqsConsumerHandler } from '../../functions/core/consumer/index.js';
-import { pointsDeductSchema } from '../../functions/core/points/points-deduct.js';
-import { CLAIMS } from '../../functions/core/tables.js';
-import { ManualClock } from '../../local/clock.js';
-import { testEnvelope } from '../support/consumer-fakes.js';
-import { useConsumerResources } from '../support/consumer-hooks.js';
 import {
   balanceOf,
   deliver,
@@ -19,7 +13,13 @@ import {
   sendBodies,
   sendCopiesAndReceive,
   setBalance,
-} from '../support/consumer-resources.js';
+} from '../../examples/points/src/bench/consumer-resources.js';
+import { pointsDeductSchema } from '../../examples/points/src/domain/points-deduct.js';
+import { ManualClock } from '../../packages/local-cloud/src/clock.js';
+import type { SqsConsumerHandler } from '../../packages/runtime/src/core/consumer/index.js';
+import { CLAIMS } from '../../packages/runtime/src/core/tables.js';
+import { testEnvelope } from '../support/consumer-fakes.js';
+import { useConsumerResources } from '../support/consumer-hooks.js';
 import { startTestCloud } from '../support/local-cloud.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 

@@ -7,9 +7,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkInvariants } from '../../cli/pipeline/invariants.js';
-import { runPointsWorkload, type WorkloadResult } from '../../cli/pipeline/points-workload.js';
-import { writeWorkloadReport } from '../../cli/pipeline/workload-report.js';
+import { checkInvariants } from '../../examples/points/src/workload/invariants.js';
+import {
+  runPointsWorkload,
+  type WorkloadResult,
+} from '../../examples/points/src/workload/points-workload.js';
+import { writeWorkloadReport } from '../../examples/points/src/workload/workload-report.js';
 
 const EVENTS = 300;
 let result: WorkloadResult;

@@ -5,7 +5,7 @@ import {
   NO_VALUE,
   type ResolvedResource,
   referencedLogicalIds,
-} from '../../local/deploy/intrinsics.js';
+} from '../../packages/local-cloud/src/deploy/intrinsics.js';
 
 const resources: Record<string, ResolvedResource> = {
   Queue: {

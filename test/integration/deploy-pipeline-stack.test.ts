@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { synthesizePipeline } from '../../cdk/synthesize.js';
+import { synthesizePipeline } from '../../examples/points/src/synthesize.js';
 import {
   type CloudFormationTemplate,
   type DeploySummary,
   deployTemplate,
-} from '../../local/deploy/template-deployer.js';
-import type { LambdaService } from '../../local/lambda/service.js';
+} from '../../packages/local-cloud/src/deploy/template-deployer.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 
 /** Types the compute/storage deployer must create itself; anything else may be another emulator's. */

@@ -8,15 +8,15 @@ import {
 import { GetFunctionCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ResourceHandlerRegistry } from '../../local/deploy/resource-handlers.js';
+import { ResourceHandlerRegistry } from '../../packages/local-cloud/src/deploy/resource-handlers.js';
 import {
   type CloudFormationTemplate,
   DeployError,
   type DeploySummary,
   deploymentOrder,
   deployTemplate,
-} from '../../local/deploy/template-deployer.js';
-import type { LambdaService } from '../../local/lambda/service.js';
+} from '../../packages/local-cloud/src/deploy/template-deployer.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/deploy-stack', import.meta.url));

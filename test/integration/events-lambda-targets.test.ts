@@ -19,10 +19,10 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
-import type { CloudWatchService } from '../../local/cloudwatch/service.js';
-import type { EventsService } from '../../local/events/service.js';
-import type { LambdaService } from '../../local/lambda/service.js';
+import type { CloudWatchService } from '../../packages/local-cloud/src/cloudwatch/service.js';
+import type { EventsService } from '../../packages/local-cloud/src/events/service.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
+import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/monitoring-functions', import.meta.url));

@@ -11,8 +11,8 @@ import {
   PutFunctionConcurrencyCommand,
 } from '@aws-sdk/client-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../functions/adapters/aws-clients.js';
-import type { LambdaService } from '../../local/lambda/service.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
+import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LambdaService } from '../../local/lambda/service.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 
 const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));

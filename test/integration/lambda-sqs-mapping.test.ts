@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LambdaService } from '../../local/lambda/service.js';
+import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { createQueueWithArn, createQueueWithDeadLetter, queueDepth } from '../support/sqs-queues.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createAwsProducer } from '../../functions/adapters/aws-producer.js';
-import { ENVELOPE_ATTRIBUTES, envelopeSchema } from '../../functions/core/envelope.js';
-import { relayPendingOutbox } from '../../functions/core/producer/outbox-relay.js';
-import { MessageTooLargeError } from '../../functions/core/producer/queue-message.js';
-import type { ServiceResponse } from '../../local/protocol.js';
-import type { RequestInterceptor } from '../../local/server.js';
+import type { ServiceResponse } from '../../packages/local-cloud/src/protocol.js';
+import type { RequestInterceptor } from '../../packages/local-cloud/src/server.js';
+import { createAwsProducer } from '../../packages/runtime/src/adapters/aws-producer.js';
+import { ENVELOPE_ATTRIBUTES, envelopeSchema } from '../../packages/runtime/src/core/envelope.js';
+import { relayPendingOutbox } from '../../packages/runtime/src/core/producer/outbox-relay.js';
+import { MessageTooLargeError } from '../../packages/runtime/src/core/producer/queue-message.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 import { createProducerTables, createQueue, drainQueue } from './producer-resources.js';
 

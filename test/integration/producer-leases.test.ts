@@ -1,9 +1,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { DynamoDbLeaseStore } from '../../functions/adapters/dynamodb-lease-store.js';
-import { LeaseKeeper, NoFreeWorkerIdError } from '../../functions/core/producer/lease-keeper.js';
-import type { ProducerClock } from '../../functions/core/producer/ports.js';
-import { LEASES } from '../../functions/core/tables.js';
+import { DynamoDbLeaseStore } from '../../packages/runtime/src/adapters/dynamodb-lease-store.js';
+import { LeaseKeeper, NoFreeWorkerIdError } from '../../packages/runtime/src/core/producer/lease-keeper.js';
+import type { ProducerClock } from '../../packages/runtime/src/core/producer/ports.js';
+import { LEASES } from '../../packages/runtime/src/core/tables.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 import { createProducerTables } from './producer-resources.js';
 

@@ -1,19 +1,19 @@
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENT_VARIABLES, loadConfig, type SettingName } from '../../functions/config.js';
-import { createCompensation } from '../../functions/handlers/compensation.js';
-import { createOutboxRelay } from '../../functions/handlers/outbox-relay.js';
-import { createPlaceOrder } from '../../functions/handlers/place-order.js';
-import type { ServiceRequest, ServiceResponse } from '../../local/protocol.js';
-import type { RequestInterceptor } from '../../local/server.js';
 import {
   balanceOf,
   deliver,
   provisionConsumerResources,
   realConsumer,
   setBalance,
-} from '../support/consumer-resources.js';
+} from '../../examples/points/src/bench/consumer-resources.js';
+import { createPlaceOrder } from '../../examples/points/src/handlers/place-order.js';
+import type { ServiceRequest, ServiceResponse } from '../../packages/local-cloud/src/protocol.js';
+import type { RequestInterceptor } from '../../packages/local-cloud/src/server.js';
+import { ENVIRONMENT_VARIABLES, loadConfig, type SettingName } from '../../packages/runtime/src/config.js';
+import { createCompensation } from '../../packages/runtime/src/handlers/compensation.js';
+import { createOutboxRelay } from '../../packages/runtime/src/handlers/outbox-relay.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 import { createProducerTables, createQueue, drainQueue } from './producer-resources.js';
 

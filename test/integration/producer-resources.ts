@@ -10,7 +10,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { OUTBOX, PARTITION_KEY } from '../../functions/core/tables.js';
+import { OUTBOX, PARTITION_KEY } from '../../packages/runtime/src/core/tables.js';
 import { requestTable } from '../support/dynamodb-tables.js';
 
 export interface ProducerTables {

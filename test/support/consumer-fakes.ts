@@ -4,6 +4,7 @@
  * not DynamoDB itself; the adapters are tested against the local cloud.
  */
 import type { SQSRecord } from 'aws-lambda';
+import { pointsDeductHandler } from '../../examples/points/src/domain/points-deduct.js';
 import type {
   CancellationReason,
   ClaimAttempt,
@@ -17,10 +18,9 @@ import type {
   PoisonDelivery,
   SqsRecordRef,
   TransactionWrite,
-} from '../../functions/core/consumer/index.js';
-import { type ConsumerOptions, createConsumer } from '../../functions/core/consumer/index.js';
-import { pointsDeductHandler } from '../../functions/core/points/points-deduct.js';
-import type { DegradationLevel } from '../../functions/core/tables.js';
+} from '../../packages/runtime/src/core/consumer/index.js';
+import { type ConsumerOptions, createConsumer } from '../../packages/runtime/src/core/consumer/index.js';
+import type { DegradationLevel } from '../../packages/runtime/src/core/tables.js';
 
 export class InMemoryClaimStore implements ClaimStore {
   readonly items = new Map<string, ClaimRecord>();

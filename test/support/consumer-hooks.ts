@@ -7,7 +7,7 @@ import {
   type ConsumerResources,
   type ProvisionOptions,
   provisionConsumerResources,
-} from './consumer-resources.js';
+} from '../../examples/points/src/bench/consumer-resources.js';
 import type { TestCloud } from './local-cloud.js';
 
 /**

@@ -2,13 +2,18 @@
  * Test fixture: a local cloud on a free loopback port plus real SDK clients pointed at it.
  * With `CONFORMANCE_ENDPOINT` set, the clients point at that endpoint instead (LocalStack, AWS).
  */
+
+import type { Clock } from '../../packages/local-cloud/src/clock.js';
+import {
+  type LocalCloud,
+  type LocalCloudOptions,
+  startLocalCloud,
+} from '../../packages/local-cloud/src/server.js';
 import {
   type AwsClients,
   createAwsClients,
   LOCAL_CREDENTIALS,
-} from '../../functions/adapters/aws-clients.js';
-import type { Clock } from '../../local/clock.js';
-import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/server.js';
+} from '../../packages/runtime/src/adapters/aws-clients.js';
 
 export interface TestCloud {
   readonly endpoint: string;

@@ -3,7 +3,7 @@
  * each file does not repeat the same lifecycle hooks.
  */
 import { afterAll, beforeAll } from 'vitest';
-import type { LocalCloud } from '../../local/server.js';
+import type { LocalCloud } from '../../packages/local-cloud/src/server.js';
 import { startTestCloud, type TestCloud } from './local-cloud.js';
 
 /**

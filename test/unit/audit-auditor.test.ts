@@ -8,10 +8,10 @@ import type {
   QueueInspector,
   StreamCheckpoint,
   StreamSeqKey,
-} from '../../functions/core/audit/audit-model.js';
-import { streamSeqKey } from '../../functions/core/audit/audit-model.js';
-import { runAudit } from '../../functions/core/audit/auditor.js';
-import type { Envelope } from '../../functions/core/envelope.js';
+} from '../../packages/runtime/src/core/audit/audit-model.js';
+import { streamSeqKey } from '../../packages/runtime/src/core/audit/audit-model.js';
+import { runAudit } from '../../packages/runtime/src/core/audit/auditor.js';
+import type { Envelope } from '../../packages/runtime/src/core/envelope.js';
 
 /** An in-memory AuditStore that counts the claims it serves (the cost of a run). */
 class MemoryAuditStore implements AuditStore {

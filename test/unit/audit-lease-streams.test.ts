@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { streamsOfLease } from '../../functions/adapters/dynamodb-audit-store.js';
+import { streamsOfLease } from '../../packages/runtime/src/adapters/dynamodb-audit-store.js';
 
 describe('streamsOfLease', () => {
   it('reads the live stream as a reservation and closed streams as exact unless taken over', () => {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type ClaimRecord, confirmedSeq } from '../../functions/core/audit/audit-model.js';
-import { classify } from '../../functions/core/audit/classify.js';
-import { contiguousRanges, initialCheckpoint, walkStream } from '../../functions/core/audit/stream-walk.js';
+import { type ClaimRecord, confirmedSeq } from '../../packages/runtime/src/core/audit/audit-model.js';
+import { classify } from '../../packages/runtime/src/core/audit/classify.js';
+import {
+  contiguousRanges,
+  initialCheckpoint,
+  walkStream,
+} from '../../packages/runtime/src/core/audit/stream-walk.js';
 
 const NOW = 1_000_000_000;
 const claim = (seq: number, claimedAt = NOW - 60_000, status: ClaimRecord['status'] = 'COMPLETED') => ({

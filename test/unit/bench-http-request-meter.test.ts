@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HttpRequestMeter, requestsOf } from '../../bench/http-request-meter.js';
-import type { ServiceRequest, ServiceResponse } from '../../local/protocol.js';
+import { HttpRequestMeter, requestsOf } from '../../examples/points/src/bench/http-request-meter.js';
+import type { ServiceRequest, ServiceResponse } from '../../packages/local-cloud/src/protocol.js';
 
 function request(operation: string, input: Record<string, unknown>, bytes?: number): ServiceRequest {
   const body = JSON.stringify(input);

@@ -5,9 +5,9 @@ import {
   type LocalCloudBenchReport,
   type LocalCloudSetup,
   localCloudTable,
-} from '../../bench/local-cloud.js';
-import type { DynamoDbBenchFigures } from '../../bench/local-cloud-dynamodb.js';
-import { shareOf } from '../../bench/sdk-job-runner.js';
+} from '../../examples/points/src/bench/local-cloud.js';
+import type { DynamoDbBenchFigures } from '../../examples/points/src/bench/local-cloud-dynamodb.js';
+import { shareOf } from '../../examples/points/src/bench/sdk-job-runner.js';
 
 describe('heap flatness judgement', () => {
   it('calls a heap that stays near its start flat', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chaosTable, replaceSection } from '../../bench/results.js';
+import { chaosTable, replaceSection } from '../../examples/points/src/bench/results.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -9,7 +9,7 @@ import {
   evaluateAlarm,
   isBreaching,
   type TreatMissingData,
-} from '../../local/cloudwatch/alarm-evaluation.js';
+} from '../../packages/local-cloud/src/cloudwatch/alarm-evaluation.js';
 
 const BREACH = 20;
 const FINE = 1;

@@ -3,9 +3,16 @@
  * values, metric math, gauges kept once per period, and retention.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateExpression, MetricMathError } from '../../local/cloudwatch/metric-math.js';
-import { MetricStore } from '../../local/cloudwatch/metric-store.js';
-import { computeStatistic, datumFromValues, parsePercentile } from '../../local/cloudwatch/statistics.js';
+import {
+  evaluateExpression,
+  MetricMathError,
+} from '../../packages/local-cloud/src/cloudwatch/metric-math.js';
+import { MetricStore } from '../../packages/local-cloud/src/cloudwatch/metric-store.js';
+import {
+  computeStatistic,
+  datumFromValues,
+  parsePercentile,
+} from '../../packages/local-cloud/src/cloudwatch/statistics.js';
 
 const metric = {
   namespace: 'N',

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { pointsDeductHandler, pointsDeductSchema } from '../../examples/points/src/domain/points-deduct.js';
 import {
   CachedDegradationLevel,
   canonicalJson,
   payloadHash,
   retryDelaySeconds,
-} from '../../functions/core/consumer/index.js';
-import { pointsDeductHandler, pointsDeductSchema } from '../../functions/core/points/points-deduct.js';
+} from '../../packages/runtime/src/core/consumer/index.js';
 import {
   FixedDegradation,
   fakeConsumer,

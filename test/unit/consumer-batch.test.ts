@@ -1,8 +1,8 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { runBatch } from '../../functions/core/consumer/batch-runner.js';
-import type { RecordOutcome } from '../../functions/core/consumer/index.js';
-import { pointsDeductSchema } from '../../functions/core/points/points-deduct.js';
+import { pointsDeductSchema } from '../../examples/points/src/domain/points-deduct.js';
+import { runBatch } from '../../packages/runtime/src/core/consumer/batch-runner.js';
+import type { RecordOutcome } from '../../packages/runtime/src/core/consumer/index.js';
 import { fakeConsumer, sqsEvent, sqsRecord, testEnvelope } from '../support/consumer-fakes.js';
 
 const fifo = (groupId: string, body = '{}') => sqsRecord({ body, groupId, queueName: 'points.fifo' });

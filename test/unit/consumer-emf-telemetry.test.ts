@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EmfTelemetry } from '../../functions/adapters/emf-telemetry.js';
+import { EmfTelemetry } from '../../packages/runtime/src/adapters/emf-telemetry.js';
 
 describe('EMF telemetry', () => {
   it('writes one EMF document per flush with the counts and latencies under the namespace', () => {

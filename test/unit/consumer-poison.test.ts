@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { OVERFLOW_ATTRIBUTE, poisonAttributes } from '../../functions/adapters/sqs-message-actions.js';
+import {
+  OVERFLOW_ATTRIBUTE,
+  poisonAttributes,
+} from '../../packages/runtime/src/adapters/sqs-message-actions.js';
 import { fakeConsumer, sqsEvent, sqsRecord, testEnvelope } from '../support/consumer-fakes.js';
 
 const poisonBodies: Array<[string, string]> = [

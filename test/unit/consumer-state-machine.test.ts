@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyCancellation } from '../../functions/core/consumer/index.js';
-import { POINTS_REJECTIONS } from '../../functions/core/points/points-deduct.js';
+import { POINTS_REJECTIONS } from '../../examples/points/src/domain/points-deduct.js';
+import { classifyCancellation } from '../../packages/runtime/src/core/consumer/index.js';
 import { fakeConsumer, sqsEvent, sqsRecord, testEnvelope } from '../support/consumer-fakes.js';
 
 const context = { getRemainingTimeInMillis: () => 30_000 };
@@ -107,7 +107,9 @@ describe('transactional mode', () => {
       status: 'IN_PROGRESS',
       owner: 'someone',
       leaseUntil: clock.time + 20_000,
-      payloadHash: (await import('../../functions/core/consumer/index.js')).payloadHash(envelope.payload),
+      payloadHash: (await import('../../packages/runtime/src/core/consumer/index.js')).payloadHash(
+        envelope.payload,
+      ),
       type: 'points.deduct',
       producer: '7-1',
       seq: 1,
@@ -198,7 +200,7 @@ describe('claim mode', () => {
       handlers: [
         {
           type: 'points.deduct',
-          schema: (await import('../../functions/core/points/points-deduct.js')).pointsDeductSchema,
+          schema: (await import('../../examples/points/src/domain/points-deduct.js')).pointsDeductSchema,
           handle() {
             if (fail) throw new Error('downstream unavailable');
             return undefined;
@@ -236,7 +238,7 @@ describe('claim mode', () => {
       handlers: [
         {
           type: 'points.deduct',
-          schema: (await import('../../functions/core/points/points-deduct.js')).pointsDeductSchema,
+          schema: (await import('../../examples/points/src/domain/points-deduct.js')).pointsDeductSchema,
           handle() {
             runs += 1;
             return undefined;

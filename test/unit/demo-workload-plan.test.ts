@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkInvariants } from '../../cli/pipeline/invariants.js';
-import type { WorkloadResult } from '../../cli/pipeline/points-workload.js';
+import { checkInvariants } from '../../examples/points/src/workload/invariants.js';
+import type { WorkloadResult } from '../../examples/points/src/workload/points-workload.js';
 import {
   expectedOutcome,
   plannedOrders,
   planWorkload,
   type WorkloadPlan,
-} from '../../cli/pipeline/workload-plan.js';
+} from '../../examples/points/src/workload/workload-plan.js';
 
 describe('planWorkload', () => {
   it('is reproducible from its seed', () => {

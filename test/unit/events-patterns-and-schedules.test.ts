@@ -6,12 +6,12 @@ import {
   EventPatternError,
   matchesEventPattern,
   parseEventPattern,
-} from '../../local/events/event-pattern.js';
+} from '../../packages/local-cloud/src/events/event-pattern.js';
 import {
   nextCronTime,
   parseScheduleExpression,
   ScheduleExpressionError,
-} from '../../local/events/schedule-expression.js';
+} from '../../packages/local-cloud/src/events/schedule-expression.js';
 
 const alarmEvent = {
   version: '0',

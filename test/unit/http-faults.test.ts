@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HttpFaultInjector } from '../../local/faults/http-faults.js';
-import { SeededRandom } from '../../local/faults/seeded-random.js';
-import type { ServiceRequest } from '../../local/protocol.js';
+import { HttpFaultInjector } from '../../packages/local-cloud/src/faults/http-faults.js';
+import { SeededRandom } from '../../packages/local-cloud/src/faults/seeded-random.js';
+import type { ServiceRequest } from '../../packages/local-cloud/src/protocol.js';
 
 const request = { operation: 'SendMessageBatch' } as ServiceRequest;
 

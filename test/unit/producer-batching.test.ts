@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BatchingSender, SendExhaustedError } from '../../functions/core/producer/batching-sender.js';
-import type { QueueMessage } from '../../functions/core/producer/ports.js';
+import {
+  BatchingSender,
+  SendExhaustedError,
+} from '../../packages/runtime/src/core/producer/batching-sender.js';
+import type { QueueMessage } from '../../packages/runtime/src/core/producer/ports.js';
 import { FakeQueueSender, ManualProducerClock } from './producer-fakes.js';
 
 const message = (n: number, sizeBytes = 100): QueueMessage => ({ body: `m${n}`, attributes: {}, sizeBytes });

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ENVELOPE_ATTRIBUTES } from '../../functions/core/envelope.js';
-import { BatchingSender } from '../../functions/core/producer/batching-sender.js';
-import { DirectProducer, PublishFailedError } from '../../functions/core/producer/direct-producer.js';
-import { LeaseKeeper } from '../../functions/core/producer/lease-keeper.js';
-import { MessageTooLargeError } from '../../functions/core/producer/queue-message.js';
+import { ENVELOPE_ATTRIBUTES } from '../../packages/runtime/src/core/envelope.js';
+import { BatchingSender } from '../../packages/runtime/src/core/producer/batching-sender.js';
+import {
+  DirectProducer,
+  PublishFailedError,
+} from '../../packages/runtime/src/core/producer/direct-producer.js';
+import { LeaseKeeper } from '../../packages/runtime/src/core/producer/lease-keeper.js';
+import { MessageTooLargeError } from '../../packages/runtime/src/core/producer/queue-message.js';
 import {
   FakeQueueSender,
   InMemoryLeaseStore,

@@ -11,9 +11,9 @@ import type {
   ProducerClock,
   QueueMessage,
   QueueSender,
-} from '../../functions/core/producer/ports.js';
-import { BusinessConditionFailedError } from '../../functions/core/producer/ports.js';
-import type { ClaimStatus, OutboxStatus } from '../../functions/core/tables.js';
+} from '../../packages/runtime/src/core/producer/ports.js';
+import { BusinessConditionFailedError } from '../../packages/runtime/src/core/producer/ports.js';
+import type { ClaimStatus, OutboxStatus } from '../../packages/runtime/src/core/tables.js';
 
 export class ManualProducerClock implements ProducerClock {
   constructor(public current = Date.UTC(2026, 10, 25, 10)) {}

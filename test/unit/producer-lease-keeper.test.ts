@@ -3,8 +3,8 @@ import {
   LeaseKeeper,
   LeaseUnavailableError,
   NoFreeWorkerIdError,
-} from '../../functions/core/producer/lease-keeper.js';
-import { decodeSnowflake, type SnowflakeClock } from '../../functions/core/snowflake.js';
+} from '../../packages/runtime/src/core/producer/lease-keeper.js';
+import { decodeSnowflake, type SnowflakeClock } from '../../packages/runtime/src/core/snowflake.js';
 import { InMemoryLeaseStore, ManualProducerClock } from './producer-fakes.js';
 
 function keeperOn(store: InMemoryLeaseStore, clock: ManualProducerClock, holder: string, reserveBlock = 100) {

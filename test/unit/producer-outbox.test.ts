@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { BatchingSender } from '../../functions/core/producer/batching-sender.js';
-import { compensateUnacknowledged, republishFromOutbox } from '../../functions/core/producer/compensation.js';
-import { emfMetrics } from '../../functions/core/producer/emf-metrics.js';
-import { LeaseKeeper } from '../../functions/core/producer/lease-keeper.js';
-import { OutboxProducer } from '../../functions/core/producer/outbox-producer.js';
-import { relayPendingOutbox } from '../../functions/core/producer/outbox-relay.js';
-import { BusinessConditionFailedError } from '../../functions/core/producer/ports.js';
-import { placeOrder } from '../../functions/core/trade/place-order.js';
+import { placeOrder } from '../../examples/points/src/domain/place-order.js';
+import { BatchingSender } from '../../packages/runtime/src/core/producer/batching-sender.js';
+import {
+  compensateUnacknowledged,
+  republishFromOutbox,
+} from '../../packages/runtime/src/core/producer/compensation.js';
+import { emfMetrics } from '../../packages/runtime/src/core/producer/emf-metrics.js';
+import { LeaseKeeper } from '../../packages/runtime/src/core/producer/lease-keeper.js';
+import { OutboxProducer } from '../../packages/runtime/src/core/producer/outbox-producer.js';
+import { relayPendingOutbox } from '../../packages/runtime/src/core/producer/outbox-relay.js';
+import { BusinessConditionFailedError } from '../../packages/runtime/src/core/producer/ports.js';
 import {
   FakeClaims,
   FakeQueueSender,

@@ -9,7 +9,7 @@ import {
   type ScalingState,
   type ScalingStateStore,
   scalingPolicySchema,
-} from '../../functions/core/scaling-policy.js';
+} from '../../packages/runtime/src/core/scaling-policy.js';
 
 const policy: ScalingPolicy = {
   floor: 2,

@@ -8,7 +8,7 @@ import {
   type SnowflakeClock,
   SnowflakeGenerator,
   SnowflakeTimeRangeError,
-} from '../../functions/core/snowflake.js';
+} from '../../packages/runtime/src/core/snowflake.js';
 
 /** A clock that only moves when told to, or when the generator waits on it. */
 class FakeClock implements SnowflakeClock {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderLineChart } from '../../cli/report/svg-chart.js';
+import { renderLineChart } from '../../examples/points/src/workload/svg-chart.js';
 
 describe('renderLineChart', () => {
   it('draws one polyline per series with a point per sample', () => {

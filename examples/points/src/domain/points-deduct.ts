@@ -1,0 +1,78 @@
+/**
+ * The running example: `points.deduct` takes points off an account exactly once. The effect is two
+ * DynamoDB writes - a ledger entry per order and the balance update - that the consumer commits
+ * together with the message's claim in transactional mode.
+ */
+
+import { defineHandler, type EventHandler } from '@oncely/runtime';
+import { z } from 'zod';
+
+export const POINTS_DEDUCT = 'points.deduct';
+
+export const pointsDeductSchema = z.object({
+  accountId: z.string().min(1).max(256),
+  amount: z.number().int().positive(),
+  orderId: z.string().min(1).max(256),
+});
+
+export type PointsDeduct = z.infer<typeof pointsDeductSchema>;
+
+export interface PointsTables {
+  /** `pk` = accountId, attribute `balance` (N). */
+  readonly accountsTable: string;
+  /** `pk` = orderId: one entry per order, so an order can never be charged twice. */
+  readonly ledgerTable: string;
+}
+
+export interface PointsDeductOptions {
+  /** A non-core step after the deduction (e.g. an e-mail receipt); skipped while degraded. */
+  readonly sendReceipt?: (deduction: PointsDeduct) => Promise<void>;
+}
+
+/** Rejection reasons recorded on the claim. */
+export const POINTS_REJECTIONS = {
+  insufficientBalance: 'insufficient-balance',
+  orderAlreadyCharged: 'order-already-charged',
+} as const;
+
+/** The `points.deduct` handler; it returns its writes and never touches DynamoDB itself. */
+export function pointsDeductHandler(
+  tables: PointsTables,
+  options: PointsDeductOptions = {},
+): EventHandler<PointsDeduct> {
+  return defineHandler({
+    type: POINTS_DEDUCT,
+    schema: pointsDeductSchema,
+    async handle(deduction, context) {
+      const { sendReceipt } = options;
+      if (sendReceipt) await context.nonCore('send-receipt', () => sendReceipt(deduction));
+      return {
+        writes: [
+          {
+            kind: 'put',
+            table: tables.ledgerTable,
+            item: {
+              pk: deduction.orderId,
+              accountId: deduction.accountId,
+              amount: deduction.amount,
+              messageId: context.envelope.id,
+              occurredAt: context.envelope.occurredAt,
+            },
+            condition: { expression: 'attribute_not_exists(pk)' },
+            rejectionReason: POINTS_REJECTIONS.orderAlreadyCharged,
+          },
+          {
+            kind: 'update',
+            table: tables.accountsTable,
+            key: { pk: deduction.accountId },
+            update: 'SET balance = balance - :amount',
+            values: { ':amount': deduction.amount },
+            // A missing account has no balance, so it is rejected too: balances never go negative.
+            condition: { expression: 'balance >= :amount', values: { ':amount': deduction.amount } },
+            rejectionReason: POINTS_REJECTIONS.insufficientBalance,
+          },
+        ],
+      };
+    },
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * The points consumer built the usual way, as the end-to-end benchmark's baseline: Powertools batch
+ * utilities (`processPartialResponse` with the FIFO processor) around a record handler made
+ * idempotent by Powertools `makeIdempotent` with its DynamoDB persistence layer, and the business
+ * writes as separate requests (UpdateItem on the balance, then PutItem on the ledger). Not part of
+ * the library; `oncely bench` deploys it in place of the Oncely consumer.
+ */
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Envelope } from '@oncely/runtime';
+import type { AwsClients } from '@oncely/runtime/aws';
+import { type Config, handlerClients, loadConfig } from '@oncely/runtime/lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { PointsDeduct } from '../domain/points-deduct.js';
+
+type BaselineHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** Wires the baseline from config; the benchmark passes its own config when it runs in-process. */
+export function createBaselineConsumer(config: Config, clients?: AwsClients): BaselineHandler {
+  const aws = handlerClients(config, clients);
+  const accountsTable = config.require('accountsTable');
+  const ledgerTable = config.require('ledgerTable');
+  const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'id' });
+  const deduct = makeIdempotent(
+    async (envelope: Envelope<PointsDeduct>) => {
+      const { accountId, amount, orderId } = envelope.payload;
+      try {
+        await aws.documents.send(
+          new UpdateCommand({
+            TableName: accountsTable,
+            Key: { pk: accountId },
+            UpdateExpression: 'SET balance = balance - :amount',
+            ConditionExpression: 'balance >= :amount',
+            ExpressionAttributeValues: { ':amount': amount },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return { rejected: 'insufficient-balance' };
+        throw error;
+      }
+      await aws.documents.send(
+        new PutCommand({
+          TableName: ledgerTable,
+          Item: {
+            pk: orderId,
+            accountId,
+            amount,
+            messageId: envelope.id,
+            occurredAt: envelope.occurredAt,
+            appliedAt: Date.now(),
+          },
+        }),
+      );
+      return { deducted: amount };
+    },
+    {
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName: config.require('idempotencyTable'),
+        awsSdkV3Client: aws.dynamodb,
+      }),
+      config: idempotency,
+    },
+  );
+  const processor = new SqsFifoPartialProcessorAsync();
+  const recordHandler = async (record: SQSRecord) =>
+    deduct(JSON.parse(record.body) as Envelope<PointsDeduct>);
+  return async (event, context) => {
+    idempotency.registerLambdaContext(context);
+    return processPartialResponse(event, recordHandler, processor, { context });
+  };
+}
+
+let consumer: BaselineHandler | undefined;
+
+export const handler: BaselineHandler = (event, context) => {
+  consumer ??= createBaselineConsumer(loadConfig());
+  return consumer(event, context);
+};

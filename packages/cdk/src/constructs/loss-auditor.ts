@@ -1,0 +1,93 @@
+import { ENVIRONMENT_VARIABLES as ENV } from '@oncely/runtime/contract';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { type FunctionCodeMode, PipelineFunction } from './pipeline-function.js';
+import { ScheduledInvocation } from './scheduled-invocation.js';
+
+/** Properties of {@link LossAuditor}. */
+export interface LossAuditorProps {
+  readonly entry: string;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly tables: {
+    readonly claims: dynamodb.ITable;
+    readonly leases: dynamodb.ITable;
+    readonly outbox: dynamodb.ITable;
+    readonly control: dynamodb.ITable;
+  };
+  readonly every: Duration;
+  /** The queues' customer managed key, when they use one (peeking needs kms:Decrypt). */
+  readonly encryptionKey?: kms.IKey;
+  /** Namespace the auditor may publish custom metrics to. */
+  readonly metricsNamespace: string;
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetentionDays: number;
+  readonly removalPolicy: RemovalPolicy;
+  readonly code: FunctionCodeMode;
+}
+
+/**
+ * The loss auditor on a schedule: walks every producer stream in the claims table, peeks at the
+ * source queue and DLQ so in-flight and dead-lettered messages are not reported missing, re-publishes
+ * lost events from the outbox, and publishes `MessagesMissing`.
+ */
+export class LossAuditor extends Construct {
+  readonly function: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: LossAuditorProps) {
+    super(scope, id);
+    const { tables } = props;
+    const handler = new PipelineFunction(this, 'Handler', {
+      entry: props.entry,
+      description: 'Oncely loss auditor: finds gaps in producer streams and re-publishes lost events',
+      environment: {
+        ...props.environment,
+        [ENV.queueUrl]: props.queue.queueUrl,
+        [ENV.deadLetterQueueUrl]: props.deadLetterQueue.queueUrl,
+        [ENV.claimsTable]: tables.claims.tableName,
+        [ENV.leasesTable]: tables.leases.tableName,
+        [ENV.outboxTable]: tables.outbox.tableName,
+        [ENV.controlTable]: tables.control.tableName,
+      },
+      timeout: props.timeout,
+      memorySize: props.memorySize,
+      logRetentionDays: props.logRetentionDays,
+      logRemovalPolicy: props.removalPolicy,
+      code: props.code,
+      deadLetterQueue: props.scheduleDeadLetterQueue,
+    });
+    const fn = handler.function;
+    tables.claims.grantReadData(fn);
+    tables.leases.grantReadData(fn);
+    tables.outbox.grantReadData(fn);
+    tables.control.grantReadWriteData(fn);
+    // Peeking (receive with visibility 0, never delete) tells in-flight and dead-lettered messages
+    // from lost ones.
+    props.queue.grant(fn, 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes');
+    props.deadLetterQueue.grant(fn, 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes');
+    props.encryptionKey?.grantDecrypt(fn);
+    props.queue.grantSendMessages(fn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': props.metricsNamespace } },
+      }),
+    );
+    new ScheduledInvocation(this, 'Schedule', {
+      target: fn,
+      every: props.every,
+      description: 'Oncely: loss audit',
+      deadLetterQueue: props.scheduleDeadLetterQueue,
+    });
+    this.function = fn;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './constructs/pipeline-function.js';
+export * from './pipeline-stack.js';
+export * from './settings.js';

@@ -1,0 +1,178 @@
+/**
+ * The ports the consumer core talks through. Adapters (packages/runtime/src/adapters) implement them with the
+ * AWS SDK; unit tests implement them in memory. Nothing here knows about DynamoDB wire formats.
+ */
+import type { ClaimStatus, DegradationLevel } from '../tables.js';
+
+/** A claims-table item as the core sees it. */
+export interface ClaimRecord {
+  /** The envelope id (the item's partition key). */
+  readonly id: string;
+  readonly status: ClaimStatus;
+  /** Random token of the delivery that holds (or held) the claim; fences completion and release. */
+  readonly owner: string;
+  /** Epoch ms after which an IN_PROGRESS claim may be taken over. */
+  readonly leaseUntil: number;
+  /** sha256 hex of the canonical payload JSON. */
+  readonly payloadHash: string;
+  readonly type: string;
+  readonly producer: string;
+  readonly seq: number;
+  /** What happened: `processed`, or the rejection reason. */
+  readonly outcome?: string;
+  readonly claimedAt: number;
+  readonly completedAt?: number;
+  /** TTL, epoch seconds. */
+  readonly expiresAt: number;
+}
+
+/** A condition on one write of a transaction, in DynamoDB expression syntax with plain values. */
+export interface WriteCondition {
+  readonly expression: string;
+  readonly names?: Readonly<Record<string, string>>;
+  readonly values?: Readonly<Record<string, unknown>>;
+}
+
+interface WriteBase {
+  readonly table: string;
+  readonly condition?: WriteCondition;
+  /**
+   * Business reason recorded when this write's condition fails (e.g. `insufficient-balance`).
+   * A failed condition is always a rejection, never retried; without a reason it is `condition-failed`.
+   */
+  readonly rejectionReason?: string;
+}
+
+/** One action of a DynamoDB transaction, with plain JavaScript values (no attribute-value maps). */
+export type TransactionWrite =
+  | (WriteBase & { readonly kind: 'put'; readonly item: Readonly<Record<string, unknown>> })
+  | (WriteBase & {
+      readonly kind: 'update';
+      readonly key: Readonly<Record<string, unknown>>;
+      /** e.g. `SET balance = balance - :amount` */
+      readonly update: string;
+      readonly names?: Readonly<Record<string, string>>;
+      readonly values?: Readonly<Record<string, unknown>>;
+    })
+  | (WriteBase & { readonly kind: 'delete'; readonly key: Readonly<Record<string, unknown>> })
+  | (WriteBase & {
+      readonly kind: 'conditionCheck';
+      readonly key: Readonly<Record<string, unknown>>;
+      readonly condition: WriteCondition;
+    });
+
+/** Why one action of a cancelled transaction failed, as DynamoDB reports it. */
+export interface CancellationReason {
+  /** `None`, `ConditionalCheckFailed`, `TransactionConflict`, `ThrottlingError`, ... */
+  readonly code: string;
+  readonly message?: string;
+  /** The item as it was, when the action asked for ALL_OLD and the store returned it. */
+  readonly item?: ClaimRecord;
+}
+
+export type ClaimAttempt =
+  | { readonly kind: 'claimed' }
+  /** The condition failed; `existing` is the old item when the store returned it (ALL_OLD). */
+  | { readonly kind: 'taken'; readonly existing: ClaimRecord | undefined };
+
+export type CommitResult =
+  | { readonly kind: 'committed' }
+  /** The whole transaction was cancelled; one reason per action, the claim (if any) first. */
+  | { readonly kind: 'cancelled'; readonly reasons: readonly CancellationReason[] };
+
+/** The claims table (and the transactions that include a claim). */
+export interface ClaimStore {
+  /**
+   * Conditional put of an IN_PROGRESS claim:
+   * `attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :now)`.
+   */
+  tryClaim(claim: ClaimRecord, now: number): Promise<ClaimAttempt>;
+  /** Marks the claim COMPLETED or REJECTED, only if `owner` still holds it. False when fenced out. */
+  finish(
+    id: string,
+    owner: string,
+    status: 'COMPLETED' | 'REJECTED',
+    outcome: string,
+    now: number,
+  ): Promise<boolean>;
+  /** Deletes the claim, only if `owner` still holds it, so the next delivery can claim at once. */
+  release(id: string, owner: string): Promise<boolean>;
+  /**
+   * One TransactWriteItems: the claim (when given, put with the claim condition and ALL_OLD on
+   * failure) followed by `writes`. Any other error (network, throttling of the call) is thrown.
+   */
+  commit(
+    claim: ClaimRecord | undefined,
+    writes: readonly TransactionWrite[],
+    now: number,
+  ): Promise<CommitResult>;
+  /** Strongly consistent read, for stores that do not return the old item on a failed condition. */
+  read(id: string): Promise<ClaimRecord | undefined>;
+}
+
+/** What the consumer needs from the queue service, beyond returning batchItemFailures. */
+export interface MessageActions {
+  /**
+   * Sends a poison message to the dead-letter queue with the poison attributes. Resolves only once
+   * the DLQ accepted it; rejects otherwise.
+   */
+  sendToDeadLetter(message: PoisonDelivery): Promise<void>;
+  /** Sets a received message's visibility timeout, so its retry comes after a backoff. */
+  changeVisibility(record: SqsRecordRef, visibilityTimeoutSeconds: number): Promise<void>;
+}
+
+/** The parts of an SQS record the queue adapter needs. */
+export interface SqsRecordRef {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly eventSourceARN: string;
+}
+
+export interface PoisonDelivery {
+  readonly record: SqsRecordRef & {
+    readonly body: string;
+    readonly messageAttributes: Readonly<Record<string, SqsMessageAttribute>>;
+    readonly messageGroupId: string | undefined;
+    readonly receiveCount: number;
+  };
+  readonly reason: PoisonReason;
+  readonly error: string;
+}
+
+/** A message attribute as Lambda delivers it in an SQS event. */
+export interface SqsMessageAttribute {
+  readonly stringValue?: string | undefined;
+  readonly binaryValue?: string | undefined;
+  readonly dataType: string;
+}
+
+export type PoisonReason =
+  | 'body-not-json'
+  | 'envelope-invalid'
+  | 'unknown-type'
+  | 'payload-invalid'
+  | 'id-reused-with-other-payload';
+
+/** Reads the pipeline's degradation level (the control table item). */
+export interface DegradationReader {
+  read(): Promise<DegradationLevel>;
+}
+
+/** Metric names the consumer emits (CloudWatch EMF). */
+export type ConsumerMetric =
+  | 'Processed'
+  | 'Duplicates'
+  | 'Rejected'
+  | 'Poisoned'
+  | 'Retried'
+  | 'ClaimConflicts'
+  | 'Skipped';
+
+/** Structured logs and metrics. Fields never include the payload unless the caller opts in. */
+export interface ConsumerTelemetry {
+  count(metric: ConsumerMetric, value?: number): void;
+  latency(milliseconds: number): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>): void;
+  /** Emits the metrics gathered for one batch. */
+  flush(): void;
+}
