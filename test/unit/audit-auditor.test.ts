@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type {
   AuditReport,
   AuditStore,
-  ClaimRecord,
   OutboxRecord,
   ProducerStream,
   QueueInspector,
   StreamCheckpoint,
+  StreamClaim,
   StreamSeqKey,
 } from '../../packages/runtime/src/core/audit/audit-model.js';
 import { streamSeqKey } from '../../packages/runtime/src/core/audit/audit-model.js';
@@ -16,15 +16,15 @@ import type { Envelope } from '../../packages/runtime/src/core/envelope.js';
 /** An in-memory AuditStore that counts the claims it serves (the cost of a run). */
 class MemoryAuditStore implements AuditStore {
   streams: ProducerStream[] = [];
-  claims: ClaimRecord[] = [];
-  producerOf = new Map<ClaimRecord, string>();
+  claims: StreamClaim[] = [];
+  producerOf = new Map<StreamClaim, string>();
   outbox = new Map<StreamSeqKey, OutboxRecord>();
   checkpoints = new Map<string, StreamCheckpoint>();
   report: AuditReport | undefined;
   claimsServed = 0;
 
   addClaim(producer: string, seq: number, claimedAt = 0): void {
-    const claim: ClaimRecord = { seq, id: `${producer}-${seq}`, status: 'COMPLETED', claimedAt };
+    const claim: StreamClaim = { seq, id: `${producer}-${seq}`, status: 'COMPLETED', claimedAt };
     this.claims.push(claim);
     this.producerOf.set(claim, producer);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ClaimRecord, confirmedSeq } from '../../packages/runtime/src/core/audit/audit-model.js';
+import { confirmedSeq, type StreamClaim } from '../../packages/runtime/src/core/audit/audit-model.js';
 import { classify } from '../../packages/runtime/src/core/audit/classify.js';
 import {
   contiguousRanges,
@@ -8,7 +8,7 @@ import {
 } from '../../packages/runtime/src/core/audit/stream-walk.js';
 
 const NOW = 1_000_000_000;
-const claim = (seq: number, claimedAt = NOW - 60_000, status: ClaimRecord['status'] = 'COMPLETED') => ({
+const claim = (seq: number, claimedAt = NOW - 60_000, status: StreamClaim['status'] = 'COMPLETED') => ({
   seq,
   id: `id-${seq}`,
   status,

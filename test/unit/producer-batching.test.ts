@@ -4,11 +4,11 @@ import {
   SendExhaustedError,
 } from '../../packages/runtime/src/core/producer/batching-sender.js';
 import type { QueueMessage } from '../../packages/runtime/src/core/producer/ports.js';
-import { FakeQueueSender, ManualProducerClock } from './producer-fakes.js';
+import { FakePublisher, ManualProducerClock } from './producer-fakes.js';
 
 const message = (n: number, sizeBytes = 100): QueueMessage => ({ body: `m${n}`, attributes: {}, sizeBytes });
 
-function senderWith(fake: FakeQueueSender, options: { maxAttempts?: number; lingerMs?: number } = {}) {
+function senderWith(fake: FakePublisher, options: { maxAttempts?: number; lingerMs?: number } = {}) {
   return new BatchingSender({
     sender: fake,
     clock: new ManualProducerClock(),
@@ -20,7 +20,7 @@ function senderWith(fake: FakeQueueSender, options: { maxAttempts?: number; ling
 
 describe('BatchingSender', () => {
   it('packs concurrent sends into batches of at most ten', async () => {
-    const fake = new FakeQueueSender();
+    const fake = new FakePublisher();
     const sender = senderWith(fake);
     await Promise.all(Array.from({ length: 25 }, (_, i) => sender.send(message(i))));
     expect(fake.batches.map((batch) => batch.length)).toEqual([10, 10, 5]);
@@ -28,13 +28,13 @@ describe('BatchingSender', () => {
   });
 
   it('sends a lone message after the linger without waiting for a full batch', async () => {
-    const fake = new FakeQueueSender();
+    const fake = new FakePublisher();
     await senderWith(fake, { lingerMs: 2 }).send(message(1));
     expect(fake.batches.length).toBe(1);
   });
 
   it('retries only the entries SQS did not accept until every one is acknowledged', async () => {
-    const fake = new FakeQueueSender();
+    const fake = new FakePublisher();
     // The first two requests fail every other entry, as a throttled partition would.
     fake.failures = (batch, call) =>
       call < 2
@@ -50,7 +50,7 @@ describe('BatchingSender', () => {
   });
 
   it('retries every entry when the whole request fails', async () => {
-    const fake = new FakeQueueSender();
+    const fake = new FakePublisher();
     fake.failures = (_batch, call) => (call === 0 ? new Error('ServiceUnavailable') : []);
     const sender = senderWith(fake);
     await Promise.all(Array.from({ length: 3 }, (_, i) => sender.send(message(i))));
@@ -59,7 +59,7 @@ describe('BatchingSender', () => {
   });
 
   it('gives up with SendExhaustedError after the configured attempts', async () => {
-    const fake = new FakeQueueSender();
+    const fake = new FakePublisher();
     fake.failures = (batch) =>
       batch.map((_, index) => ({ index, code: 'InternalError', senderFault: false }));
     const sender = senderWith(fake, { maxAttempts: 4 });
@@ -70,14 +70,14 @@ describe('BatchingSender', () => {
   });
 
   it('keeps each batch under the byte limit', async () => {
-    const fake = new FakeQueueSender();
+    const fake = new FakePublisher();
     const sender = senderWith(fake);
     await Promise.all(Array.from({ length: 4 }, (_, i) => sender.send(message(i, 100 * 1024))));
     expect(fake.batches.map((batch) => batch.length)).toEqual([2, 2]);
   });
 
   it('flush waits for messages still lingering', async () => {
-    const fake = new FakeQueueSender();
+    const fake = new FakePublisher();
     const sender = senderWith(fake, { lingerMs: 10_000 });
     const sent = sender.send(message(1));
     await sender.flush();

@@ -8,7 +8,7 @@ import {
 import { LeaseKeeper } from '../../packages/runtime/src/core/producer/lease-keeper.js';
 import { MessageTooLargeError } from '../../packages/runtime/src/core/producer/queue-message.js';
 import {
-  FakeQueueSender,
+  FakePublisher,
   InMemoryLeaseStore,
   InMemoryOutboxStore,
   ManualProducerClock,
@@ -18,7 +18,7 @@ function setup(options: { fifo?: boolean; sendLog?: boolean; outbox?: boolean } 
   const clock = new ManualProducerClock();
   const leases = new InMemoryLeaseStore();
   const keeper = new LeaseKeeper({ store: leases, clock, holder: 'test' });
-  const queue = new FakeQueueSender();
+  const queue = new FakePublisher();
   const outbox = new InMemoryOutboxStore();
   const logged: string[] = [];
   const producer = new DirectProducer({

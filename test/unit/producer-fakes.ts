@@ -9,8 +9,8 @@ import type {
   OutboxStore,
   OutboxUpdate,
   ProducerClock,
+  Publisher,
   QueueMessage,
-  QueueSender,
 } from '../../packages/runtime/src/core/producer/ports.js';
 import { BusinessConditionFailedError } from '../../packages/runtime/src/core/producer/ports.js';
 import type { ClaimStatus, OutboxStatus } from '../../packages/runtime/src/core/tables.js';
@@ -107,7 +107,7 @@ export class InMemoryLeaseStore implements LeaseStore {
 }
 
 /** Records every batch; `failures` decides per call which entries fail. */
-export class FakeQueueSender implements QueueSender {
+export class FakePublisher implements Publisher {
   readonly batches: QueueMessage[][] = [];
   readonly accepted: QueueMessage[] = [];
   failures: (batch: readonly QueueMessage[], call: number) => BatchEntryFailure[] | Error = () => [];

@@ -12,7 +12,7 @@ import { relayPendingOutbox } from '../../packages/runtime/src/core/producer/out
 import { BusinessConditionFailedError } from '../../packages/runtime/src/core/producer/ports.js';
 import {
   FakeClaims,
-  FakeQueueSender,
+  FakePublisher,
   InMemoryLeaseStore,
   InMemoryOutboxStore,
   ManualProducerClock,
@@ -22,7 +22,7 @@ function setup() {
   const clock = new ManualProducerClock();
   const leases = new InMemoryLeaseStore();
   const keeper = new LeaseKeeper({ store: leases, clock, holder: 'test' });
-  const queue = new FakeQueueSender();
+  const queue = new FakePublisher();
   const store = new InMemoryOutboxStore();
   const sender = new BatchingSender({ sender: queue, clock, lingerMs: 1, maxAttempts: 2 });
   const lines: string[] = [];

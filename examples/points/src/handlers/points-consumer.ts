@@ -1,6 +1,6 @@
 /** Lambda entry point of the points service: `points.deduct` through the idempotent consumer. */
 
-import { createConsumer, type InvocationContext, type SqsConsumerHandler } from '@oncely/runtime';
+import { createConsumer, type RemainingTimeContext, type SqsConsumerHandler } from '@oncely/runtime';
 import type { AwsClients } from '@oncely/runtime/aws';
 import {
   DynamoDbClaimStore,
@@ -43,7 +43,7 @@ export function createPointsConsumer(config: Config, clients?: AwsClients): SqsC
 // Built on the first invocation and kept for the instance's life (clients, degradation cache).
 let consumer: SqsConsumerHandler | undefined;
 
-export const handler = (event: SQSEvent, context: InvocationContext) => {
+export const handler = (event: SQSEvent, context: RemainingTimeContext) => {
   consumer ??= createPointsConsumer(loadConfig());
   return consumer(event, context);
 };

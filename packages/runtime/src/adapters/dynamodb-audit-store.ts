@@ -14,11 +14,11 @@ import {
 import type {
   AuditReport,
   AuditStore,
-  ClaimRecord,
   OpenSeq,
   OutboxRecord,
   ProducerStream,
   StreamCheckpoint,
+  StreamClaim,
   StreamSeqKey,
   TailObservation,
 } from '../core/audit/audit-model.js';
@@ -120,7 +120,7 @@ export class DynamoDbAuditStore implements AuditStore {
     }
   }
 
-  async claimsAfter(producer: string, afterSeq: number, limit: number): Promise<ClaimRecord[]> {
+  async claimsAfter(producer: string, afterSeq: number, limit: number): Promise<StreamClaim[]> {
     return this.queryClaims(
       {
         KeyConditionExpression: '#producer = :producer AND #seq > :after',
@@ -130,7 +130,7 @@ export class DynamoDbAuditStore implements AuditStore {
     );
   }
 
-  async claimsBetween(producer: string, from: number, to: number): Promise<ClaimRecord[]> {
+  async claimsBetween(producer: string, from: number, to: number): Promise<StreamClaim[]> {
     return this.queryClaims(
       {
         KeyConditionExpression: '#producer = :producer AND #seq BETWEEN :from AND :to',
@@ -143,8 +143,8 @@ export class DynamoDbAuditStore implements AuditStore {
   private async queryClaims(
     input: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
     limit: number,
-  ): Promise<ClaimRecord[]> {
-    const claims: ClaimRecord[] = [];
+  ): Promise<StreamClaim[]> {
+    const claims: StreamClaim[] = [];
     const pages = paginateQuery(
       { client: this.documents, pageSize: Math.min(limit, 1000) },
       {

@@ -1,13 +1,13 @@
-/** The producer's QueueSender on SQS: SendMessageBatch, with per-entry failures mapped back by index. */
+/** The producer's Publisher on SQS: SendMessageBatch, with per-entry failures mapped back by index. */
 import {
   type MessageAttributeValue,
   SendMessageBatchCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { BatchEntryFailure, QueueMessage, QueueSender } from '../core/producer/ports.js';
+import type { BatchEntryFailure, Publisher, QueueMessage } from '../core/producer/ports.js';
 
-export class SqsPublisher implements QueueSender {
+export class SqsPublisher implements Publisher {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,

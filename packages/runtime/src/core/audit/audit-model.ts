@@ -27,7 +27,7 @@ export interface ProducerStream {
 }
 
 /** What the claims index says about one consumed (or being consumed) message. */
-export interface ClaimRecord {
+export interface StreamClaim {
   readonly seq: number;
   readonly id: string;
   /** Absent when the index does not project it; then the claim counts as consumed. */
@@ -167,9 +167,9 @@ export interface AuditStore {
   /** Writes `checkpoint` if the stored version is still `expectedVersion`; false on a conflict. */
   saveCheckpoint(checkpoint: StreamCheckpoint, expectedVersion: number | undefined): Promise<boolean>;
   /** Claims of `producer` with seq > `afterSeq`, ascending, at most `limit`. */
-  claimsAfter(producer: string, afterSeq: number, limit: number): Promise<ClaimRecord[]>;
+  claimsAfter(producer: string, afterSeq: number, limit: number): Promise<StreamClaim[]>;
   /** Claims of `producer` with `from <= seq <= to`, ascending. */
-  claimsBetween(producer: string, from: number, to: number): Promise<ClaimRecord[]>;
+  claimsBetween(producer: string, from: number, to: number): Promise<StreamClaim[]>;
   /** Outbox items for the wanted (producer, seq) keys; missing keys are absent from the map. */
   findOutbox(wanted: ReadonlySet<StreamSeqKey>): Promise<Map<StreamSeqKey, OutboxRecord>>;
   saveReport(report: AuditReport): Promise<void>;

@@ -16,10 +16,10 @@
  * both are lower bounds on how long the message has been overdue, never overestimates.
  */
 import type {
-  ClaimRecord,
   OpenSeq,
   ProducerStream,
   StreamCheckpoint,
+  StreamClaim,
   TailObservation,
 } from './audit-model.js';
 
@@ -29,7 +29,7 @@ export function initialCheckpoint(producer: string, scannedSeq = 0): StreamCheck
 }
 
 /** A claim that proves the message was consumed (COMPLETED, REJECTED, or status not projected). */
-export function isConsumed(claim: ClaimRecord): boolean {
+export function isConsumed(claim: StreamClaim): boolean {
   return claim.status !== 'IN_PROGRESS';
 }
 
@@ -37,9 +37,9 @@ export interface StreamWalkInput {
   readonly checkpoint: StreamCheckpoint;
   readonly stream: ProducerStream;
   /** Claims found for the checkpoint's open seqs. */
-  readonly openClaims: readonly ClaimRecord[];
+  readonly openClaims: readonly StreamClaim[];
   /** Claims with seq > checkpoint.scannedSeq, ascending. */
-  readonly newClaims: readonly ClaimRecord[];
+  readonly newClaims: readonly StreamClaim[];
   /** True when `newClaims` holds every claim above scannedSeq (not cut by the read budget). */
   readonly newClaimsComplete: boolean;
   readonly now: number;

@@ -46,12 +46,18 @@ export interface ConsumerOptions {
   readonly newOwnerToken?: () => string;
 }
 
-/** The slice of the Lambda context the consumer uses. */
-export interface InvocationContext {
+/**
+ * The slice of the Lambda context the consumer uses: how long the invocation has left, which bounds
+ * the claim lease. Any Lambda `Context` satisfies it.
+ */
+export interface RemainingTimeContext {
   getRemainingTimeInMillis(): number;
 }
 
-export type SqsConsumerHandler = (event: SQSEvent, context?: InvocationContext) => Promise<SQSBatchResponse>;
+export type SqsConsumerHandler = (
+  event: SQSEvent,
+  context?: RemainingTimeContext,
+) => Promise<SQSBatchResponse>;
 
 export const SILENT_TELEMETRY: ConsumerTelemetry = {
   count() {},

@@ -4,7 +4,7 @@ export { isFifoRecord, runBatch } from './batch-runner.js';
 export {
   type ConsumerOptions,
   createConsumer,
-  type InvocationContext,
+  type RemainingTimeContext,
   SILENT_TELEMETRY,
   type SqsConsumerHandler,
 } from './create-consumer.js';

@@ -3,12 +3,12 @@
  * and retries every entry that SQS did not accept, with jittered exponential backoff. `send()`
  * resolves only once SQS acknowledged that message.
  */
-import type { BatchEntryFailure, ProducerClock, QueueMessage, QueueSender } from './ports.js';
+import type { BatchEntryFailure, ProducerClock, Publisher, QueueMessage } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { MAX_MESSAGE_BYTES } from './queue-message.js';
 
 export interface BatchingSenderOptions {
-  readonly sender: QueueSender;
+  readonly sender: Publisher;
   /** @default systemProducerClock */
   readonly clock?: ProducerClock;
   /** SQS accepts at most ten entries per batch. @default 10 */
@@ -55,7 +55,7 @@ export interface BatchingSenderStats {
 
 export class BatchingSender {
   readonly stats: BatchingSenderStats = { requests: 0, entriesSent: 0, entryFailures: 0, requestFailures: 0 };
-  private readonly sender: QueueSender;
+  private readonly sender: Publisher;
   private readonly clock: ProducerClock;
   private readonly maxBatchSize: number;
   private readonly lingerMs: number;

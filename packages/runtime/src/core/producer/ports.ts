@@ -71,7 +71,7 @@ export interface BatchEntryFailure {
 }
 
 /** Sends up to ten messages in one request. Throws when the whole request fails. */
-export interface QueueSender {
+export interface Publisher {
   sendBatch(messages: readonly QueueMessage[]): Promise<readonly BatchEntryFailure[]>;
 }
 
