@@ -99,10 +99,11 @@ describe('DynamoDbClaimStore against the local cloud', () => {
       claim('s-3', 'b', 0),
       [
         {
-          kind: 'put',
-          table: resources.ledgerTable,
-          item: { pk: 'ledger-s-3' },
-          condition: { expression: 'attribute_not_exists(pk)' },
+          Put: {
+            TableName: resources.ledgerTable,
+            Item: { pk: 'ledger-s-3' },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
         },
       ],
       1_500,

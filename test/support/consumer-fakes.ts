@@ -17,10 +17,10 @@ import type {
   MessageActions,
   PoisonDelivery,
   SqsRecordRef,
-  TransactionWrite,
 } from '../../packages/runtime/src/core/consumer/index.js';
 import { type ConsumerOptions, createConsumer } from '../../packages/runtime/src/core/consumer/index.js';
 import type { DegradationLevel } from '../../packages/runtime/src/core/tables.js';
+import type { TransactionWrite } from '../../packages/runtime/src/core/transaction-write.js';
 
 export class InMemoryClaimStore implements ClaimStore {
   readonly items = new Map<string, ClaimRecord>();

@@ -141,16 +141,20 @@ describe('points.deduct', () => {
     });
     expect(effect?.writes).toMatchObject([
       {
-        kind: 'put',
-        table: 'ledger',
-        item: { pk: 'o-1', amount: 25 },
-        condition: { expression: 'attribute_not_exists(pk)' },
+        Put: {
+          TableName: 'ledger',
+          Item: { pk: 'o-1', amount: 25 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+        rejectionReason: 'order-already-charged',
       },
       {
-        kind: 'update',
-        table: 'accounts',
-        key: { pk: 'acc' },
-        condition: { expression: 'balance >= :amount', values: { ':amount': 25 } },
+        Update: {
+          TableName: 'accounts',
+          Key: { pk: 'acc' },
+          ConditionExpression: 'balance >= :amount',
+          ExpressionAttributeValues: { ':amount': 25 },
+        },
         rejectionReason: 'insufficient-balance',
       },
     ]);

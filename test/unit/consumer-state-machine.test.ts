@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { POINTS_REJECTIONS } from '../../examples/points/src/domain/points-deduct.js';
 import { classifyCancellation } from '../../packages/runtime/src/core/consumer/index.js';
+import type { TransactionWrite } from '../../packages/runtime/src/core/transaction-write.js';
 import { fakeConsumer, sqsEvent, sqsRecord, testEnvelope } from '../support/consumer-fakes.js';
 
 const context = { getRemainingTimeInMillis: () => 30_000 };
@@ -16,7 +17,7 @@ describe('transactional mode', () => {
     const result = await handler(sqsEvent([delivery(envelope)]), context);
     expect(result.batchItemFailures).toEqual([]);
     expect(claims.committed).toHaveLength(1);
-    expect(claims.committed[0]?.map((write) => write.table)).toEqual(['ledger', 'accounts']);
+    expect(claims.committed[0]?.map((write) => write.Put?.TableName ?? write.Update?.TableName)).toEqual(['ledger', 'accounts']);
     const claim = claims.items.get(envelope.id as string);
     expect(claim).toMatchObject({ status: 'COMPLETED', outcome: 'processed', producer: '3-9', seq: 41 });
     expect(claim?.payloadHash).toMatch(/^[0-9a-f]{64}$/);
@@ -255,9 +256,9 @@ describe('claim mode', () => {
 });
 
 describe('classifyCancellation', () => {
-  const writes = [
-    { kind: 'put' as const, table: 'ledger', item: {}, rejectionReason: 'order-already-charged' },
-    { kind: 'put' as const, table: 'accounts', item: {} },
+  const writes: TransactionWrite[] = [
+    { Put: { TableName: 'ledger', Item: {} }, rejectionReason: 'order-already-charged' },
+    { Put: { TableName: 'accounts', Item: {} } },
   ];
 
   it('reports a failed claim condition as the claim being taken, before any business failure', () => {

@@ -1,7 +1,6 @@
 /** In-memory implementations of the producer's ports, for unit tests of the pure core. */
 import type {
   BatchEntryFailure,
-  BusinessWrite,
   ClaimStatusReader,
   Lease,
   LeaseStore,
@@ -14,6 +13,7 @@ import type {
 } from '../../packages/runtime/src/core/producer/ports.js';
 import { BusinessConditionFailedError } from '../../packages/runtime/src/core/producer/ports.js';
 import type { ClaimStatus, OutboxStatus } from '../../packages/runtime/src/core/tables.js';
+import type { TransactionWrite } from '../../packages/runtime/src/core/transaction-write.js';
 
 export class ManualProducerClock implements ProducerClock {
   constructor(public current = Date.UTC(2026, 10, 25, 10)) {}
@@ -129,14 +129,23 @@ export class FakePublisher implements Publisher {
 export class InMemoryOutboxStore implements OutboxStore {
   readonly items = new Map<string, OutboxItem>();
   /** Committed business writes, as given. */
-  readonly committed: BusinessWrite[] = [];
-  /** A business write whose `fail` is true makes the transaction fail its condition. */
+  readonly committed: TransactionWrite[] = [];
+  /**
+   * Business items put so far, by `<table>/<pk>`. The one condition the fake evaluates is a Put's
+   * `attribute_not_exists(pk)` against them; every other write succeeds.
+   */
+  readonly businessItems = new Set<string>();
   failPuts = false;
   failUpdates = false;
 
-  async commit(writes: readonly BusinessWrite[], items: readonly OutboxItem[]): Promise<void> {
-    const failed = writes.findIndex((write) => (write as { fail?: boolean }).fail === true);
-    if (failed >= 0) throw new BusinessConditionFailedError(failed);
+  async commit(writes: readonly TransactionWrite[], items: readonly OutboxItem[]): Promise<void> {
+    const keyOf = (put: NonNullable<TransactionWrite['Put']>) => `${put.TableName}/${String(put.Item.pk)}`;
+    const failed = writes.findIndex(
+      ({ Put: put }) =>
+        put?.ConditionExpression === 'attribute_not_exists(pk)' && this.businessItems.has(keyOf(put)),
+    );
+    if (failed >= 0) throw new BusinessConditionFailedError(failed, writes[failed]?.rejectionReason);
+    for (const { Put: put } of writes) if (put) this.businessItems.add(keyOf(put));
     this.committed.push(...writes);
     for (const item of items) this.items.set(item.id, item);
   }

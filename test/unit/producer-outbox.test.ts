@@ -49,17 +49,24 @@ const failAll = (batch: readonly unknown[]) =>
 describe('OutboxProducer.transact', () => {
   it('commits the business writes with the outbox items, publishes eagerly and marks them SENT', async () => {
     const { producer, store, queue } = setup();
-    const { envelopes, published } = await producer.transact([{ Put: { id: 'order-1' } }], [event, event]);
+    const order = { Put: { TableName: 'orders', Item: { pk: 'order-1' } } };
+    const { envelopes, published } = await producer.transact([order], [event, event]);
     expect(published).toBe(2);
-    expect(store.committed).toEqual([{ Put: { id: 'order-1' } }]);
+    expect(store.committed).toEqual([order]);
     expect(envelopes.map((e) => store.items.get(e.id)?.status)).toEqual(['SENT', 'SENT']);
     expect(queue.accepted.map((m) => m.deduplicationId)).toEqual(envelopes.map((e) => e.id));
   });
 
   it('publishes nothing and voids the stamped numbers when a business condition fails', async () => {
     const { producer, store, queue, leases, keeper } = setup();
-    const error = await producer.transact([{ fail: true }], [event]).catch((e) => e);
+    store.businessItems.add('orders/order-1');
+    const duplicateOrder = {
+      Put: { TableName: 'orders', Item: { pk: 'order-1' }, ConditionExpression: 'attribute_not_exists(pk)' },
+      rejectionReason: 'order-exists',
+    };
+    const error = await producer.transact([duplicateOrder], [event]).catch((e) => e);
     expect(error).toBeInstanceOf(BusinessConditionFailedError);
+    expect(error.reason).toBe('order-exists');
     expect(store.items.size).toBe(0);
     expect(queue.batches.length).toBe(0);
     expect(leases.rows.get(keeper.current!.workerId)!.voided.get(keeper.current!.stream)).toEqual([1]);
@@ -202,6 +209,8 @@ describe('placeOrder (trade example)', () => {
     const body = JSON.parse(queue.accepted[0]!.body);
     expect(body).toMatchObject({ type: 'points.deduct', key: 'acc-9' });
     expect(body.payload).toEqual({ accountId: 'acc-9', amount: 30, orderId: 'o-1' });
+    expect(await placeOrder(input, dependencies)).toEqual({ status: 'ALREADY_PLACED', orderId: 'o-1' });
+    expect(queue.accepted).toHaveLength(1);
   });
 
   it('rejects invalid input before anything is stamped', async () => {

@@ -25,3 +25,13 @@ export * from './core/producer/ports.js';
 export * from './core/producer/queue-message.js';
 export * from './core/scaling-policy.js';
 export * from './core/snowflake.js';
+export {
+  type AttributeValues,
+  type ConditionCheckWrite,
+  type DeleteWrite,
+  MAX_TRANSACTION_ACTIONS,
+  type PutWrite,
+  type TransactionWrite,
+  type UpdateWrite,
+  type WriteCondition,
+} from './core/transaction-write.js';

@@ -6,7 +6,7 @@
  */
 
 import type { Envelope, EventDraft } from '@oncely/runtime';
-import { BusinessConditionFailedError, type BusinessWrite } from '@oncely/runtime';
+import { BusinessConditionFailedError, type TransactionWrite } from '@oncely/runtime';
 import { PARTITION_KEY } from '@oncely/runtime/contract';
 import { z } from 'zod';
 import { POINTS_DEDUCT, type PointsDeduct } from './points-deduct.js';
@@ -24,7 +24,7 @@ export type PlaceOrderInput = z.infer<typeof placeOrderInputSchema>;
 /** What placing an order needs from the producer: OutboxProducer.transact. */
 export interface TransactionalPublisher {
   transact(
-    writes: readonly BusinessWrite[],
+    writes: readonly TransactionWrite[],
     events: readonly EventDraft[],
   ): Promise<{ envelopes: Envelope[] }>;
 }
@@ -38,7 +38,7 @@ export function placeOrderTransaction(
   input: PlaceOrderInput,
   ordersTable: string,
   now: number,
-): { writes: BusinessWrite[]; events: EventDraft<PointsDeduct>[] } {
+): { writes: TransactionWrite[]; events: EventDraft<PointsDeduct>[] } {
   const { orderId, accountId, amount, ...details } = input;
   return {
     writes: [

@@ -49,26 +49,28 @@ export function pointsDeductHandler(
       return {
         writes: [
           {
-            kind: 'put',
-            table: tables.ledgerTable,
-            item: {
-              pk: deduction.orderId,
-              accountId: deduction.accountId,
-              amount: deduction.amount,
-              messageId: context.envelope.id,
-              occurredAt: context.envelope.occurredAt,
+            Put: {
+              TableName: tables.ledgerTable,
+              Item: {
+                pk: deduction.orderId,
+                accountId: deduction.accountId,
+                amount: deduction.amount,
+                messageId: context.envelope.id,
+                occurredAt: context.envelope.occurredAt,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
             },
-            condition: { expression: 'attribute_not_exists(pk)' },
             rejectionReason: POINTS_REJECTIONS.orderAlreadyCharged,
           },
           {
-            kind: 'update',
-            table: tables.accountsTable,
-            key: { pk: deduction.accountId },
-            update: 'SET balance = balance - :amount',
-            values: { ':amount': deduction.amount },
-            // A missing account has no balance, so it is rejected too: balances never go negative.
-            condition: { expression: 'balance >= :amount', values: { ':amount': deduction.amount } },
+            Update: {
+              TableName: tables.accountsTable,
+              Key: { pk: deduction.accountId },
+              UpdateExpression: 'SET balance = balance - :amount',
+              // A missing account has no balance, so it is rejected too: balances never go negative.
+              ConditionExpression: 'balance >= :amount',
+              ExpressionAttributeValues: { ':amount': deduction.amount },
+            },
             rejectionReason: POINTS_REJECTIONS.insufficientBalance,
           },
         ],

@@ -25,14 +25,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type {
-  ClaimAttempt,
-  ClaimRecord,
-  ClaimStore,
-  CommitResult,
-  TransactionWrite,
-} from '../core/consumer/ports.js';
+import type { ClaimAttempt, ClaimRecord, ClaimStore, CommitResult } from '../core/consumer/ports.js';
 import { PARTITION_KEY } from '../core/tables.js';
+import { type TransactionWrite, toTransactItem } from '../core/transaction-write.js';
 
 export interface DynamoDbClaimStoreOptions {
   /** Ask DynamoDB for consumed capacity (for benchmarks and cost reports). @default false */
@@ -170,45 +165,6 @@ export class DynamoDbClaimStore implements ClaimStore {
       ExpressionAttributeValues: { ':inProgress': 'IN_PROGRESS', ':now': now },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
-  }
-}
-
-function toTransactItem(write: TransactionWrite): TransactItems[number] {
-  const condition = write.condition
-    ? {
-        ConditionExpression: write.condition.expression,
-        ...(write.condition.names ? { ExpressionAttributeNames: { ...write.condition.names } } : {}),
-        ...(write.condition.values ? { ExpressionAttributeValues: { ...write.condition.values } } : {}),
-      }
-    : {};
-  switch (write.kind) {
-    case 'put':
-      return { Put: { TableName: write.table, Item: { ...write.item }, ...condition } };
-    case 'delete':
-      return { Delete: { TableName: write.table, Key: { ...write.key }, ...condition } };
-    case 'conditionCheck':
-      return {
-        ConditionCheck: {
-          TableName: write.table,
-          Key: { ...write.key },
-          ...condition,
-          ConditionExpression: write.condition.expression,
-        },
-      };
-    case 'update': {
-      const names = { ...write.names, ...write.condition?.names };
-      const values = { ...write.values, ...write.condition?.values };
-      return {
-        Update: {
-          TableName: write.table,
-          Key: { ...write.key },
-          UpdateExpression: write.update,
-          ...condition,
-          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-        },
-      };
-    }
   }
 }
 

@@ -13,15 +13,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   BusinessConditionFailedError,
-  type BusinessWrite,
   type OutboxItem,
   type OutboxStore,
   type OutboxUpdate,
 } from '../core/producer/ports.js';
 import { OUTBOX, type OutboxStatus, PARTITION_KEY } from '../core/tables.js';
+import { type TransactionWrite, toTransactItem } from '../core/transaction-write.js';
 import { batchGetByIds } from './dynamodb-batch-get.js';
-
-type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
 export class DynamoDbOutboxStore implements OutboxStore {
   constructor(
@@ -29,7 +27,7 @@ export class DynamoDbOutboxStore implements OutboxStore {
     private readonly tableName: string,
   ) {}
 
-  async commit(writes: readonly BusinessWrite[], items: readonly OutboxItem[]): Promise<void> {
+  async commit(writes: readonly TransactionWrite[], items: readonly OutboxItem[]): Promise<void> {
     const outboxPuts = items.map((item) => ({
       Put: {
         TableName: this.tableName,
@@ -40,13 +38,14 @@ export class DynamoDbOutboxStore implements OutboxStore {
     }));
     try {
       await this.documents.send(
-        new TransactWriteCommand({ TransactItems: [...writes, ...outboxPuts] as unknown as TransactItems }),
+        new TransactWriteCommand({ TransactItems: [...writes.map(toTransactItem), ...outboxPuts] }),
       );
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
         const reasons = error.CancellationReasons ?? [];
         const index = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
-        if (index >= 0 && index < writes.length) throw new BusinessConditionFailedError(index);
+        if (index >= 0 && index < writes.length)
+          throw new BusinessConditionFailedError(index, writes[index]?.rejectionReason);
       }
       throw error;
     }

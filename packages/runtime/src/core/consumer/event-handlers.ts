@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Envelope } from '../envelope.js';
-import type { TransactionWrite } from './ports.js';
+import type { TransactionWrite } from '../transaction-write.js';
 
 /** `transactional`: the claim commits with the handler's DynamoDB writes. `claim`: claim, run, complete. */
 export type ConsumerMode = 'transactional' | 'claim';

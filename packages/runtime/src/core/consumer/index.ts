@@ -20,4 +20,4 @@ export {
 export { canonicalJson, payloadHash } from './payload-hash.js';
 export type * from './ports.js';
 export type { RecordOutcome } from './record-outcome.js';
-export { classifyCancellation, MAX_TRANSACTION_ACTIONS } from './transaction-outcome.js';
+export { classifyCancellation } from './transaction-outcome.js';

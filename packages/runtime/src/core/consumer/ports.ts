@@ -3,6 +3,7 @@
  * AWS SDK; unit tests implement them in memory. Nothing here knows about DynamoDB wire formats.
  */
 import type { ClaimStatus, DegradationLevel } from '../tables.js';
+import type { TransactionWrite } from '../transaction-write.js';
 
 /** A claims-table item as the core sees it. */
 export interface ClaimRecord {
@@ -25,41 +26,6 @@ export interface ClaimRecord {
   /** TTL, epoch seconds. */
   readonly expiresAt: number;
 }
-
-/** A condition on one write of a transaction, in DynamoDB expression syntax with plain values. */
-export interface WriteCondition {
-  readonly expression: string;
-  readonly names?: Readonly<Record<string, string>>;
-  readonly values?: Readonly<Record<string, unknown>>;
-}
-
-interface WriteBase {
-  readonly table: string;
-  readonly condition?: WriteCondition;
-  /**
-   * Business reason recorded when this write's condition fails (e.g. `insufficient-balance`).
-   * A failed condition is always a rejection, never retried; without a reason it is `condition-failed`.
-   */
-  readonly rejectionReason?: string;
-}
-
-/** One action of a DynamoDB transaction, with plain JavaScript values (no attribute-value maps). */
-export type TransactionWrite =
-  | (WriteBase & { readonly kind: 'put'; readonly item: Readonly<Record<string, unknown>> })
-  | (WriteBase & {
-      readonly kind: 'update';
-      readonly key: Readonly<Record<string, unknown>>;
-      /** e.g. `SET balance = balance - :amount` */
-      readonly update: string;
-      readonly names?: Readonly<Record<string, string>>;
-      readonly values?: Readonly<Record<string, unknown>>;
-    })
-  | (WriteBase & { readonly kind: 'delete'; readonly key: Readonly<Record<string, unknown>> })
-  | (WriteBase & {
-      readonly kind: 'conditionCheck';
-      readonly key: Readonly<Record<string, unknown>>;
-      readonly condition: WriteCondition;
-    });
 
 /** Why one action of a cancelled transaction failed, as DynamoDB reports it. */
 export interface CancellationReason {

@@ -10,6 +10,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import type { DegradationLevel } from '../tables.js';
+import { MAX_TRANSACTION_ACTIONS, type TransactionWrite } from '../transaction-write.js';
 import { type BackoffSettings, retryDelaySeconds } from './backoff.js';
 import { parseDelivery, type ValidDelivery } from './delivery.js';
 import { RejectedError } from './errors.js';
@@ -21,10 +22,9 @@ import type {
   ConsumerTelemetry,
   MessageActions,
   PoisonReason,
-  TransactionWrite,
 } from './ports.js';
 import type { RecordOutcome } from './record-outcome.js';
-import { classifyCancellation, MAX_TRANSACTION_ACTIONS } from './transaction-outcome.js';
+import { classifyCancellation } from './transaction-outcome.js';
 
 export interface RecordProcessorDependencies {
   readonly mode: ConsumerMode;

@@ -1,4 +1,5 @@
-import type { CancellationReason, TransactionWrite } from './ports.js';
+import type { TransactionWrite } from '../transaction-write.js';
+import type { CancellationReason } from './ports.js';
 
 /**
  * What a cancelled TransactWriteItems means. DynamoDB reports one reason per action, in request
@@ -36,6 +37,3 @@ export function classifyCancellation(
   const failed = reasons.find((reason) => reason.code !== 'None');
   return { kind: 'retry', reason: failed?.code ?? 'TransactionCanceled' };
 }
-
-/** DynamoDB's limit on actions per transaction (the claim is one of them). */
-export const MAX_TRANSACTION_ACTIONS = 100;

@@ -3,15 +3,13 @@
  * published eagerly; whatever the eager publish misses, the relay sweep sends later.
  */
 import type { Envelope } from '../envelope.js';
+import { MAX_TRANSACTION_ACTIONS, type TransactionWrite } from '../transaction-write.js';
 import type { BatchingSender } from './batching-sender.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { DEFAULT_COMPENSATION_DEADLINE_MS, newOutboxItem } from './outbox-item.js';
-import type { BusinessWrite, OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
+import type { OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { assertFitsInMessage, type EventDraft, MAX_MESSAGE_BYTES, toQueueMessage } from './queue-message.js';
-
-/** DynamoDB's TransactWriteItems limit. */
-export const MAX_TRANSACTION_ITEMS = 100;
 
 export interface OutboxProducerOptions {
   readonly keeper: LeaseKeeper;
@@ -47,11 +45,13 @@ export class OutboxProducer {
    * numbers are voided) and BusinessConditionFailedError propagates.
    */
   async transact(
-    businessWrites: readonly BusinessWrite[],
+    businessWrites: readonly TransactionWrite[],
     events: readonly EventDraft[],
   ): Promise<TransactReceipt> {
-    if (businessWrites.length + events.length > MAX_TRANSACTION_ITEMS)
-      throw new RangeError(`A transaction holds at most ${MAX_TRANSACTION_ITEMS} writes and events together`);
+    if (businessWrites.length + events.length > MAX_TRANSACTION_ACTIONS)
+      throw new RangeError(
+        `A transaction holds at most ${MAX_TRANSACTION_ACTIONS} writes and events together`,
+      );
     for (const event of events) assertFitsInMessage(event, this.options.maxMessageBytes ?? MAX_MESSAGE_BYTES);
     const envelopes = events.length > 0 ? await this.options.keeper.stampAll(events) : [];
     const now = this.clock.now();

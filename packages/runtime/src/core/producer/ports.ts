@@ -3,6 +3,7 @@
  * implement them over DynamoDB and SQS; unit tests implement them in memory.
  */
 import type { ClaimStatus, OutboxStatus } from '../tables.js';
+import type { TransactionWrite } from '../transaction-write.js';
 
 /** A held worker-id lease. `stream` (`<workerId>-<epoch>`) is the producer stream id in envelopes. */
 export interface Lease {
@@ -94,23 +95,18 @@ export interface OutboxItem {
   readonly outcome?: string;
 }
 
-/**
- * A business write committed together with outbox items, in the DynamoDB document client's
- * TransactWriteItems shape (e.g. `{ Put: { TableName, Item, ConditionExpression } }`). The core
- * treats it as opaque; only the outbox adapter interprets it.
- */
-export type BusinessWrite = Readonly<Record<string, unknown>>;
-
 /** A condition on one of the business writes failed, so nothing was committed. */
 export class BusinessConditionFailedError extends Error {
   override readonly name = 'BusinessConditionFailedError';
   constructor(
     /** Index of the failed write in the `writes` passed to `commit`. */
     readonly index: number,
-    /** The item as it was, when the store returns it. */
-    readonly existing?: Record<string, unknown>,
+    /** The failed write's `rejectionReason`, when it has one. */
+    readonly reason?: string,
   ) {
-    super(`Business write ${index} failed its condition; the transaction was cancelled`);
+    super(
+      `Business write ${index} failed its condition${reason ? ` (${reason})` : ''}; the transaction was cancelled`,
+    );
   }
 }
 
@@ -125,7 +121,7 @@ export interface OutboxUpdate {
 
 export interface OutboxStore {
   /** Commits business writes and outbox items atomically; BusinessConditionFailedError when a write's condition fails. */
-  commit(writes: readonly BusinessWrite[], items: readonly OutboxItem[]): Promise<void>;
+  commit(writes: readonly TransactionWrite[], items: readonly OutboxItem[]): Promise<void>;
   /** Stores items outside a business transaction (direct mode's fallback and send log). */
   put(items: readonly OutboxItem[]): Promise<void>;
   /** Applies `update` if the item's status is still `from`; false when it is not. */
