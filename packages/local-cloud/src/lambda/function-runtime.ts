@@ -7,6 +7,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { type FunctionLogSource, isPlatformLine } from './function-logs.js';
 
 /** What a function is, as CreateFunction or the template deployer describes it. */
 export interface FunctionDefinition {
@@ -42,11 +43,20 @@ export interface InvocationResult {
   readonly errorType?: string;
 }
 
+/** Which invocation a log line belongs to, and who wrote it. */
+export interface LogLineOrigin {
+  readonly requestId: string | undefined;
+  readonly source: FunctionLogSource;
+}
+
 export interface RuntimeHost {
   /** Values every environment gets (endpoint, region, dummy credentials), under the function's own. */
   baseEnvironment(): Record<string, string>;
-  onLogLine(functionName: string, line: string): void;
+  onLogLine(functionName: string, line: string, origin: LogLineOrigin): void;
 }
+
+const START_LINE = /^START RequestId: (\S+)/;
+const REPORT_LINE = /^REPORT RequestId: (\S+)/;
 
 const WORKER_URL = new URL('./function-worker.mjs', import.meta.url);
 /** Lambda's limit on the init phase of an on-demand environment. */
@@ -65,6 +75,12 @@ class ExecutionEnvironment {
   private pending: PendingInvocation | undefined;
   private sequence = 0;
   private startHandlerTimer: () => void = () => undefined;
+  /**
+   * The invocation the worker's stdout is in, read from the START and REPORT lines in that same
+   * stream: stdout arrives asynchronously, after the invocation may already have settled, so the
+   * pending invocation cannot tell which request a line belongs to, but the stream's framing can.
+   */
+  private stdoutRequestId: string | undefined;
   /** Resolves once everything the worker printed has been passed on as log lines. */
   private readonly outputClosed: Promise<void>;
   dead = false;
@@ -93,9 +109,21 @@ class ExecutionEnvironment {
     // Idle environments must not keep the host process alive; a pending invocation's timer does.
     this.worker.unref();
     const closed: Array<Promise<void>> = [];
-    for (const stream of [this.worker.stdout, this.worker.stderr] as Readable[]) {
+    const streams: Array<[Readable, (line: string) => void]> = [
+      [this.worker.stdout, (line) => this.stdoutLine(line)],
+      // stderr has no framing of its own: its lines belong to the invocation running now.
+      [
+        this.worker.stderr,
+        (line) =>
+          host.onLogLine(definition.name, line, {
+            requestId: this.stdoutRequestId ?? this.pending?.requestId,
+            source: 'stderr',
+          }),
+      ],
+    ];
+    for (const [stream, onLine] of streams) {
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-      lines.on('line', (line) => host.onLogLine(definition.name, line));
+      lines.on('line', onLine);
       closed.push(new Promise((resolve) => lines.once('close', resolve)));
     }
     this.outputClosed = Promise.all(closed).then(() => undefined);
@@ -128,6 +156,17 @@ class ExecutionEnvironment {
         ),
         'error',
       );
+    });
+  }
+
+  private stdoutLine(line: string): void {
+    const start = START_LINE.exec(line);
+    if (start) this.stdoutRequestId = start[1];
+    const requestId = this.stdoutRequestId;
+    if (REPORT_LINE.test(line)) this.stdoutRequestId = undefined;
+    this.host.onLogLine(this.definition.name, line, {
+      requestId,
+      source: isPlatformLine(line) ? 'platform' : 'stdout',
     });
   }
 
@@ -172,7 +211,8 @@ class ExecutionEnvironment {
 
   /** The handler's promise is abandoned: the environment is destroyed, as Lambda does. */
   private timeOut(requestId: string, phase: 'Init' | 'Task', seconds: number): void {
-    const log = (line: string) => this.host.onLogLine(this.definition.name, line);
+    const log = (line: string) =>
+      this.host.onLogLine(this.definition.name, line, { requestId, source: 'platform' });
     if (phase === 'Init') {
       log(`INIT_REPORT Init Duration: ${(seconds * 1000).toFixed(2)} ms\tPhase: init\tStatus: timeout`);
     }
@@ -190,7 +230,8 @@ class ExecutionEnvironment {
   private endAbnormally(result: InvocationResult, status: 'error' | 'timeout'): void {
     const pending = this.pending;
     if (!pending) return;
-    const log = (line: string) => this.host.onLogLine(this.definition.name, line);
+    const log = (line: string) =>
+      this.host.onLogLine(this.definition.name, line, { requestId: pending.requestId, source: 'platform' });
     const duration = performance.now() - pending.startedAt;
     const closingLines = () => {
       if (status === 'error') {

@@ -2,9 +2,9 @@
 // process.env (the Worker `env` option) and its own module cache. Plain JavaScript on purpose:
 // worker threads start without the TypeScript loader, and this file must run under tsx, vitest
 // and plain node alike.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -17,7 +17,7 @@ async function loadHandler() {
   if (dot <= 0) throw runtimeError('Runtime.MalformedHandlerName', `Bad handler ${handlerSpec}`);
   const modulePath = handlerSpec.slice(0, dot);
   const exportName = handlerSpec.slice(dot + 1);
-  const file = findModuleFile(join(codeDirectory, modulePath));
+  const file = findModuleFile(modulePath);
   const exports = isEsm(file) ? await import(pathToFileURL(file).href) : loadCommonJs(file);
   const fn = exports[exportName] ?? exports.default?.[exportName];
   if (typeof fn !== 'function') {
@@ -26,14 +26,41 @@ async function loadHandler() {
   return fn;
 }
 
-function findModuleFile(base) {
+/**
+ * The handler's module file, which must lie inside the code directory: a handler such as
+ * `../../elsewhere/index.handler`, or a symlink out of the package, would make the local cloud run
+ * code from anywhere on this machine.
+ */
+function findModuleFile(modulePath) {
+  const root = realpathSync(codeDirectory);
+  const base = resolve(root, modulePath);
+  if (isAbsolute(modulePath) || !isInside(root, base)) {
+    throw runtimeError(
+      'Runtime.MalformedHandlerName',
+      `Bad handler ${handlerSpec}: the module must be inside the function's code directory`,
+    );
+  }
   for (const extension of ['.js', '.mjs', '.cjs']) {
+    let real;
     try {
-      readFileSync(base + extension, { flag: 'r' });
-      return base + extension;
-    } catch {}
+      real = realpathSync(base + extension);
+    } catch {
+      continue;
+    }
+    if (!isInside(root, real)) {
+      throw runtimeError(
+        'Runtime.ImportModuleError',
+        `Error: ${modulePath}${extension} links outside the function's code directory`,
+      );
+    }
+    return real;
   }
   throw runtimeError('Runtime.ImportModuleError', `Error: Cannot find module '${base}'`);
+}
+
+function isInside(root, path) {
+  const relation = relative(root, path);
+  return relation === '' || (relation !== '..' && !relation.startsWith(`..${sep}`) && !isAbsolute(relation));
 }
 
 /**

@@ -16,10 +16,12 @@ import {
   type ServiceRequest,
   type ServiceResponse,
 } from '../protocol.js';
+import { FunctionLogStream, type FunctionLogs } from './function-logs.js';
 import {
   type FunctionDefinition,
   FunctionRuntime,
   type InvocationResult,
+  type LogLineOrigin,
   ThrottledError,
 } from './function-runtime.js';
 import {
@@ -43,6 +45,8 @@ export interface LambdaServiceOptions {
   readonly timeScale?: number;
   /** Warm environments idle this long are reclaimed, as on Lambda. @default 300_000 (5 minutes) */
   readonly idleEnvironmentMs?: number;
+  /** Log lines kept in memory per function (see {@link LambdaService.logs}). @default 1000 */
+  readonly logTailLines?: number;
 }
 
 /** What the deployer (or a test) passes to create a function from a directory. */
@@ -118,6 +122,11 @@ export interface LambdaService extends LocalService {
   resetMappingPeak(uuid: string): void;
   /** Resolves once the mapping has no running poller or invocation (after disabling it). */
   mappingIdle(uuid: string): Promise<void>;
+  /**
+   * Every function's log lines with their request id and source, and a bounded tail per function.
+   * The local cloud exposes it as `cloud.logs`.
+   */
+  readonly logs: FunctionLogs;
   /** Every line a function writes to stdout/stderr; JSON lines with `_aws` are EMF metrics. */
   onLogLine(listener: LogLineListener): () => void;
   /**
@@ -125,12 +134,11 @@ export interface LambdaService extends LocalService {
    * Throttles, Duration, ConcurrentExecutions) in the CloudWatch emulator.
    */
   onInvocation(listener: InvocationListener): () => void;
-  /** The most recent log lines of a function (at most 1000). */
+  /** The most recent log lines of a function (at most the tail size, 1000 by default). */
   recentLogs(name: string): readonly string[];
   setTimeScale(timeScale: number): void;
 }
 
-const LOG_LINES_KEPT = 1000;
 const MAX_MAPPING_BATCH = 10_000;
 
 interface FunctionState {
@@ -138,7 +146,6 @@ interface FunctionState {
   reservedConcurrency: number | undefined;
   readonly codeSha256: string;
   readonly lastModified: string;
-  readonly logs: string[];
 }
 
 interface SavedState {
@@ -157,6 +164,7 @@ export function createLambdaService(
   const functions = new Map<string, FunctionState>();
   const mappings = new Map<string, SqsEventSource>();
   const logListeners = new Set<LogLineListener>();
+  const logs = new FunctionLogStream(options.logTailLines ?? 1000);
   const invocationListeners = new Set<InvocationListener>();
   const report = (value: InvocationReport) => {
     for (const listener of invocationListeners) listener(value);
@@ -187,12 +195,8 @@ export function createLambdaService(
       AWS_ACCESS_KEY_ID: 'oncely',
       AWS_SECRET_ACCESS_KEY: 'oncely-local',
     }),
-    onLogLine: (functionName: string, line: string) => {
-      const logs = functions.get(functionName)?.logs;
-      if (logs) {
-        logs.push(line);
-        if (logs.length > LOG_LINES_KEPT) logs.splice(0, logs.length - LOG_LINES_KEPT);
-      }
+    onLogLine: (functionName: string, line: string, origin: LogLineOrigin) => {
+      logs.publish({ functionName, line, ...origin, timestamp: context.clock.now() });
       for (const listener of logListeners) listener(functionName, line);
     },
   };
@@ -260,7 +264,6 @@ export function createLambdaService(
       reservedConcurrency: input.reservedConcurrency,
       codeSha256: createHash('sha256').update(definition.codeDirectory).digest('base64'),
       lastModified: lambdaTimestamp(context.clock.now()),
-      logs: existing?.logs ?? [],
     });
     if (existing) {
       // Mappings re-read the reserved concurrency, which the new configuration may have changed.
@@ -275,6 +278,7 @@ export function createLambdaService(
     const state = requireFunction(name);
     state.runtime.close();
     functions.delete(state.runtime.definition.name);
+    logs.forget(state.runtime.definition.name);
   }
 
   async function invokeFunction(
@@ -647,6 +651,7 @@ export function createLambdaService(
     mappingStats: (uuid) => requireMapping(uuid).stats,
     resetMappingPeak: (uuid) => requireMapping(uuid).resetPeak(),
     mappingIdle: (uuid) => requireMapping(uuid).idle(),
+    logs,
     onLogLine(listener) {
       logListeners.add(listener);
       return () => logListeners.delete(listener);
@@ -655,7 +660,7 @@ export function createLambdaService(
       invocationListeners.add(listener);
       return () => invocationListeners.delete(listener);
     },
-    recentLogs: (name) => functions.get(functionNameOf(name))?.logs ?? [],
+    recentLogs: (name) => logs.tail(functionNameOf(name)).map((event) => event.line),
     setTimeScale(value) {
       timeScale = value;
     },
