@@ -1,9 +1,20 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { CLAIMS, ENVIRONMENT_VARIABLES as ENV, OUTBOX, OUTPUT_KEYS } from '@oncely/runtime/contract';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT_KEYS } from '../../packages/cdk/src/pipeline-stack.js';
-import { ENVIRONMENT_VARIABLES as ENV } from '../../packages/runtime/src/config.js';
-import { CLAIMS, OUTBOX } from '../../packages/runtime/src/core/tables.js';
-import { buildStack, type ResourceProperties, resourceOf } from './stack-fixture.js';
+import { OncelyPipeline } from '../../packages/cdk/src/oncely-pipeline.js';
+import {
+  buildStack,
+  INLINE_CONSUMER,
+  type ResourceProperties,
+  resourceOf,
+  TEST_ENVIRONMENT,
+} from './stack-fixture.js';
 
 let template: Template;
 beforeAll(() => {
@@ -18,7 +29,7 @@ function sourceQueue(): { id: string; props: ResourceProperties } {
   return { id, props: resource.Properties };
 }
 
-describe('PipelineStack defaults: queues', () => {
+describe('OncelyPipeline defaults: queues', () => {
   it('creates a FIFO source queue, a FIFO DLQ and a DLQ for EventBridge targets', () => {
     template.resourceCountIs('AWS::SQS::Queue', 3);
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 2);
@@ -40,11 +51,11 @@ describe('PipelineStack defaults: queues', () => {
       },
     });
     const dlqId = source.props.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
-    expect(dlqId).toMatch(/^QueueDeadLetterQueue/);
+    expect(dlqId).toMatch(/^PipelineQueueDeadLetterQueue/);
   });
 
   it('keeps dead letters 14 days and accepts redrives only from the source queue', () => {
-    const dlq = resourceOf(template, 'AWS::SQS::Queue', 'QueueDeadLetterQueue');
+    const dlq = resourceOf(template, 'AWS::SQS::Queue', 'PipelineQueueDeadLetterQueue');
     expect(dlq.props).toMatchObject({
       MessageRetentionPeriod: 14 * 86_400,
       SqsManagedSseEnabled: true,
@@ -72,15 +83,17 @@ describe('PipelineStack defaults: queues', () => {
 
   it('retains queues and tables by default', () => {
     for (const type of ['AWS::SQS::Queue', 'AWS::DynamoDB::Table']) {
-      const resources = Object.values(template.findResources(type));
+      const resources = Object.entries(template.findResources(type))
+        .filter(([id]) => id.startsWith('Pipeline'))
+        .map(([, resource]) => resource);
       expect(resources.every((resource) => resource.DeletionPolicy === 'Retain')).toBe(true);
     }
   });
 });
 
-describe('PipelineStack defaults: tables', () => {
-  it('creates seven on-demand tables with point-in-time recovery and a string key pk', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 7);
+describe('OncelyPipeline defaults: tables', () => {
+  it('creates claims, control, leases and (with outbox) outbox tables: on-demand, point-in-time recovery, key pk', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 4 + 1);
     template.allResourcesProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -116,21 +129,21 @@ describe('PipelineStack defaults: tables', () => {
   });
 });
 
-describe('PipelineStack defaults: functions', () => {
-  it('runs six functions on Node.js 24, arm64, with active tracing and an explicit log group', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 6);
+describe('OncelyPipeline defaults: functions', () => {
+  it('runs five functions on Node.js 24, arm64, with active tracing and an explicit log group', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: { Ref: Match.anyValue() } },
     });
-    template.resourceCountIs('AWS::Logs::LogGroup', 6);
+    template.resourceCountIs('AWS::Logs::LogGroup', 5);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('sets only environment variables the runtime config knows', () => {
-    const known = new Set(Object.values(ENV));
+  it("sets only environment variables the runtime config knows, plus the caller's own", () => {
+    const known = new Set([...Object.values(ENV), 'BUSINESS_TABLE']);
     for (const resource of Object.values(template.findResources('AWS::Lambda::Function'))) {
       const names = Object.keys(resource.Properties.Environment?.Variables ?? {});
       expect(names.length).toBeGreaterThan(0);
@@ -162,7 +175,7 @@ describe('PipelineStack defaults: functions', () => {
   });
 });
 
-describe('PipelineStack defaults: event source mapping', () => {
+describe('OncelyPipeline defaults: event source mapping', () => {
   it('reports batch item failures with batch size 10 and an initial maximum concurrency of 2', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -174,7 +187,7 @@ describe('PipelineStack defaults: event source mapping', () => {
   });
 });
 
-describe('PipelineStack defaults: alarms and scaling', () => {
+describe('OncelyPipeline defaults: alarms and scaling', () => {
   it('creates six human alarms and three backlog step alarms', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -219,13 +232,13 @@ describe('PipelineStack defaults: alarms and scaling', () => {
   });
 
   it('routes backlog alarm state changes to the scaler through EventBridge', () => {
-    const scaler = resourceOf(template, 'AWS::Lambda::Function', 'ScalingScaler');
+    const scaler = resourceOf(template, 'AWS::Lambda::Function', 'PipelineScalingScaler');
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.cloudwatch'],
         'detail-type': ['CloudWatch Alarm State Change'],
         resources: Match.arrayWith([
-          { 'Fn::GetAtt': [Match.stringLikeRegexp('^ScalingCriticalBacklog'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineScalingCriticalBacklog'), 'Arn'] },
         ]),
       },
       Targets: [
@@ -235,9 +248,11 @@ describe('PipelineStack defaults: alarms and scaling', () => {
   });
 
   it('gives the scaler its policy, the mapping id and UpdateEventSourceMapping on that mapping only', () => {
-    const scaler = resourceOf(template, 'AWS::Lambda::Function', 'ScalingScaler');
+    const scaler = resourceOf(template, 'AWS::Lambda::Function', 'PipelineScalingScaler');
     const variables = scaler.props.Environment.Variables;
-    expect(variables[ENV.eventSourceMappingId]).toEqual({ Ref: expect.stringMatching(/^ConsumerMapping/) });
+    expect(variables[ENV.eventSourceMappingId]).toEqual({
+      Ref: expect.stringMatching(/^PipelineConsumerMapping/),
+    });
     expect(JSON.stringify(variables[ENV.scalingPolicy])).toContain('"floor\\":2');
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -262,11 +277,152 @@ describe('PipelineStack defaults: alarms and scaling', () => {
   });
 });
 
-describe('PipelineStack outputs', () => {
-  it('exposes every output key the CLI and the local cloud read', () => {
+describe('OncelyPipeline outputs', () => {
+  it('exposes every output key the CLI and the local cloud read, at stack level', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual(Object.values(OUTPUT_KEYS).sort());
     expect(outputs.QueueType?.Value).toBe('fifo');
-    expect(outputs.EventSourceMappingId?.Value).toEqual({ Ref: expect.stringMatching(/^ConsumerMapping/) });
+    expect(outputs.EventSourceMappingId?.Value).toEqual({
+      Ref: expect.stringMatching(/^PipelineConsumerMapping/),
+    });
+  });
+});
+
+describe('OncelyPipeline around your own handler and resources', () => {
+  it('needs only a consumer: no outbox table or relay without outbox, and every feature on', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Minimal', { env: TEST_ENVIRONMENT });
+    new OncelyPipeline(stack, 'Pipeline', { consumer: INLINE_CONSUMER });
+    const minimal = Template.fromStack(stack);
+    minimal.resourceCountIs('AWS::DynamoDB::Table', 3);
+    // consumer, auditor, scaler
+    minimal.resourceCountIs('AWS::Lambda::Function', 3);
+    minimal.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    expect(Object.keys(minimal.findOutputs('*'))).toContain('ClaimsTableName');
+    expect(Object.keys(minimal.findOutputs('*'))).not.toContain('OutboxTableName');
+  });
+
+  it('rejects a consumer with none or several of entry, function and functionProps', () => {
+    const stack = new Stack(new App(), 'Bad');
+    expect(() => new OncelyPipeline(stack, 'None', { consumer: {} as never })).toThrow(
+      /consumer needs exactly one of entry, function or functionProps/,
+    );
+  });
+
+  it('fails synthesis naming an invalid setting', () => {
+    expect(() => buildStack({ maxReceiveCount: -1 })).toThrow(/oncely\.maxReceiveCount/);
+  });
+
+  it('switches off the auditor, scaling, alarms and dashboard', () => {
+    const { template: bare } = buildStack(
+      {},
+      { auditor: false, scaling: false, alarms: false, dashboard: false },
+    );
+    bare.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    bare.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    bare.resourceCountIs('AWS::SNS::Topic', 0);
+    // consumer, relay, compensation
+    bare.resourceCountIs('AWS::Lambda::Function', 3);
+  });
+
+  it('grants your tables only item reads and writes: no Scan, no batch writes', () => {
+    const { template: built, business } = buildStack();
+    const businessId = business.stack.getLogicalId(business.node.defaultChild as dynamodb.CfnTable);
+    const statements = Object.values(built.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => JSON.stringify(statement.Resource).includes(businessId));
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    expect(actions.sort()).toEqual(
+      [
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ].sort(),
+    );
+  });
+
+  it('sends the metrics namespace to every function, IAM condition and custom-metric alarm', () => {
+    const { template: built } = buildStack({}, { metricsNamespace: 'Inventory/Pipeline' });
+    for (const resource of Object.values(built.findResources('AWS::Lambda::Function')))
+      expect(resource.Properties.Environment.Variables[ENV.metricsNamespace]).toBe('Inventory/Pipeline');
+    const conditions = Object.values(built.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => [statement.Action].flat().includes('cloudwatch:PutMetricData'))
+      .map((statement) => statement.Condition);
+    expect(conditions).toEqual([
+      { StringEquals: { 'cloudwatch:namespace': 'Inventory/Pipeline' } },
+      { StringEquals: { 'cloudwatch:namespace': 'Inventory/Pipeline' } },
+    ]);
+    built.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'MessagesMissing',
+      Namespace: 'Inventory/Pipeline',
+    });
+    built.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'Oncely' }, 0);
+  });
+
+  it('consumes an existing queue and uses existing tables instead of creating them', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Existing', { env: TEST_ENVIRONMENT });
+    const dlq = new sqs.Queue(stack, 'TheirDlq', { enforceSSL: true });
+    const queue = new sqs.Queue(stack, 'TheirQueue', {
+      enforceSSL: true,
+      deadLetterQueue: { queue: dlq, maxReceiveCount: 3 },
+    });
+    const claims = dynamodb.Table.fromTableName(stack, 'TheirClaims', 'their-claims');
+    new OncelyPipeline(stack, 'Pipeline', {
+      consumer: INLINE_CONSUMER,
+      existingQueue: { queue, deadLetterQueue: dlq },
+      existingTables: { claims },
+    });
+    const built = Template.fromStack(stack);
+    // Theirs plus the pipeline's own events DLQ.
+    built.resourceCountIs('AWS::SQS::Queue', 3);
+    built.resourceCountIs('AWS::DynamoDB::Table', 2);
+    built.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TheirQueue'), 'Arn'] },
+    });
+    expect(built.findOutputs('QueueType').QueueType?.Value).toBe('standard');
+  });
+
+  it('adds your alarm actions to every human alarm', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Actions', { env: TEST_ENVIRONMENT });
+    const pager = new sns.Topic(stack, 'Pager', { enforceSSL: true });
+    new OncelyPipeline(stack, 'Pipeline', {
+      consumer: INLINE_CONSUMER,
+      alarmActions: [new actions.SnsAction(pager)],
+    });
+    const built = Template.fromStack(stack);
+    const pagerId = stack.getLogicalId(pager.node.defaultChild as sns.CfnTopic);
+    const paged = Object.values(built.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
+      JSON.stringify(alarm.Properties.AlarmActions ?? []).includes(pagerId),
+    );
+    expect(paged).toHaveLength(7);
+  });
+
+  it('grants a producer function what publishing needs and sets its environment', () => {
+    const { template: built } = buildStack({}, {}, (stack, pipeline) => {
+      const producer = new lambda.Function(stack, 'Producer', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => {};'),
+      });
+      pipeline.grantPublish(producer);
+    });
+    const variables = resourceOf(built, 'AWS::Lambda::Function', 'Producer').props.Environment.Variables;
+    expect(Object.keys(variables).sort()).toEqual(
+      [ENV.queueUrl, ENV.leasesTable, ENV.outboxTable, ENV.serviceName, ENV.metricsNamespace].sort(),
+    );
+    const statements = Object.entries(built.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('ProducerServiceRole'))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement);
+    expect(statements.flatMap((statement) => [statement.Action].flat())).toContain('sqs:SendMessage');
+  });
+
+  it('prefixes the outputs so two pipelines can share a stack', () => {
+    const { template: built } = buildStack({}, { outputPrefix: 'Orders' });
+    expect(Object.keys(built.findOutputs('*'))).toContain('OrdersQueueUrl');
   });
 });

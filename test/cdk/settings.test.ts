@@ -2,7 +2,6 @@ import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cdkJsonSettings } from '../../examples/points/src/synthesize.js';
-import { PipelineStack } from '../../packages/cdk/src/pipeline-stack.js';
 import {
   PipelineSettingsError,
   parsePipelineSettings,
@@ -73,13 +72,7 @@ describe('pipeline settings validation', () => {
   });
 
   it('fails stack construction (and so cdk synth) on an invalid setting', () => {
-    expect(
-      () =>
-        new PipelineStack(new App(), 'Bad', {
-          settings: { maxReceiveCount: -1 },
-          functionCode: 'placeholder',
-        }),
-    ).toThrow(/oncely\.maxReceiveCount/);
+    expect(() => buildStack({ maxReceiveCount: -1 })).toThrow(/oncely\.maxReceiveCount/);
   });
 
   it('reads the oncely context object and oncely:<setting> command-line keys, parsing JSON values', () => {
@@ -143,8 +136,8 @@ describe('pipeline settings: variants', () => {
 
   it('deletes stateful resources on stack deletion only when removalPolicy is destroy', () => {
     for (const type of ['AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::Logs::LogGroup', 'AWS::KMS::Key'])
-      for (const resource of Object.values(a.template.findResources(type)))
-        expect(resource.DeletionPolicy).toBe('Delete');
+      for (const [id, resource] of Object.entries(a.template.findResources(type)))
+        if (id.startsWith('Pipeline')) expect(resource.DeletionPolicy, id).toBe('Delete');
   });
 
   it('subscribes the alarm e-mail to the new topic', () => {
@@ -167,12 +160,12 @@ describe('pipeline settings: variants', () => {
   });
 
   it('hands the scaler a valid policy with the FIFO group estimate, reserved concurrency and poller mode', () => {
-    const { template, stack } = b;
-    const consumer = resourceOf(template, 'AWS::Lambda::Function', 'ConsumerHandler');
+    const { template } = b;
+    const consumer = resourceOf(template, 'AWS::Lambda::Function', 'PipelineConsumerFunction');
     expect(consumer.props.ReservedConcurrentExecutions).toBe(30);
     // The alarm names are deploy-time tokens in the template; the construct keeps the policy object.
     let token = 0;
-    const resolved = JSON.stringify(stack.scaling.policy, (_key, value) =>
+    const resolved = JSON.stringify(b.pipeline.scaling!.policy, (_key, value) =>
       typeof value === 'string' && value.includes('${Token') ? `alarm-${++token}` : value,
     );
     const policy = scalingPolicySchema.parse(JSON.parse(resolved));
@@ -186,7 +179,7 @@ describe('pipeline settings: variants', () => {
       mode: 'provisioned-pollers',
       minimumPollers: 2,
     });
-    const scaler = resourceOf(template, 'AWS::Lambda::Function', 'ScalingScaler');
+    const scaler = resourceOf(template, 'AWS::Lambda::Function', 'PipelineScalingScaler');
     expect(scaler.props.Environment.Variables[ENV.scalingPolicy]['Fn::Join']).toBeDefined();
   });
 });

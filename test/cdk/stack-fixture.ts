@@ -1,21 +1,50 @@
-/** Builds a PipelineStack for template assertions, without esbuild (placeholder function code). */
-import { App } from 'aws-cdk-lib';
+/**
+ * Builds a stack holding one OncelyPipeline for template assertions, without esbuild: the consumer
+ * is inline code given as `functionProps`, and the built-in functions come from the bundle
+ * `npm run build` puts into packages/cdk/lambda.
+ */
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { OFFLINE_ENVIRONMENT } from '../../examples/points/src/synthesize.js';
-import { PipelineStack } from '../../packages/cdk/src/pipeline-stack.js';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { OncelyPipeline, type OncelyPipelineProps } from '../../packages/cdk/src/oncely-pipeline.js';
 import type { PipelineSettingsInput } from '../../packages/cdk/src/settings.js';
 
-export function buildStack(settings: PipelineSettingsInput = {}): {
-  stack: PipelineStack;
-  template: Template;
-} {
+/** Account and region that keep synthesis offline. */
+export const TEST_ENVIRONMENT = { account: '000000000000', region: 'us-east-1' } as const;
+
+/** The user's own code: a handler that is never run by these tests. */
+export const INLINE_CONSUMER: OncelyPipelineProps['consumer'] = {
+  functionProps: {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
+  },
+};
+
+export function buildStack(
+  settings: PipelineSettingsInput = {},
+  props: Partial<OncelyPipelineProps> = {},
+  /** Adds more to the stack before it is synthesized. */
+  extend?: (stack: Stack, pipeline: OncelyPipeline) => void,
+): { stack: Stack; pipeline: OncelyPipeline; business: dynamodb.Table; template: Template } {
   const app = new App();
-  const stack = new PipelineStack(app, 'Test', {
-    env: OFFLINE_ENVIRONMENT,
-    settings,
-    functionCode: 'placeholder',
+  const stack = new Stack(app, 'Test', { env: TEST_ENVIRONMENT });
+  const business = new dynamodb.Table(stack, 'Business', {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
   });
-  return { stack, template: Template.fromStack(stack) };
+  const pipeline = new OncelyPipeline(stack, 'Pipeline', {
+    consumer: INLINE_CONSUMER,
+    settings,
+    grantWrite: [business],
+    environment: { BUSINESS_TABLE: business.tableName },
+    outbox: true,
+    ...props,
+  });
+  extend?.(stack, pipeline);
+  return { stack, pipeline, business, template: Template.fromStack(stack) };
 }
 
 /** A resource's CloudFormation properties, as loosely typed as the assertions library returns them. */

@@ -12,7 +12,7 @@ import { PurgeQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs'
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizePipeline } from '../../examples/points/src/synthesize.js';
-import { OUTPUT_KEYS } from '../../packages/cdk/src/pipeline-stack.js';
+import { OUTPUT_KEYS } from '@oncely/runtime/contract';
 import {
   type CloudFormationTemplate,
   deployTemplate,

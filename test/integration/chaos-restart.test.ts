@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POINTS_DEDUCT } from '../../examples/points/src/domain/points-deduct.js';
 import { WORKLOAD_SETTINGS } from '../../examples/points/src/workload/points-workload.js';
 import { synthesizedStack } from '../../examples/points/src/workload/stack-cache.js';
-import { projectPath } from '../../packages/cdk/src/pipeline-stack.js';
+import { repoPath as projectPath } from '../../examples/points/src/paths.js';
 import { deployTemplate } from '../../packages/local-cloud/src/deploy/template-deployer.js';
 import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { type LocalCloud, startLocalCloud } from '../../packages/local-cloud/src/server.js';

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ChaosReport, runChaos } from '../../examples/points/src/bench/chaos.js';
-import { projectPath } from '../../packages/cdk/src/pipeline-stack.js';
+import { repoPath as projectPath } from '../../examples/points/src/paths.js';
 
 let report: ChaosReport;
 

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectPath } from '../../packages/cdk/src/pipeline-stack.js';
+import { repoPath as projectPath } from '../../examples/points/src/paths.js';
 import { RuntimeFaults } from '../../packages/local-cloud/src/faults/runtime-faults.js';
 import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';

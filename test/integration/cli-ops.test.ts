@@ -6,7 +6,7 @@ import { CreateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OUTPUT_KEYS } from '../../packages/cdk/src/pipeline-stack.js';
+import { OUTPUT_KEYS } from '@oncely/runtime/contract';
 import { connect, explainAwsError, RESOURCES } from '../../packages/cli/src/stack-resources.js';
 import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import type { LocalService } from '../../packages/local-cloud/src/protocol.js';

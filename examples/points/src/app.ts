@@ -1,12 +1,13 @@
 /**
- * CDK entry point (`npm run synth`, `npm run deploy`). Settings come from cdk.json context (`oncely`)
+ * CDK entry point of the points example (`npx cdk synth` in examples/points, after `npm run build`). Settings come from cdk.json context (`oncely`)
  * and `-c oncely:<setting>=<value>`; an invalid one fails synthesis naming it. Without credentials
  * the stack uses a placeholder account so synthesis works offline and looks nothing up.
  */
 
-import { PipelineSettingsError, PipelineStack, settingsFromContext } from '@oncely/cdk';
+import { PipelineSettingsError, settingsFromContext } from '@oncely/cdk';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { PointsStack } from './stack/points-stack.js';
 import { DEFAULT_STACK_NAME, OFFLINE_ENVIRONMENT } from './synthesize.js';
 
 const app = new App();
@@ -18,7 +19,7 @@ const stackName = (context('oncely:stackName') as string | undefined) ?? DEFAULT
 const settings = settingsFromContext(context, contextKeys);
 
 try {
-  new PipelineStack(app, stackName, {
+  new PointsStack(app, stackName, {
     env: {
       account: process.env.CDK_DEFAULT_ACCOUNT ?? OFFLINE_ENVIRONMENT.account,
       region: process.env.CDK_DEFAULT_REGION ?? OFFLINE_ENVIRONMENT.region,

@@ -6,10 +6,11 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FunctionCodeMode } from '@oncely/cdk';
-import { type PipelineSettingsInput, PipelineStack, projectPath, SETTINGS_CONTEXT_KEY } from '@oncely/cdk';
+import { type PipelineSettingsInput, SETTINGS_CONTEXT_KEY } from '@oncely/cdk';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { examplePath } from './paths.js';
+import { PointsStack } from './stack/points-stack.js';
 
 /** Default stack name of `cdk deploy` and of the local cloud. */
 export const DEFAULT_STACK_NAME = 'Oncely';
@@ -22,8 +23,6 @@ export interface SynthesizeOptions {
   readonly stackName?: string;
   /** @default - the `oncely` object of cdk.json's context, as `cdk synth` uses it */
   readonly settings?: PipelineSettingsInput;
-  /** @default 'bundle' */
-  readonly functionCode?: FunctionCodeMode;
   /** Cloud assembly directory. @default - a fresh temporary directory */
   readonly outdir?: string;
   /** @default OFFLINE_ENVIRONMENT */
@@ -42,7 +41,7 @@ export interface PipelineSynthesis {
   readonly functionAssets: Readonly<Record<string, string>>;
 }
 
-/** Synthesizes the pipeline stack in-process. */
+/** Synthesizes the points example's stack in-process. */
 export function synthesizePipeline(options: SynthesizeOptions = {}): PipelineSynthesis {
   const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), 'oncely-cdk-'));
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
@@ -52,10 +51,9 @@ export function synthesizePipeline(options: SynthesizeOptions = {}): PipelineSyn
     // Asset metadata tells the local deployer which directory holds each function's bundle.
     context: { 'aws:cdk:enable-asset-metadata': true },
   });
-  const stack = new PipelineStack(app, stackName, {
+  const stack = new PointsStack(app, stackName, {
     env: options.env ?? OFFLINE_ENVIRONMENT,
     settings: options.settings ?? cdkJsonSettings(),
-    functionCode: options.functionCode ?? 'bundle',
   });
   if (options.nag) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
@@ -77,7 +75,7 @@ export function synthesizePipeline(options: SynthesizeOptions = {}): PipelineSyn
 }
 
 /** The settings object in cdk.json's context, so in-process synthesis matches `cdk synth`. */
-export function cdkJsonSettings(path = projectPath('examples/points/cdk.json')): PipelineSettingsInput {
+export function cdkJsonSettings(path = examplePath('cdk.json')): PipelineSettingsInput {
   if (!existsSync(path)) return {};
   const cdkJson = JSON.parse(readFileSync(path, 'utf8')) as { context?: Record<string, unknown> };
   const settings = cdkJson.context?.[SETTINGS_CONTEXT_KEY];

@@ -95,8 +95,11 @@ export const pipelineSettingsSchema = z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/)
       .default('oncely'),
-    /** Passed to the consumer as ONCELY_CONSUMER_MODE when set. */
-    consumerMode: z.string().min(1).optional(),
+    /**
+     * `transactional`: the claim commits with the handler's DynamoDB writes in one transaction;
+     * `claim`: claim, run the handler, complete. Passed to the consumer as ONCELY_CONSUMER_MODE.
+     */
+    consumerMode: z.enum(['transactional', 'claim']).default('transactional'),
   })
   .strict()
   .superRefine((settings, context) => {

@@ -7,4 +7,5 @@
  */
 export { ENVIRONMENT_VARIABLES, type SettingName } from './config.js';
 export * from './core/pipeline-metrics.js';
+export * from './core/stack-outputs.js';
 export * from './core/tables.js';

@@ -13,7 +13,7 @@
  * queue's visibility timeout to 12 s (6x, as the stack sets it) once the stack is deployed.
  */
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { projectPath } from '@oncely/cdk';
+import { repoPath } from '../paths.js';
 import type { LambdaService, RequestInterceptor, ServiceRequest, ServiceResponse } from '@oncely/local-cloud';
 import {
   HttpFaultInjector,
@@ -86,7 +86,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const runtime = new RuntimeFaults({
     seed: options.seed,
     rates: options.runtime ?? DEFAULT_RUNTIME_RATES,
-    workDir: projectPath('node_modules/.cache/oncely/runtime-faults'),
+    workDir: repoPath('node_modules/.cache/oncely/runtime-faults'),
   });
   let deliveries = 0;
   let readDeliveries = () => 0;
@@ -101,7 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       outageMessages: options.outageMessages ?? 2,
     },
     drainTimeoutMs: options.drainTimeoutMs ?? Math.max(600_000, options.events * 30),
-    stackCacheDir: options.stackCacheDir ?? projectPath('.oncely/chaos-stacks'),
+    stackCacheDir: options.stackCacheDir ?? repoPath('.oncely/chaos-stacks'),
     // Scaling is the demo's subject; here a short wait is enough.
     scaleDownTimeoutMs: 1,
     interceptors: [http],

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { projectPath } from '@oncely/cdk';
+import { repoPath } from '../paths.js';
 import type { LambdaService, ServiceRequest } from '@oncely/local-cloud';
 import { build } from 'esbuild';
 import { runPointsWorkload, type WorkloadResult, type WorkloadStage } from '../workload/points-workload.js';
@@ -172,7 +172,7 @@ async function runVariant(
     poison: false,
     // Its own stack cache: a concurrent `oncely demo` re-synthesizing the shared one would pull the
     // assets from under a run.
-    stackCacheDir: projectPath('.oncely/bench-stacks'),
+    stackCacheDir: repoPath('.oncely/bench-stacks'),
     scaleDownTimeoutMs: 1,
     interceptors: [meter],
     ...(variant === 'baseline' ? { producerBatching: { maxBatchSize: 1 } } : {}),
@@ -323,10 +323,10 @@ async function configureVariant(
  * the runtime). Inside node_modules/.cache so the runtime resolves the SDK from the project.
  */
 async function bundleBaseline(): Promise<string> {
-  const outdir = projectPath('node_modules/.cache/oncely/baseline-consumer');
+  const outdir = repoPath('node_modules/.cache/oncely/baseline-consumer');
   mkdirSync(outdir, { recursive: true });
   await build({
-    entryPoints: [projectPath('examples/points/src/handlers/baseline-consumer.ts')],
+    entryPoints: [repoPath('examples/points/src/handlers/baseline-consumer.ts')],
     bundle: true,
     platform: 'node',
     target: 'node22',

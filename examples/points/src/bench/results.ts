@@ -6,16 +6,16 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectPath } from '@oncely/cdk';
+import { repoPath } from '../paths.js';
 import type { EndToEndReport } from './end-to-end.js';
 
-export const RESULTS_DIR = projectPath('examples/points/bench-results');
+export const RESULTS_DIR = repoPath('examples/points/bench-results');
 const END_TO_END_RESULT = join(RESULTS_DIR, 'end-to-end-latest.json');
 const CHAOS_RESULT = join(RESULTS_DIR, 'chaos-latest.json');
 /** The documents whose result tables are regenerated. */
 export const RESULT_DOCUMENTS: readonly string[] = [
-  projectPath('README.md'),
-  projectPath('docs/benchmarks.md'),
+  repoPath('README.md'),
+  repoPath('docs/benchmarks.md'),
 ];
 
 /** What the README's chaos table shows; `oncely chaos --json` prints a superset. */

@@ -8,15 +8,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { PipelineSettingsInput } from '@oncely/cdk';
-import { projectPath } from '@oncely/cdk';
 import type { CloudFormationTemplate } from '@oncely/local-cloud';
+import { repoPath } from '../paths.js';
 import { cdkJsonSettings, DEFAULT_STACK_NAME, synthesizePipeline } from '../synthesize.js';
 
 /**
  * Where `oncely demo` and `oncely local` keep synthesized stacks: one cloud assembly per settings
  * (a subdirectory named by their hash), so runs with different settings do not evict each other.
  */
-const DEFAULT_STACK_CACHE_DIR = projectPath('.oncely/stacks');
+const DEFAULT_STACK_CACHE_DIR = repoPath('.oncely/stacks');
 
 export interface CachedStack {
   readonly template: CloudFormationTemplate;
@@ -72,13 +72,14 @@ export function synthesizedStack(options: StackCacheOptions = {}): CachedStack {
 function sourceStamp(settings: PipelineSettingsInput): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(settings));
-  const root = projectPath('.');
+  const root = repoPath('.');
   const files = [
-    ...listFiles(projectPath('packages/cdk/src')),
-    ...listFiles(projectPath('packages/runtime/src')),
-    ...listFiles(projectPath('examples/points/src')),
-    projectPath('examples/points/cdk.json'),
-    projectPath('package-lock.json'),
+    ...listFiles(repoPath('packages/cdk/src')),
+    ...listFiles(repoPath('packages/cdk/lambda')),
+    ...listFiles(repoPath('packages/runtime/src')),
+    ...listFiles(repoPath('examples/points/src')),
+    repoPath('examples/points/cdk.json'),
+    repoPath('package-lock.json'),
   ].filter((file) => existsSync(file));
   for (const file of files.sort()) {
     hash.update(relative(root, file));

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type FunctionCodeMode, PipelineFunction } from './pipeline-function.js';
+import { PipelineFunction } from './pipeline-function.js';
 
 /** One backlog step: an alarm on visible messages and what the scaler does while it is the highest in ALARM. */
 export interface BacklogStep {
@@ -20,7 +20,6 @@ export interface BacklogStep {
 
 /** Properties of {@link BacklogScaling}. */
 export interface BacklogScalingProps {
-  readonly entry: string;
   readonly queue: sqs.IQueue;
   readonly fifo: boolean;
   readonly consumer: lambda.IFunction;
@@ -42,7 +41,6 @@ export interface BacklogScalingProps {
   readonly memorySize: number;
   readonly logRetentionDays: number;
   readonly removalPolicy: RemovalPolicy;
-  readonly code: FunctionCodeMode;
 }
 
 /**
@@ -92,7 +90,7 @@ export class BacklogScaling extends Construct {
     };
 
     const handler = new PipelineFunction(this, 'Scaler', {
-      entry: props.entry,
+      code: { builtIn: 'scalerHandler' },
       description: 'Oncely scaler: follows backlog alarms with consumer concurrency and degradation level',
       environment: {
         ...props.environment,
@@ -105,7 +103,6 @@ export class BacklogScaling extends Construct {
       memorySize: props.memorySize,
       logRetentionDays: props.logRetentionDays,
       logRemovalPolicy: props.removalPolicy,
-      code: props.code,
       deadLetterQueue: props.scaleDeadLetterQueue,
     });
     this.scaler = handler.function;

@@ -6,18 +6,18 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type FunctionCodeMode, PipelineFunction } from './pipeline-function.js';
+import { PipelineFunction } from './pipeline-function.js';
 import { ScheduledInvocation } from './scheduled-invocation.js';
 
 /** Properties of {@link LossAuditor}. */
 export interface LossAuditorProps {
-  readonly entry: string;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly tables: {
     readonly claims: dynamodb.ITable;
     readonly leases: dynamodb.ITable;
-    readonly outbox: dynamodb.ITable;
+    /** @default - no outbox: lost events are reported, not re-published */
+    readonly outbox?: dynamodb.ITable;
     readonly control: dynamodb.ITable;
   };
   readonly every: Duration;
@@ -31,7 +31,6 @@ export interface LossAuditorProps {
   readonly timeout: Duration;
   readonly logRetentionDays: number;
   readonly removalPolicy: RemovalPolicy;
-  readonly code: FunctionCodeMode;
 }
 
 /**
@@ -46,7 +45,7 @@ export class LossAuditor extends Construct {
     super(scope, id);
     const { tables } = props;
     const handler = new PipelineFunction(this, 'Handler', {
-      entry: props.entry,
+      code: { builtIn: 'auditorHandler' },
       description: 'Oncely loss auditor: finds gaps in producer streams and re-publishes lost events',
       environment: {
         ...props.environment,
@@ -54,20 +53,19 @@ export class LossAuditor extends Construct {
         [ENV.deadLetterQueueUrl]: props.deadLetterQueue.queueUrl,
         [ENV.claimsTable]: tables.claims.tableName,
         [ENV.leasesTable]: tables.leases.tableName,
-        [ENV.outboxTable]: tables.outbox.tableName,
+        ...(tables.outbox ? { [ENV.outboxTable]: tables.outbox.tableName } : {}),
         [ENV.controlTable]: tables.control.tableName,
       },
       timeout: props.timeout,
       memorySize: props.memorySize,
       logRetentionDays: props.logRetentionDays,
       logRemovalPolicy: props.removalPolicy,
-      code: props.code,
       deadLetterQueue: props.scheduleDeadLetterQueue,
     });
     const fn = handler.function;
     tables.claims.grantReadData(fn);
     tables.leases.grantReadData(fn);
-    tables.outbox.grantReadData(fn);
+    tables.outbox?.grantReadData(fn);
     tables.control.grantReadWriteData(fn);
     // Peeking (receive with visibility 0, never delete) tells in-flight and dead-lettered messages
     // from lost ones.

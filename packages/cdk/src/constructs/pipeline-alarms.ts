@@ -16,6 +16,10 @@ export interface PipelineAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly consumer: lambda.IFunction;
   readonly serviceName: string;
+  /** Namespace of Oncely's custom metrics (MessagesMissing, ...). @default 'Oncely' */
+  readonly metricsNamespace?: string;
+  /** More actions for every alarm, besides the topic (e.g. a Lambda or an OpsItem action). @default [] */
+  readonly actions?: readonly cloudwatch.IAlarmAction[];
   /** @default 300 */
   readonly oldestMessageAgeSeconds?: number;
   /** @default 1 */
@@ -30,14 +34,15 @@ export interface PipelineAlarmsProps {
   readonly encryptionKey?: kms.IKey;
 }
 
-/** An Oncely custom metric (namespace `Oncely`, dimension `service`). */
+/** An Oncely custom metric (dimension `service`) in the pipeline's namespace. */
 export function oncelyMetric(
+  namespace: string,
   serviceName: string,
   metricName: string,
   options: cloudwatch.MetricOptions = {},
 ): cloudwatch.Metric {
   return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
+    namespace,
     metricName,
     dimensionsMap: { [SERVICE_DIMENSION]: serviceName },
     period: Duration.minutes(5),
@@ -53,6 +58,8 @@ export function oncelyMetric(
 export class PipelineAlarms extends Construct {
   readonly topic: sns.ITopic;
   readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** The topic's action and every extra action, in that order. */
+  readonly actions: readonly cloudwatch.IAlarmAction[];
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
@@ -135,7 +142,7 @@ export class PipelineAlarms extends Construct {
       }),
       messagesMissing: alarm('MessagesMissing', {
         alarmDescription: 'Oncely: the auditor found published messages that were never consumed',
-        metric: oncelyMetric(props.serviceName, PIPELINE_METRICS.messagesMissing, {
+        metric: oncelyMetric(props.metricsNamespace ?? METRICS_NAMESPACE, props.serviceName, PIPELINE_METRICS.messagesMissing, {
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
         threshold: 0,
@@ -144,18 +151,18 @@ export class PipelineAlarms extends Construct {
       }),
       compensationExhausted: alarm('CompensationExhausted', {
         alarmDescription: 'Oncely: compensation gave up re-publishing outbox items',
-        metric: oncelyMetric(props.serviceName, PIPELINE_METRICS.compensationExhausted),
+        metric: oncelyMetric(props.metricsNamespace ?? METRICS_NAMESPACE, props.serviceName, PIPELINE_METRICS.compensationExhausted),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
       }),
     };
-    const notify = new actions.SnsAction(this.topic);
-    for (const each of Object.values(this.alarms)) each.addAlarmAction(notify);
+    this.actions = [new actions.SnsAction(this.topic), ...(props.actions ?? [])];
+    for (const each of Object.values(this.alarms)) this.notifyOn(each);
   }
 
-  /** Sends an extra alarm (e.g. the critical backlog step) to the same topic. */
+  /** Sends an extra alarm (e.g. the critical backlog step) to the same topic and actions. */
   notifyOn(alarm: cloudwatch.Alarm): void {
-    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addAlarmAction(...this.actions);
   }
 }

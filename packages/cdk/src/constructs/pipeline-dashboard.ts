@@ -1,4 +1,4 @@
-import { PIPELINE_METRICS } from '@oncely/runtime/contract';
+import { METRICS_NAMESPACE, PIPELINE_METRICS } from '@oncely/runtime/contract';
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +12,8 @@ export interface PipelineDashboardProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly consumer: lambda.IFunction;
   readonly serviceName: string;
+  /** Namespace of Oncely's custom metrics. @default 'Oncely' */
+  readonly metricsNamespace?: string;
   readonly alarms: readonly cloudwatch.IAlarm[];
 }
 
@@ -27,7 +29,7 @@ export class PipelineDashboard extends Construct {
     const { queue, deadLetterQueue: dlq, consumer } = props;
     const minute = { period: Duration.minutes(1) };
     const oncely = (name: string, label: string, statistic: string = cloudwatch.Stats.SUM) =>
-      oncelyMetric(props.serviceName, name, { ...minute, statistic, label });
+      oncelyMetric(props.metricsNamespace ?? METRICS_NAMESPACE, props.serviceName, name, { ...minute, statistic, label });
     const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
       new cloudwatch.GraphWidget({ title, left, width, height: 6 });
 

@@ -1,23 +1,32 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /**
- * How function code is produced. `bundle`: esbuild bundles the TypeScript entry locally (never in
- * Docker). `placeholder`: a tiny inline handler, for tests that only inspect the template.
+ * Where a function's code comes from.
+ * - `{ entry }`: a TypeScript or JavaScript module exporting `handler` (or `handler`'s name),
+ *   bundled locally by esbuild like `NodejsFunction` (never in Docker).
+ * - `{ builtIn }`: one of Oncely's own functions, from the bundle shipped in this package.
  */
-export type FunctionCodeMode = 'bundle' | 'placeholder';
+export type PipelineFunctionCode =
+  | { readonly entry: string; readonly handler?: string; readonly builtIn?: never }
+  | { readonly builtIn: BuiltInFunction; readonly entry?: never; readonly handler?: never };
+
+/** Oncely's own functions, exported by `@oncely/runtime/lambda` and bundled into this package. */
+export type BuiltInFunction = 'auditorHandler' | 'scalerHandler' | 'outboxRelayHandler' | 'compensationHandler';
 
 /** Properties of {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
-  /** Absolute path of the TypeScript handler module (exporting `handler`). */
-  readonly entry: string;
+  readonly code: PipelineFunctionCode;
   readonly description: string;
-  /** Environment, keyed by the names in packages/runtime/src/config.ts `ENVIRONMENT_VARIABLES`. */
+  /** Environment variables, e.g. the names in `ENVIRONMENT_VARIABLES` of `@oncely/runtime/contract`. */
   readonly environment: Readonly<Record<string, string>>;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
@@ -29,8 +38,6 @@ export interface PipelineFunctionProps {
   readonly logRetentionDays?: number;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
-  /** @default 'bundle' */
-  readonly code?: FunctionCodeMode;
   /**
    * Asynchronous invocations (schedules, alarm events) that still fail after Lambda's retries land
    * here. @default - none: the function is invoked synchronously (and says why, see `syncOnlyReason`)
@@ -51,12 +58,12 @@ export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const BUNDLE_TARGET = 'node20';
 
 /**
- * One Lambda function of the pipeline with the project's defaults: Node.js 24 on arm64, X-Ray
- * tracing, an explicit log group with retention, and a role that may only write to that log group
- * (no AWSLambdaBasicExecutionRole wildcard); callers add least-privilege grants.
+ * One Lambda function of the pipeline with the project's defaults: Node.js on arm64, X-Ray tracing,
+ * an explicit log group with retention, and a role that may only write to that log group (no
+ * AWSLambdaBasicExecutionRole wildcard); callers add least-privilege grants.
  *
- * Bundles are ES modules (`index.mjs`, handler `index.handler`) with every dependency included,
- * the AWS SDK too, so the deployed code uses the SDK version the tests ran against.
+ * Bundles are ES modules with every dependency included, the AWS SDK too, so the deployed code uses
+ * the SDK version the tests ran against.
  */
 export class PipelineFunction extends Construct {
   readonly function: lambda.Function;
@@ -90,32 +97,18 @@ export class PipelineFunction extends Construct {
         ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
         : {}),
     };
-    this.function =
-      props.code === 'placeholder'
-        ? new lambda.Function(this, 'Function', {
-            ...common,
-            handler: 'index.handler',
-            code: lambda.Code.fromInline(
-              "exports.handler = async () => { throw new Error('placeholder code: synthesized without bundling'); };",
-            ),
-          })
-        : new NodejsFunction(this, 'Function', {
-            ...common,
-            entry: props.entry,
-            handler: 'handler',
-            bundling: {
-              forceDockerBundling: false,
-              format: OutputFormat.ESM,
-              target: BUNDLE_TARGET,
-              mainFields: ['module', 'main'],
-              // CommonJS dependencies inside an ES module bundle still call require() for built-ins.
-              banner:
-                "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-              externalModules: [],
-              minify: true,
-              sourceMap: false,
-            },
-          });
+    this.function = props.code.builtIn
+      ? new lambda.Function(this, 'Function', {
+          ...common,
+          handler: `index.${props.code.builtIn}`,
+          code: lambda.Code.fromAsset(builtInFunctionsDirectory()),
+        })
+      : new NodejsFunction(this, 'Function', {
+          ...common,
+          entry: props.code.entry,
+          handler: props.code.handler ?? 'handler',
+          bundling: ESM_BUNDLING,
+        });
     this.logGroup = logGroup;
     this.role = role;
     if (!props.deadLetterQueue) {
@@ -127,7 +120,47 @@ export class PipelineFunction extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the auditor and scaler, cloudwatch:PutMetricData limited to the Oncely namespace by condition) support no resource-level permissions.',
+        'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the auditor and scaler, cloudwatch:PutMetricData limited to the pipeline namespace by condition) support no resource-level permissions.',
     });
   }
+}
+
+/** How user entries are bundled: one ES module with every dependency, built locally by esbuild. */
+export const ESM_BUNDLING: BundlingOptions = {
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  target: BUNDLE_TARGET,
+  mainFields: ['module', 'main'],
+  // CommonJS dependencies inside an ES module bundle still call require() for built-ins.
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  externalModules: [],
+  minify: true,
+  sourceMap: false,
+};
+
+let builtInDirectory: string | undefined;
+
+/**
+ * The directory of the built-in functions' bundle (`lambda/ops` of this package). Found by walking
+ * up from this module to the package root, which works from the ES module build, the CommonJS
+ * bundle and the TypeScript sources alike.
+ */
+export function builtInFunctionsDirectory(): string {
+  if (builtInDirectory) return builtInDirectory;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@oncely/cdk')
+      break;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('@oncely/cdk: cannot find the package root of this module');
+    dir = parent;
+  }
+  const bundle = join(dir, 'lambda', 'ops');
+  if (!existsSync(join(bundle, 'index.mjs')))
+    throw new Error(
+      `@oncely/cdk: the built-in functions bundle ${join(bundle, 'index.mjs')} is missing; in the Oncely repository run \`npm run build\``,
+    );
+  builtInDirectory = bundle;
+  return bundle;
 }
