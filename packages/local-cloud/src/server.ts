@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { type Clock, systemClock } from './clock.js';
 import { createMonitoringServices, type MonitoringOptions } from './cloudwatch/monitoring.js';
 import { createDynamoDbService } from './dynamodb/service.js';
+import { createHttpGuard, type HttpAccessOptions } from './http-guard.js';
 import { createLambdaService } from './lambda/service.js';
 import { StatePersistence } from './persistence.js';
 import {
@@ -23,7 +24,8 @@ import {
 } from './protocol.js';
 import { createSqsService } from './sqs/service.js';
 
-export interface LocalCloudOptions {
+/** `allowRemote`, `allowedHosts`, `allowedOrigins`: who may reach it besides loopback clients (http-guard.ts). */
+export interface LocalCloudOptions extends HttpAccessOptions {
   /** TCP port; 0 picks a free one. @default 4566 */
   readonly port?: number;
   /** @default '127.0.0.1' */
@@ -68,6 +70,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Starts the local cloud; resolves once it is listening. */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  // First: refuses a non-loopback host without allowRemote before any service starts.
+  const guard = createHttpGuard(options);
   const context: ServiceContext = { clock: options.clock ?? systemClock };
   // Lambda functions and event source mappings call back into this endpoint; known once listening.
   let listeningEndpoint: string | undefined;
@@ -98,6 +102,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   const router = new Router(services, options.interceptor, () => persistence?.markChanged());
   const server = createServer((req, res) => {
+    // Cross-origin, DNS-rebound and wrong-content-type requests end here, unread.
+    if (guard.intercept(req, res, services)) return;
     router.handle(req, res).catch((error: unknown) => {
       // Router.handle renders every failure itself; this only guards against a broken socket.
       if (!res.headersSent) res.writeHead(500).end();
@@ -112,7 +118,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   persistence?.start();
 
   const host = options.host ?? '127.0.0.1';
-  listeningEndpoint = `http://${host}:${port}`;
+  // An IPv6 host (`::1`) needs brackets in a URL.
+  listeningEndpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     endpoint: listeningEndpoint,
     port,
