@@ -7,9 +7,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { type Clock, systemClock } from './clock.js';
+import { createCloudFormationService } from './cloudformation/service.js';
 import { createMonitoringServices, type MonitoringOptions } from './cloudwatch/monitoring.js';
 import { createDynamoDbService } from './dynamodb/service.js';
 import { createHttpGuard, type HttpAccessOptions } from './http-guard.js';
+import type { FunctionLogs } from './lambda/function-logs.js';
 import { createLambdaService } from './lambda/service.js';
 import { StatePersistence } from './persistence.js';
 import {
@@ -61,6 +63,8 @@ export interface LocalCloud {
   readonly port: number;
   readonly services: Readonly<Record<string, LocalService>>;
   readonly context: ServiceContext;
+  /** Every Lambda function's log lines as they are written, and a bounded tail per function. */
+  readonly logs: FunctionLogs;
   /** Writes state to the data directory now (also done periodically and on stop). */
   flush(): Promise<void>;
   stop(): Promise<void>;
@@ -95,6 +99,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     dynamodb: createDynamoDbService(context),
     lambda,
     ...monitoring,
+    cloudformation: createCloudFormationService(context),
     ...options.extraServices?.(context),
   };
   const persistence = options.dataDir ? new StatePersistence(options.dataDir, services) : undefined;
@@ -125,6 +130,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     port,
     services,
     context,
+    logs: lambda.logs,
     flush: async () => {
       await persistence?.save();
     },

@@ -27,7 +27,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { LambdaService } from '../lambda/service.js';
-import { resolveFunctionCode } from './function-code.js';
+import { checkHandlerModule, resolveFunctionCode } from './function-code.js';
 import {
   type ResourceHandler,
   type ResourceHandlerContext,
@@ -202,14 +202,22 @@ const lambdaFunction: ResourceHandler = {
     const lambda = lambdaService(context);
     const environment = (properties.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
+    const codeDirectory = await resolveFunctionCode(
+      (properties.Code ?? {}) as Record<string, unknown>,
+      context.assetDir,
+      context.assemblyDir,
+    );
+    const handler = typeof properties.Handler === 'string' ? properties.Handler : 'index.handler';
+    if (!checkHandlerModule(codeDirectory, handler)) {
+      context.warn(
+        `${context.logicalId}: Handler ${handler} names no .js, .mjs or .cjs file in its code; invocations will fail`,
+      );
+    }
     lambda.registerFunction(
       {
         name,
-        codeDirectory: await resolveFunctionCode(
-          (properties.Code ?? {}) as Record<string, unknown>,
-          context.assetDir,
-        ),
-        handler: typeof properties.Handler === 'string' ? properties.Handler : 'index.handler',
+        codeDirectory,
+        handler,
         runtime,
         timeout: Number(properties.Timeout ?? 3),
         memorySize: Number(properties.MemorySize ?? 128),

@@ -24,6 +24,8 @@ export interface ResolutionScope {
   readonly conditions: Readonly<Record<string, unknown>>;
   /** Deployed resources by logical id. */
   resource(logicalId: string): ResolvedResource | undefined;
+  /** The value another deployed stack exports under `name` (`Fn::ImportValue`), if any. */
+  importValue?(name: string): string | undefined;
   /** Reported when a reference cannot be resolved exactly (an unsupported resource's attribute). */
   warn(message: string): void;
 }
@@ -142,10 +144,17 @@ export class IntrinsicResolver {
       }
       case 'Fn::Base64':
         return Buffer.from(String(this.resolve(argument))).toString('base64');
-      case 'Fn::ImportValue':
-        throw new TemplateError(
-          `Fn::ImportValue ${JSON.stringify(argument)}: cross-stack imports are not available in the local cloud`,
-        );
+      case 'Fn::ImportValue': {
+        const exportName = String(this.resolve(argument));
+        const value = this.scope.importValue?.(exportName);
+        if (value === undefined) {
+          throw new TemplateError(
+            `Fn::ImportValue ${JSON.stringify(exportName)}: no stack deployed in the local cloud exports it ` +
+              '(cross-stack imports resolve against stacks deployed before this one)',
+          );
+        }
+        return value;
+      }
       default:
         throw new TemplateError(`Unsupported intrinsic function ${name}`);
     }

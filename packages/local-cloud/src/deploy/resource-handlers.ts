@@ -14,8 +14,10 @@ export interface ResourceHandlerContext {
   readonly accountId: string;
   readonly stackName: string;
   readonly logicalId: string;
-  /** The cdk.out directory (asset directories live below it). */
+  /** The directory of the template: asset manifests live here, asset paths are relative to it. */
   readonly assetDir: string;
+  /** The cloud assembly's root, which no asset path may leave (the same as `assetDir` unless nested). */
+  readonly assemblyDir: string;
   /** The demo's accelerated time; 1 in real time. */
   readonly timeScale: number;
   /**

@@ -5,11 +5,16 @@
  * what exists so far. Types nobody emulates are listed as unsupported, never dropped silently.
  * Deploying a stack again (after a `--data-dir` restart, or with new code) updates what the first
  * deployment created: names are stable and the built-in handlers create or update.
+ * Each deployment, good or failed, is recorded with the local CloudFormation service, which answers
+ * DescribeStacks/ListStackResources for it and resolves other stacks' `Fn::ImportValue` from its
+ * exports. Asset paths (and handlers) must stay inside the cloud assembly (contained-path.ts).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import type { CloudFormationService } from '../cloudformation/service.js';
+import type { StackDeployment, StackOutput } from '../cloudformation/stack-registry.js';
 import type { LambdaService } from '../lambda/service.js';
 import { DEFAULT_REGION, LOCAL_ACCOUNT_ID } from '../protocol.js';
 import type { LocalCloud } from '../server.js';
@@ -30,11 +35,15 @@ import {
 
 /** The parts of a CloudFormation template the deployer reads. */
 export interface CloudFormationTemplate {
+  readonly Description?: string;
   readonly Parameters?: Record<string, { Type?: string; Default?: unknown }>;
   readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
   readonly Conditions?: Record<string, unknown>;
   readonly Resources: Record<string, TemplateResource>;
-  readonly Outputs?: Record<string, { Value: unknown; Condition?: string; Export?: { Name?: unknown } }>;
+  readonly Outputs?: Record<
+    string,
+    { Value: unknown; Description?: string; Condition?: string; Export?: { Name?: unknown } }
+  >;
 }
 
 export interface TemplateResource {
@@ -45,8 +54,16 @@ export interface TemplateResource {
 }
 
 export interface DeployOptions {
-  /** The cdk.out directory holding `asset.<hash>` directories. @default the template file's directory */
+  /**
+   * The directory asset paths are relative to, holding the stack's `*.assets.json` (for a stack of a
+   * cdk.out, that cdk.out or its nested stage assembly). @default the template file's directory
+   */
   readonly assetDir?: string;
+  /**
+   * The cloud assembly root: asset paths (and function handlers) must resolve inside it; absolute
+   * paths, `..` escapes and symbolic links out of it are refused. @default assetDir
+   */
+  readonly assemblyDir?: string;
   /**
    * @default the template file's name without `.template.json`, else the only `*.template.json`
    * in `assetDir`, else 'LocalStack'
@@ -82,6 +99,8 @@ export interface UnsupportedResource {
 
 export interface DeploySummary {
   readonly stackName: string;
+  /** `arn:aws:cloudformation:<region>:000000000000:stack/<name>/<uuid>`, stable across redeployments. */
+  readonly stackId: string;
   readonly resources: Readonly<Record<string, DeployedResource>>;
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly unsupported: readonly UnsupportedResource[];
@@ -112,10 +131,12 @@ export async function deployTemplate(
   options: DeployOptions = {},
 ): Promise<DeploySummary> {
   const templatePath = typeof template === 'string' ? template : undefined;
-  const parsed: CloudFormationTemplate = templatePath
-    ? (JSON.parse(await readFile(templatePath, 'utf8')) as CloudFormationTemplate)
+  const templateText = templatePath ? await readFile(templatePath, 'utf8') : undefined;
+  const parsed: CloudFormationTemplate = templateText
+    ? (JSON.parse(templateText) as CloudFormationTemplate)
     : (template as CloudFormationTemplate);
   const assetDir = options.assetDir ?? (templatePath ? dirname(templatePath) : process.cwd());
+  const assemblyDir = options.assemblyDir ?? assetDir;
   const stackName =
     options.stackName ??
     (templatePath ? basename(templatePath).replace(/\.template\.json$/, '') : soleStackName(assetDir)) ??
@@ -125,6 +146,12 @@ export async function deployTemplate(
   if (options.timeScale !== undefined)
     (cloud.services.lambda as LambdaService | undefined)?.setTimeScale?.(timeScale);
 
+  const cloudformation = cloudFormationOf(cloud);
+  const stackId =
+    cloudformation?.stackIdFor(stackName, region) ??
+    `arn:aws:cloudformation:${region}:${LOCAL_ACCOUNT_ID}:stack/${stackName}/${randomUUID()}`;
+  const parameters = parameterValues(parsed, options.parameters ?? {});
+
   const deployed = new Map<string, ResolvedResource>();
   // A set: the same placeholder can be resolved for several resources; one warning is enough.
   const warnings = new Set<string>();
@@ -132,81 +159,177 @@ export async function deployTemplate(
     region,
     accountId: LOCAL_ACCOUNT_ID,
     stackName,
-    stackId: `arn:aws:cloudformation:${region}:${LOCAL_ACCOUNT_ID}:stack/${stackName}/local`,
-    parameters: parameterValues(parsed, options.parameters ?? {}),
+    stackId,
+    parameters,
     mappings: parsed.Mappings ?? {},
     conditions: parsed.Conditions ?? {},
     resource: (logicalId) => deployed.get(logicalId),
+    importValue: (name) => cloudformation?.exportedValue(name),
     warn: (message) => warnings.add(message),
   });
   const handlerFor = handlerLookup(cloud, options.resourceHandlers);
 
   const resources: Record<string, DeployedResource> = {};
   const unsupported: UnsupportedResource[] = [];
-  for (const logicalId of deploymentOrder(parsed.Resources)) {
-    const resource = parsed.Resources[logicalId]!;
-    if (resource.Condition && !resolver.condition(resource.Condition)) {
-      resources[logicalId] = { type: resource.Type, status: 'skipped', physicalId: '' };
-      continue;
+  // What the local CloudFormation API reports for this stack, also when the deployment fails.
+  const recorded: Array<StackDeployment['resources'][number]> = [];
+  const record = (outputs: readonly StackOutput[], failure?: string) => {
+    try {
+      cloudformation?.recordDeployment({
+        stackName,
+        stackId,
+        region,
+        templateBody: templateText ?? JSON.stringify(parsed, null, 1),
+        parameters: Object.fromEntries(
+          Object.entries(parameters).map(([name, value]) => [name, outputText(value)]),
+        ),
+        outputs,
+        resources: recorded,
+        ...(typeof parsed.Description === 'string' ? { description: parsed.Description } : {}),
+        ...(failure ? { failure } : {}),
+      });
+    } catch (error) {
+      throw new DeployError(undefined, (error as Error).message, error);
     }
-    const context: ResourceHandlerContext = {
-      cloud,
-      endpoint: cloud.endpoint,
-      region,
-      accountId: LOCAL_ACCOUNT_ID,
-      stackName,
-      logicalId,
-      assetDir,
-      timeScale,
-      generateName: (maxLength, suffix = '') => physicalName(stackName, logicalId, maxLength, suffix),
-      warn: (message) => warnings.add(message),
-    };
-    const handler = handlerFor(resource.Type);
-    if (!handler) {
-      const physicalId = context.generateName(64);
-      deployed.set(logicalId, { physicalId, attributes: {}, type: resource.Type });
-      if (isCustomResource(resource.Type)) {
-        // CDK's custom resources (bucket deployments, log retention...) act on AWS itself; locally
-        // they are recorded, and the warning says their provider did not run.
-        warnings.add(
-          `${logicalId}: custom resource ${resource.Type} is accepted but its provider is not run locally`,
-        );
-        resources[logicalId] = { type: resource.Type, status: 'accepted', physicalId };
+  };
+  let current: { logicalId: string; type: string } | undefined;
+  try {
+    for (const logicalId of deploymentOrder(parsed.Resources)) {
+      const resource = parsed.Resources[logicalId]!;
+      current = { logicalId, type: resource.Type };
+      if (resource.Condition && !resolver.condition(resource.Condition)) {
+        resources[logicalId] = { type: resource.Type, status: 'skipped', physicalId: '' };
         continue;
       }
-      const warning = `${logicalId}: ${resource.Type} is not emulated locally; it was not created`;
-      unsupported.push({ logicalId, type: resource.Type, warning });
-      resources[logicalId] = { type: resource.Type, status: 'unsupported', physicalId };
-      continue;
+      const context: ResourceHandlerContext = {
+        cloud,
+        endpoint: cloud.endpoint,
+        region,
+        accountId: LOCAL_ACCOUNT_ID,
+        stackName,
+        logicalId,
+        assetDir,
+        assemblyDir,
+        timeScale,
+        generateName: (maxLength, suffix = '') => physicalName(stackName, logicalId, maxLength, suffix),
+        warn: (message) => warnings.add(message),
+      };
+      const handler = handlerFor(resource.Type);
+      if (!handler) {
+        const physicalId = context.generateName(64);
+        deployed.set(logicalId, { physicalId, attributes: {}, type: resource.Type });
+        if (isCustomResource(resource.Type)) {
+          // CDK's custom resources (bucket deployments, log retention...) act on AWS itself; locally
+          // they are recorded, and the warning says their provider did not run.
+          warnings.add(
+            `${logicalId}: custom resource ${resource.Type} is accepted but its provider is not run locally`,
+          );
+          resources[logicalId] = { type: resource.Type, status: 'accepted', physicalId };
+          recorded.push({
+            logicalId,
+            physicalId,
+            type: resource.Type,
+            statusReason: 'Recorded by the local cloud; the custom resource provider did not run',
+          });
+          continue;
+        }
+        const warning = `${logicalId}: ${resource.Type} is not emulated locally; it was not created`;
+        unsupported.push({ logicalId, type: resource.Type, warning });
+        resources[logicalId] = { type: resource.Type, status: 'unsupported', physicalId };
+        recorded.push({
+          logicalId,
+          physicalId,
+          type: resource.Type,
+          statusReason: 'Not emulated by the local cloud; the resource was not created',
+        });
+        continue;
+      }
+      let provisioned: Awaited<ReturnType<ResourceHandler['create']>>;
+      let properties: Record<string, unknown>;
+      try {
+        properties = resolver.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+        provisioned = await handler.create(properties, context);
+      } catch (error) {
+        throw new DeployError(logicalId, `${resource.Type} failed: ${(error as Error).message}`, error);
+      }
+      const attributes = provisioned.attributes ?? {};
+      const status = provisioned.status ?? 'created';
+      deployed.set(logicalId, { physicalId: provisioned.physicalId, attributes, type: resource.Type });
+      resources[logicalId] = {
+        type: resource.Type,
+        status,
+        physicalId: provisioned.physicalId,
+        ...(typeof attributes.Arn === 'string' ? { arn: attributes.Arn } : {}),
+        ...(typeof attributes.QueueUrl === 'string' ? { url: attributes.QueueUrl } : {}),
+      };
+      recorded.push({
+        logicalId,
+        physicalId: provisioned.physicalId,
+        type: resource.Type,
+        propertiesDigest: digest(properties),
+        ...(status === 'accepted'
+          ? { statusReason: 'Accepted by the local cloud without effect (not enforced locally)' }
+          : {}),
+      });
     }
-    let provisioned: Awaited<ReturnType<ResourceHandler['create']>>;
-    try {
-      const properties = resolver.resolve(resource.Properties ?? {}) as Record<string, unknown>;
-      provisioned = await handler.create(properties, context);
-    } catch (error) {
-      throw new DeployError(logicalId, `${resource.Type} failed: ${(error as Error).message}`, error);
-    }
-    const attributes = provisioned.attributes ?? {};
-    deployed.set(logicalId, { physicalId: provisioned.physicalId, attributes, type: resource.Type });
-    resources[logicalId] = {
-      type: resource.Type,
-      status: provisioned.status ?? 'created',
-      physicalId: provisioned.physicalId,
-      ...(typeof attributes.Arn === 'string' ? { arn: attributes.Arn } : {}),
-      ...(typeof attributes.QueueUrl === 'string' ? { url: attributes.QueueUrl } : {}),
-    };
-  }
+    current = undefined;
 
-  const outputs: Record<string, unknown> = {};
-  for (const [name, output] of Object.entries(parsed.Outputs ?? {})) {
-    if (output.Condition && !resolver.condition(output.Condition)) continue;
-    try {
-      outputs[name] = resolver.resolve(output.Value);
-    } catch (error) {
-      throw new DeployError(undefined, `output ${name}: ${(error as Error).message}`, error);
+    const outputs: Record<string, unknown> = {};
+    const stackOutputs: StackOutput[] = [];
+    for (const [name, output] of Object.entries(parsed.Outputs ?? {})) {
+      if (output.Condition && !resolver.condition(output.Condition)) continue;
+      try {
+        outputs[name] = resolver.resolve(output.Value);
+        const exportName =
+          output.Export?.Name === undefined ? undefined : resolver.resolve(output.Export.Name);
+        stackOutputs.push({
+          key: name,
+          value: outputText(outputs[name]),
+          ...(typeof output.Description === 'string' ? { description: output.Description } : {}),
+          ...(exportName !== undefined ? { exportName: outputText(exportName) } : {}),
+        });
+      } catch (error) {
+        throw new DeployError(undefined, `output ${name}: ${(error as Error).message}`, error);
+      }
     }
+    record(stackOutputs);
+    await cloud.flush();
+    return { stackName, stackId, resources, outputs, unsupported, warnings: [...warnings] };
+  } catch (error) {
+    if (current) {
+      recorded.push({
+        logicalId: current.logicalId,
+        physicalId: '',
+        type: current.type,
+        failed: true,
+        statusReason: (error as Error).message,
+      });
+    }
+    // Recording the failure must not hide it: the original error is the one to report.
+    try {
+      record([], (error as Error).message);
+    } catch (recordError) {
+      console.error(`local cloud: could not record the failed deployment of ${stackName}`, recordError);
+    }
+    throw error;
   }
-  return { stackName, resources, outputs, unsupported, warnings: [...warnings] };
+}
+
+/** The local CloudFormation service, when the cloud runs one (a cloud built for a test may not). */
+function cloudFormationOf(cloud: LocalCloud): CloudFormationService | undefined {
+  const service = cloud.services.cloudformation as CloudFormationService | undefined;
+  return typeof service?.recordDeployment === 'function' ? service : undefined;
+}
+
+/** An output or parameter as CloudFormation shows it: lists comma-joined, like CommaDelimitedList. */
+function outputText(value: unknown): string {
+  if (Array.isArray(value)) return value.map(outputText).join(',');
+  if (typeof value === 'string') return value;
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
+function digest(properties: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(properties)).digest('base64url').slice(0, 22);
 }
 
 function isCustomResource(type: string): boolean {
