@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type DeploySummary, deployTemplate, startLocalCloud } from '@oncely/local-cloud';
-import { type Command, integerOption, positiveIntegerOption } from '../command.js';
+import { type DeploySummary, deployTemplate, isLoopbackHost, startLocalCloud } from '@oncely/local-cloud';
+import { type Command, integerOption, positiveIntegerOption, UsageError } from '../command.js';
 
 /** Where `oncely local` writes the deployed stack's outputs for the other commands' --outputs-file. */
 const DEFAULT_OUTPUTS_FILE = '.oncely/local-outputs.json';
@@ -9,7 +9,8 @@ const DEFAULT_OUTPUTS_FILE = '.oncely/local-outputs.json';
 export const localCommand: Command = {
   name: 'local',
   summary: 'Run the embedded local cloud (SQS, DynamoDB, ...) on one port',
-  usage: `Usage: oncely local [--port N] [--host H] [--data-dir DIR] [--empty] [--time-scale X]
+  usage: `Usage: oncely local [--port N] [--host H [--allow-remote]] [--allow-host NAME] [--data-dir DIR]
+                    [--empty] [--time-scale X]
 
 Starts the embedded local cloud, deploys the synthesized Oncely stack into it (synthesis is
 cached in .oncely/stacks) and keeps it running until interrupted (Ctrl-C). Prints the
@@ -20,7 +21,10 @@ Point any AWS SDK or the AWS CLI at the printed endpoint:
 
 Options:
   --port N             TCP port; 0 picks a free one (default 4566)
-  --host H             interface to listen on (default 127.0.0.1)
+  --host H             interface to listen on (default 127.0.0.1); other than loopback needs --allow-remote
+  --allow-remote       accept a non-loopback --host: anyone who can reach the port can run code here
+  --allow-host NAME    accept requests addressed to NAME (e.g. a Docker service name), besides
+                       127.0.0.1/localhost; repeatable (see docs/local-cloud-security.md)
   --data-dir DIR       keep state in DIR so it survives a restart (default: memory only)
   --empty              start with no resources: do not deploy the stack
   --time-scale X       run alarm periods and schedules X times faster (default 1)
@@ -29,6 +33,8 @@ Options:
   options: {
     port: { type: 'string' },
     host: { type: 'string' },
+    'allow-remote': { type: 'boolean' },
+    'allow-host': { type: 'string', multiple: true },
     'data-dir': { type: 'string' },
     empty: { type: 'boolean' },
     'time-scale': { type: 'string' },
@@ -37,12 +43,22 @@ Options:
   async run(values) {
     const port = integerOption(values, 'port', 4566);
     const timeScale = positiveIntegerOption(values, 'time-scale', 1);
+    const host = (values.host as string | undefined) ?? '127.0.0.1';
+    // No authentication: beyond loopback, anyone who reaches the port runs code on this machine.
+    if (!isLoopbackHost(host) && !values['allow-remote']) {
+      throw new UsageError(
+        `--host ${host} is not a loopback address: anyone who can reach it could run code on this machine ` +
+          'through the Lambda API. Add --allow-remote to accept that risk.',
+      );
+    }
     // Synthesize before listening, so a broken stack fails before anything starts.
     // Imported only when deploying: aws-cdk-lib takes longer to load than the whole local cloud.
     const stack = values.empty ? undefined : (await import('@oncely/example-points')).synthesizedStack();
     const cloud = await startLocalCloud({
       port,
-      host: (values.host as string | undefined) ?? '127.0.0.1',
+      host,
+      allowRemote: Boolean(values['allow-remote']),
+      allowedHosts: (values['allow-host'] as string[] | undefined) ?? [],
       ...(values['data-dir'] ? { dataDir: values['data-dir'] as string } : {}),
       monitoring: { timeScale },
     });
