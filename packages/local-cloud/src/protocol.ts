@@ -66,11 +66,47 @@ export interface LocalService {
   /** Path prefixes of a REST protocol (`/2015-03-31/functions`). */
   readonly pathPrefixes?: readonly string[];
   dispatch(request: ServiceRequest): Promise<ServiceResponse>;
-  /** Serializable state for `--data-dir`; `restore` receives it back after a restart. */
+  /**
+   * Serializable state for `--data-dir`; `restore` receives it back after a restart. Without
+   * `journaled`, the whole snapshot is logged whenever it changed (checked after each of the
+   * service's requests, before the response, and periodically).
+   */
   snapshot?(): unknown;
   restore?(state: unknown): void;
+  /** Present when the service logs each change's effect as it makes it (SQS, DynamoDB); see persistence.ts. */
+  readonly journaled?: JournaledState;
   /** Stop timers (sweeps, long polls). */
   close?(): void;
+}
+
+/** Where a service records its state changes for `--data-dir` (persistence.ts). */
+export interface StateJournal {
+  /**
+   * Records the effect of one change. Call it synchronously where the change is made: the entry is
+   * serialised at once, and everything one synchronous run records is made durable together.
+   */
+  record(entry: object): void;
+}
+
+/** One entry of a journaled service's log, as `recover` receives it. */
+export type JournalEntry = { readonly record: unknown } | { readonly watched: unknown };
+
+/** The `{ record }` entries of a journaled service's log, in order. */
+export function recordsOf<T>(entries: readonly JournalEntry[]): T[] {
+  return entries.flatMap((entry) => ('record' in entry ? [entry.record as T] : []));
+}
+
+/** The durability hooks of a service whose changes are logged as they happen. */
+export interface JournaledState {
+  /** Starts (or, with undefined, stops) recording changes; attached only after `recover`. */
+  attachJournal(journal: StateJournal | undefined): void;
+  /**
+   * Rebuilds the state at start from a snapshot (undefined: empty) and the entries logged after
+   * it, in order: `{ record }` for what the service recorded, `{ watched }` for `watchedState()`.
+   */
+  recover(snapshot: unknown, entries: readonly JournalEntry[]): void;
+  /** A part of the state not recorded change by change: logged whole whenever it changed. */
+  watchedState?(): unknown;
 }
 
 /** Everything a service needs from its host. */

@@ -65,7 +65,7 @@ export interface LocalCloud {
   readonly context: ServiceContext;
   /** Every Lambda function's log lines as they are written, and a bounded tail per function. */
   readonly logs: FunctionLogs;
-  /** Writes state to the data directory now (also done periodically and on stop). */
+  /** With a data directory: compacts its log into a fresh snapshot now (also done as it grows, on stop). */
   flush(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -105,7 +105,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const persistence = options.dataDir ? new StatePersistence(options.dataDir, services) : undefined;
   await persistence?.load();
 
-  const router = new Router(services, options.interceptor, () => persistence?.markChanged());
+  const router = new Router(services, options.interceptor, persistence);
   const server = createServer((req, res) => {
     // Cross-origin, DNS-rebound and wrong-content-type requests end here, unread.
     if (guard.intercept(req, res, services)) return;
@@ -132,7 +132,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     context,
     logs: lambda.logs,
     flush: async () => {
-      await persistence?.save();
+      await persistence?.flush();
     },
     stop: async () => {
       await new Promise<void>((resolve) => {
@@ -162,7 +162,7 @@ class Router {
   constructor(
     private readonly services: Record<string, LocalService>,
     private readonly interceptor: RequestInterceptor | undefined,
-    private readonly onRequest: () => void,
+    private readonly persistence: StatePersistence | undefined,
   ) {
     for (const [key, service] of Object.entries(services)) {
       for (const prefix of service.targetPrefixes) this.byTarget.set(prefix, [key, service]);
@@ -172,7 +172,6 @@ class Router {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
-    this.onRequest();
     let response: ServiceResponse;
     try {
       const rawBody = decodeBody(req, await readBody(req));
@@ -185,6 +184,8 @@ class Router {
       } else {
         const routed = this.route(req, rawBody, requestId);
         response = await this.dispatch(routed.key, routed.service, routed.request);
+        // --data-dir: no response leaves before what it acknowledges (or saw) is durable.
+        await this.persistence?.settle(routed.key);
       }
     } catch (error) {
       response = renderUnroutedError(error);
