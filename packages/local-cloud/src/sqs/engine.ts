@@ -4,7 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { AwsError } from '../protocol.js';
+import { AwsError, type StateJournal } from '../protocol.js';
 import { type MessageAttributeValue, md5Hex, md5OfAttributes } from './digests.js';
 import {
   invalidParameter,
@@ -13,6 +13,7 @@ import {
   queueDoesNotExist,
   receiptHandleInvalid,
 } from './errors.js';
+import type { DeliveryRecord, SqsRecord } from './journal.js';
 import { MessageMoveTasks, type MoveTaskState } from './move-tasks.js';
 import { MessageStore, type StoredMessage } from './queue.js';
 import {
@@ -48,7 +49,7 @@ export interface RequestScope {
 
 export type Output = Record<string, unknown>;
 
-interface DedupEntry {
+export interface DedupEntry {
   readonly messageId: string;
   readonly sequenceNumber: string | undefined;
   readonly at: number;
@@ -145,6 +146,8 @@ export class SqsEngine {
   private readonly deletedAt = new Map<string, number>();
   private readonly moveTasks: MessageMoveTasks;
   private closed = false;
+  /** Where every change's effect is recorded for --data-dir (journal.ts); none in memory-only mode. */
+  private journal: StateJournal | undefined;
 
   constructor(private readonly clock: Clock) {
     this.moveTasks = new MessageMoveTasks(
@@ -154,7 +157,23 @@ export class SqsEngine {
           [...this.queues.values()].some((queue) => queue.redrive?.deadLetterTargetArn === arn),
       },
       clock,
+      (record) => this.log(record),
     );
+  }
+
+  /** Starts (or stops) recording changes; see journal.ts. */
+  attachJournal(journal: StateJournal | undefined): void {
+    this.journal = journal;
+  }
+
+  private log(record: SqsRecord): void {
+    this.journal?.record(record);
+  }
+
+  private logDefinition(queue: Queue): void {
+    if (!this.journal) return;
+    const { name, arn, accountId, fifo, createdAt, modifiedAt, attributes, tags } = queue;
+    this.log({ t: 'queue', queue: { name, arn, accountId, fifo, createdAt, modifiedAt, attributes, tags } });
   }
 
   // --- queues -------------------------------------------------------------------------------
@@ -215,6 +234,7 @@ export class SqsEngine {
       tags: { ...tags },
     });
     this.queues.set(name, queue);
+    this.logDefinition(queue);
     return { QueueUrl: this.url(queue, scope) };
   }
 
@@ -244,6 +264,7 @@ export class SqsEngine {
     queue.store.close();
     this.queues.delete(queue.name);
     this.deletedAt.set(queue.name, this.clock.now());
+    this.log({ t: 'deleteQueue', name: queue.name, at: this.deletedAt.get(queue.name)! });
     return {};
   }
 
@@ -293,6 +314,7 @@ export class SqsEngine {
       ? parseRedrivePolicy(queue.attributes.RedrivePolicy)
       : undefined;
     queue.modifiedAt = this.clock.now();
+    this.logDefinition(queue);
     return {};
   }
 
@@ -307,6 +329,7 @@ export class SqsEngine {
     }
     queue.lastPurgeAt = now;
     queue.store.removeAll();
+    this.log({ t: 'purge', name: queue.name, at: now });
     return {};
   }
 
@@ -315,12 +338,14 @@ export class SqsEngine {
     const tags = { ...queue.tags, ...stringMap(input, 'Tags') };
     if (Object.keys(tags).length > 50) throw invalidParameter('Too many tags; a queue can have at most 50.');
     queue.tags = tags;
+    this.logDefinition(queue);
     return {};
   }
 
   untagQueue(input: Input): Output {
     const queue = this.queue(input);
     for (const key of stringList(input, 'TagKeys')) delete queue.tags[key];
+    this.logDefinition(queue);
     return {};
   }
 
@@ -408,6 +433,7 @@ export class SqsEngine {
         this.countActivity(queue, 'received', messages.length);
         if (messages.length === 0) return {};
         const output = messages.map((message) => render(message));
+        this.logDeliveries(queue, messages);
         if (attemptId !== undefined) {
           queue.attempts.set(attemptId, {
             at: this.clock.now(),
@@ -526,9 +552,12 @@ export class SqsEngine {
   // --- internals ----------------------------------------------------------------------------
 
   private makeQueue(fields: QueueDefinition): Queue {
+    const store = new MessageStore(fields.fifo, this.clock);
+    // Retention drops depend on the attributes at the time, which may change later: logged too.
+    store.onExpired = (message) => this.log({ t: 'delete', queue: fields.name, id: message.id });
     return {
       ...fields,
-      store: new MessageStore(fields.fifo, this.clock),
+      store,
       dedup: new Map(),
       sequence: 0,
       lastPurgeAt: undefined,
@@ -683,8 +712,17 @@ export class SqsEngine {
       version: 0,
       receipt: '',
     };
-    if (dedupKey !== undefined) queue.dedup.set(dedupKey, { messageId: message.id, sequenceNumber, at: now });
+    const dedup = dedupKey !== undefined ? { messageId: message.id, sequenceNumber, at: now } : undefined;
+    if (dedup) queue.dedup.set(dedupKey!, dedup);
     queue.store.add(message);
+    if (this.journal) {
+      this.log({
+        t: 'send',
+        queue: queue.name,
+        message,
+        ...(dedup ? { dedup: [dedupKey!, dedup] as const, sequence: queue.sequence } : {}),
+      });
+    }
     this.countActivity(queue, 'sent', 1);
     return this.sendResult(prepared, message.id, sequenceNumber, message);
   }
@@ -720,7 +758,7 @@ export class SqsEngine {
     if (!target || target.fifo !== queue.fifo) return false;
     queue.store.remove(message);
     const now = this.clock.now();
-    target.store.add({
+    const moved: StoredMessage = {
       ...message,
       // FIFO dead-letter queues reset the enqueue timestamp; standard ones keep the original.
       sentAt: target.fifo ? now : message.sentAt,
@@ -729,7 +767,10 @@ export class SqsEngine {
       dueAt: now,
       version: 0,
       receipt: '',
-    });
+    };
+    target.store.add(moved);
+    this.log({ t: 'delete', queue: queue.name, id: message.id });
+    this.log({ t: 'send', queue: target.name, message: moved });
     return true;
   }
 
@@ -763,6 +804,12 @@ export class SqsEngine {
     for (const delivery of attempt.deliveries) {
       queue.store.changeVisibility(delivery.message, now + visibilitySeconds * 1000);
       delivery.version = delivery.message.version;
+      this.log({
+        t: 'visibility',
+        queue: queue.name,
+        id: delivery.message.id,
+        dueAt: delivery.message.dueAt,
+      });
     }
     return attempt.deliveries;
   }
@@ -832,6 +879,7 @@ export class SqsEngine {
     const message = queue.store.messages.get(decoded.messageId);
     if (message && message.receipt === decoded.nonce) {
       queue.store.remove(message);
+      this.log({ t: 'delete', queue: queue.name, id: message.id });
       this.countActivity(queue, 'deleted', 1);
     }
   }
@@ -891,6 +939,23 @@ export class SqsEngine {
       );
     }
     queue.store.changeVisibility(message, now + timeout * 1000);
+    this.log({ t: 'visibility', queue: queue.name, id: message.id, dueAt: message.dueAt });
+  }
+
+  /** Receipt handles and visibility deadlines handed out, so old handles keep working after a restart. */
+  private logDeliveries(queue: Queue, messages: readonly StoredMessage[]): void {
+    if (!this.journal) return;
+    const deliveries = messages.map(
+      (message): DeliveryRecord => ({
+        id: message.id,
+        receipt: message.receipt,
+        dueAt: message.dueAt,
+        receiveCount: message.receiveCount,
+        firstReceiveAt: message.firstReceiveAt,
+        receivedAt: message.receivedAt,
+      }),
+    );
+    this.log({ t: 'receive', queue: queue.name, deliveries });
   }
 }
 

@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import { AwsError } from '../protocol.js';
 import type { Output } from './engine.js';
 import { invalidParameter } from './errors.js';
+import type { SqsRecord } from './journal.js';
 import type { MessageStore, StoredMessage } from './queue.js';
 import { type Input, optionalInteger, optionalString, requiredString } from './validation.js';
 
@@ -50,6 +51,8 @@ export class MessageMoveTasks {
   constructor(
     private readonly queues: MoveTaskQueues,
     private readonly clock: Clock,
+    /** Records each change for --data-dir (journal.ts). */
+    private readonly log: (record: SqsRecord) => void = () => undefined,
   ) {}
 
   start(input: Input): Output {
@@ -100,6 +103,7 @@ export class MessageMoveTasks {
       credit: 0,
     };
     this.tasks.push(task);
+    this.log({ t: 'task', task });
     this.schedule();
     return { TaskHandle: task.handle };
   }
@@ -141,6 +145,7 @@ export class MessageMoveTasks {
       throw new AwsError('ResourceNotFoundException', 'Task does not exist or is not running.');
     }
     task.status = 'CANCELLED';
+    this.logProgress(task);
     return { ApproximateNumberOfMessagesMoved: task.moved };
   }
 
@@ -183,6 +188,7 @@ export class MessageMoveTasks {
       if (!source) {
         task.status = 'FAILED';
         task.failureReason = 'AWS.SimpleQueueService.NonExistentQueue';
+        this.logProgress(task);
         continue;
       }
       task.credit += task.rate !== undefined ? (task.rate * MOVE_TICK_MS) / 1000 : 1000;
@@ -210,10 +216,23 @@ export class MessageMoveTasks {
         delete moved.firstReceiveAt;
         delete moved.receivedAt;
         destination.store.add(moved);
+        this.log({ t: 'delete', queue: queueName(source.arn), id: message.id });
+        this.log({ t: 'send', queue: queueName(destination.arn), message: moved });
         task.moved++;
         task.credit--;
       }
       if (task.status === 'RUNNING' && task.cursor >= task.pending.length) task.status = 'COMPLETED';
+      this.logProgress(task);
     }
   }
+
+  private logProgress(task: MoveTaskState): void {
+    const { handle, status, moved, cursor, credit, failureReason } = task;
+    this.log({ t: 'taskProgress', progress: { handle, status, moved, cursor, credit, failureReason } });
+  }
+}
+
+/** A queue's name: its ARN's last segment. */
+function queueName(arn: string): string {
+  return arn.split(':').at(-1) ?? '';
 }

@@ -79,6 +79,8 @@ export class MessageStore {
   private wakeAt = Number.POSITIVE_INFINITY;
   /** Set while a FIFO receive walks a group, so removals on the way do not compact its array. */
   private scanning = false;
+  /** Told of every message dropped because its retention period ended (for --data-dir). */
+  onExpired: ((message: StoredMessage) => void) | undefined;
 
   constructor(
     readonly fifo: boolean,
@@ -182,7 +184,7 @@ export class MessageStore {
         const message = this.ready[this.readyHead]!;
         this.ready[this.readyHead++] = undefined as unknown as StoredMessage;
         if (message.state !== 'visible' || this.messages.get(message.id) !== message) continue;
-        if (expired(message)) this.remove(message);
+        if (expired(message)) this.expire(message);
         else if (deadLetter?.(message)) continue;
         else {
           this.deliver(message, visibleAt, now, undefined);
@@ -208,7 +210,7 @@ export class MessageStore {
         }
         if (message.state !== 'visible') break;
         if (expired(message)) {
-          this.remove(message);
+          this.expire(message);
           continue;
         }
         if (deadLetter?.(message)) continue;
@@ -227,7 +229,12 @@ export class MessageStore {
   dropExpired(retentionMs: number): void {
     const limit = this.clock.now() - retentionMs;
     // Deleting the current entry while iterating a Map is safe and avoids copying a big queue.
-    for (const message of this.messages.values()) if (message.sentAt <= limit) this.remove(message);
+    for (const message of this.messages.values()) if (message.sentAt <= limit) this.expire(message);
+  }
+
+  private expire(message: StoredMessage): void {
+    this.remove(message);
+    this.onExpired?.(message);
   }
 
   /** Resolves when messages may have become available, or after `ms` of real time. */

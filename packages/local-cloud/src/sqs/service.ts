@@ -8,6 +8,7 @@ import {
   jsonErrorResponse,
   jsonResponse,
   type LocalService,
+  recordsOf,
   type ServiceContext,
   type ServiceRequest,
   type ServiceResponse,
@@ -20,6 +21,7 @@ import {
   type SqsSnapshot,
 } from './engine.js';
 import { queryErrorCode } from './errors.js';
+import { replaySqs, type SqsRecord } from './journal.js';
 import { decodeQueryInput, renderQueryError, renderQueryOutput } from './query-protocol.js';
 import { asInput, type Input } from './validation.js';
 
@@ -62,6 +64,11 @@ export function createSqsService(
     queueStats: () => engine.queueStats(),
     snapshot: () => engine.snapshot(),
     restore: (state) => engine.restore(state as SqsSnapshot),
+    journaled: {
+      attachJournal: (journal) => engine.attachJournal(journal),
+      recover: (snapshot, entries) =>
+        engine.restore(replaySqs(snapshot as SqsSnapshot | undefined, recordsOf<SqsRecord>(entries))),
+    },
     close: () => engine.close(),
   };
 }
