@@ -4,9 +4,9 @@
  * a transaction is serialisable by construction.
  */
 import type { Clock } from '../clock.js';
-import { AwsError, LOCAL_ACCOUNT_ID } from '../protocol.js';
+import { AwsError, LOCAL_ACCOUNT_ID, type StateJournal } from '../protocol.js';
 import type { Item } from './attribute-values.js';
-import { Table, type TableDefinition } from './table-store.js';
+import { Table, type TableDefinition, type TableRecord } from './table-store.js';
 
 /** AWS ignores TTL values more than five years in the past (they are likely not epoch seconds). */
 const TTL_IGNORE_OLDER_THAN_MS = 5 * 365 * 24 * 3600 * 1000;
@@ -23,12 +23,73 @@ export interface DynamoDbSnapshot {
   readonly tables: readonly { readonly definition: TableDefinition; readonly items: readonly Item[] }[];
 }
 
+/** What DynamoDB records for --data-dir: the effects of writes, never the requests. */
+export type DynamoDbRecord = TableRecord | { readonly t: 'dropTable'; readonly name: string };
+
+/**
+ * The tables by name. Creating and deleting a table goes through `set` and `delete`, which record
+ * the change and hand the table the journal its writes are recorded in.
+ */
+class TableMap extends Map<string, Table> {
+  journal: StateJournal | undefined;
+
+  override set(name: string, table: Table): this {
+    table.journal = this.journal;
+    this.journal?.record({ t: 'table', definition: table.definition } satisfies DynamoDbRecord);
+    return super.set(name, table);
+  }
+
+  override delete(name: string): boolean {
+    const table = this.get(name);
+    if (!table) return false;
+    this.journal?.record({ t: 'dropTable', name } satisfies DynamoDbRecord);
+    table.journal = undefined;
+    return super.delete(name);
+  }
+}
+
 /** The emulator's whole state; every operation receives it. */
 export class EngineState {
-  readonly tables = new Map<string, Table>();
+  readonly tables: Map<string, Table> = new TableMap();
   readonly idempotency = new Map<string, IdempotencyRecord>();
 
   constructor(readonly clock: Clock) {}
+
+  /** Starts (or stops) recording every table change and item write. */
+  attachJournal(journal: StateJournal | undefined): void {
+    (this.tables as TableMap).journal = journal;
+    for (const table of this.tables.values()) table.journal = journal;
+  }
+
+  /** Restores a snapshot, then applies the records logged after it (with no journal attached). */
+  recover(snapshot: DynamoDbSnapshot | undefined, records: readonly DynamoDbRecord[]): void {
+    this.restore(snapshot ?? { tables: [] });
+    for (const record of records) {
+      switch (record.t) {
+        case 'table': {
+          const existing = this.tables.get(record.definition.name);
+          if (existing && sameLayout(existing.definition, record.definition)) {
+            existing.definition = record.definition;
+          } else {
+            // New, or keys or indexes changed: rebuilt with its items.
+            const table = new Table(record.definition);
+            for (const [key, entry] of existing?.items ?? []) table.put(key, entry.item);
+            this.tables.set(record.definition.name, table);
+          }
+          break;
+        }
+        case 'dropTable':
+          this.tables.delete(record.name);
+          break;
+        case 'put':
+          this.tables.get(record.table)?.put(record.key, record.item);
+          break;
+        case 'delete':
+          this.tables.get(record.table)?.delete(record.key);
+          break;
+      }
+    }
+  }
 
   table(name: string): Table {
     const table = this.tables.get(name);
@@ -81,4 +142,9 @@ export class EngineState {
       this.tables.set(saved.definition.name, table);
     }
   }
+}
+
+/** Whether two definitions of a table organise its items alike (same key schema and indexes). */
+function sameLayout(a: TableDefinition, b: TableDefinition): boolean {
+  return JSON.stringify([a.key, a.indexes]) === JSON.stringify([b.key, b.indexes]);
 }

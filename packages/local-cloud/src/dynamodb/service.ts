@@ -8,11 +8,12 @@ import {
   jsonErrorResponse,
   jsonResponse,
   type LocalService,
+  recordsOf,
   type ServiceContext,
   type ServiceRequest,
   type ServiceResponse,
 } from '../protocol.js';
-import { type DynamoDbSnapshot, EngineState } from './engine-state.js';
+import { type DynamoDbRecord, type DynamoDbSnapshot, EngineState } from './engine-state.js';
 import { batchGetItem, batchWriteItem, deleteItem, getItem, putItem, updateItem } from './item-operations.js';
 import { query, scan } from './query-operations.js';
 import { asInput, type Input } from './request-input.js';
@@ -86,6 +87,11 @@ export function createDynamoDbService(context: ServiceContext): DynamoDbLocalSer
     sweepExpiredItems: () => state.sweepExpiredItems(),
     snapshot: () => state.snapshot(),
     restore: (saved: unknown) => state.restore(saved as DynamoDbSnapshot),
+    journaled: {
+      attachJournal: (journal) => state.attachJournal(journal),
+      recover: (saved, entries) =>
+        state.recover(saved as DynamoDbSnapshot | undefined, recordsOf<DynamoDbRecord>(entries)),
+    },
     close: () => clearInterval(timer),
   };
 }

@@ -4,6 +4,8 @@
  * scanning the table. Secondary indexes are the same structure keyed by the index's keys and are
  * maintained on every write; items lacking an index key are absent from it (sparse indexes).
  */
+
+import type { StateJournal } from '../protocol.js';
 import {
   type AttributeValue,
   compareScalars,
@@ -186,15 +188,34 @@ export interface SecondaryIndex {
   readonly collection: KeyedCollection;
 }
 
+/** What a table records for --data-dir (engine-state.ts replays it). */
+export type TableRecord =
+  | { readonly t: 'table'; readonly definition: TableDefinition }
+  | { readonly t: 'put'; readonly table: string; readonly key: string; readonly item: Item }
+  | { readonly t: 'delete'; readonly table: string; readonly key: string };
+
 /** One table: its definition, its items and its secondary indexes, all kept consistent. */
 export class Table {
   readonly items = new Map<string, Entry>();
   readonly primary: KeyedCollection;
   readonly indexes = new Map<string, SecondaryIndex>();
+  /** Records every write and definition change (--data-dir); set by EngineState. */
+  journal: StateJournal | undefined;
+  #definition: TableDefinition;
 
-  constructor(public definition: TableDefinition) {
+  constructor(definition: TableDefinition) {
+    this.#definition = definition;
     this.primary = new KeyedCollection(definition.key);
     for (const index of definition.indexes) this.addIndex(index);
+  }
+
+  get definition(): TableDefinition {
+    return this.#definition;
+  }
+
+  set definition(definition: TableDefinition) {
+    this.journal?.record({ t: 'table', definition } satisfies TableRecord);
+    this.#definition = definition;
   }
 
   get keyNames(): string[] {
@@ -224,6 +245,7 @@ export class Table {
 
   /** Stores an item (already validated), replacing any item with the same key. */
   put(key: string, item: Item): void {
+    this.journal?.record({ t: 'put', table: this.#definition.name, key, item } satisfies TableRecord);
     const existing = this.items.get(key);
     if (existing) {
       const old = existing.item;
@@ -256,6 +278,7 @@ export class Table {
   delete(key: string): Item | undefined {
     const existing = this.items.get(key);
     if (!existing) return undefined;
+    this.journal?.record({ t: 'delete', table: this.#definition.name, key } satisfies TableRecord);
     this.items.delete(key);
     this.primary.remove(key, existing.item);
     for (const { collection } of this.indexes.values()) collection.remove(key, existing.item);
