@@ -2,6 +2,7 @@
  * In-memory time series of the local CloudWatch: datums per metric identity (namespace, name,
  * dimension set), bounded in age and count so a long demo cannot grow without limit.
  */
+import type { StateJournal } from '../protocol.js';
 import { computeStatistic, type RecordedDatum } from './statistics.js';
 
 export interface Dimension {
@@ -49,7 +50,19 @@ export function metricKey(metric: MetricIdentity): string {
   return JSON.stringify([metric.namespace, metric.metricName, normalizeDimensions(metric.dimensions)]);
 }
 
+/** What the store records for --data-dir: each datum as it is recorded. */
+export type MetricRecord =
+  | { readonly t: 'datum'; readonly metric: MetricIdentity; readonly datum: RecordedDatum }
+  | {
+      readonly t: 'gauge';
+      readonly metric: MetricIdentity;
+      readonly datum: RecordedDatum;
+      readonly periodMs: number;
+    };
+
 export class MetricStore {
+  /** Records every datum (--data-dir); replay calls `record` and `recordGauge` with none attached. */
+  journal: StateJournal | undefined;
   private readonly series = new Map<string, Series>();
   private readonly retentionMs: number;
   private readonly maxDatums: number;
@@ -60,6 +73,11 @@ export class MetricStore {
   }
 
   record(metric: MetricIdentity, datum: RecordedDatum): void {
+    this.journal?.record({ t: 'datum', metric, datum } satisfies MetricRecord);
+    this.insert(metric, datum);
+  }
+
+  private insert(metric: MetricIdentity, datum: RecordedDatum): void {
     const key = metricKey(metric);
     let series = this.series.get(key);
     if (!series) {
@@ -79,13 +97,14 @@ export class MetricStore {
    * many times per period still reads as one value (as AWS publishes queue gauges once per period).
    */
   recordGauge(metric: MetricIdentity, datum: RecordedDatum, periodMs: number): void {
+    this.journal?.record({ t: 'gauge', metric, datum, periodMs } satisfies MetricRecord);
     const series = this.series.get(metricKey(metric));
     const last = series?.data[series.data.length - 1];
     if (series && last && Math.floor(last.timestamp / periodMs) === Math.floor(datum.timestamp / periodMs)) {
       series.data[series.data.length - 1] = datum;
       return;
     }
-    this.record(metric, datum);
+    this.insert(metric, datum);
   }
 
   /** Drops datums older than the retention, relative to `now`. */
@@ -178,7 +197,7 @@ export class MetricStore {
   restore(snapshot: MetricStoreSnapshot): void {
     this.series.clear();
     for (const { metric, data } of snapshot.series ?? []) {
-      for (const datum of data) this.record(metric, datum);
+      for (const datum of data) this.insert(metric, datum);
     }
   }
 }

@@ -9,6 +9,7 @@ import type { DeliveryTracker } from '../events/delivery.js';
 import type { ScaledTime } from '../events/scaled-time.js';
 import {
   AwsError,
+  type JournaledState,
   jsonErrorResponse,
   jsonResponse,
   LOCAL_ACCOUNT_ID,
@@ -29,7 +30,13 @@ import { type LambdaInvocationRecord, LambdaPlatformMetrics } from './lambda-pla
 export type { LambdaInvocationRecord } from './lambda-platform-metrics.js';
 
 import { evaluateExpression, MetricMathError, type Series } from './metric-math.js';
-import type { Dimension, MetricIdentity, MetricStore, MetricStoreSnapshot } from './metric-store.js';
+import type {
+  Dimension,
+  MetricIdentity,
+  MetricRecord,
+  MetricStore,
+  MetricStoreSnapshot,
+} from './metric-store.js';
 import { CounterDeltas, type QueueStatsSource, SQS_COUNTERS, SQS_GAUGES } from './queue-metrics.js';
 import { computeStatistic, datumFromValues, isSupportedStatistic, type RecordedDatum } from './statistics.js';
 
@@ -567,6 +574,28 @@ export class CloudWatchService implements LocalService {
     this.dashboards.clear();
     for (const dashboard of snapshot.dashboards ?? []) this.dashboards.set(dashboard.name, dashboard);
   }
+
+  /**
+   * --data-dir (persistence.ts): each metric datum is logged as it is recorded; the alarms (with
+   * their state and history) and dashboards are logged whole whenever they changed.
+   */
+  readonly journaled: JournaledState = {
+    attachJournal: (journal) => {
+      this.store.journal = journal;
+    },
+    watchedState: () => ({ alarms: this.alarms.snapshot(), dashboards: [...this.dashboards.values()] }),
+    recover: (snapshot, entries) => {
+      this.restore(snapshot ?? {});
+      for (const entry of entries) {
+        if ('watched' in entry) this.restore(entry.watched);
+        else {
+          const record = entry.record as MetricRecord;
+          if (record.t === 'gauge') this.store.recordGauge(record.metric, record.datum, record.periodMs);
+          else this.store.record(record.metric, record.datum);
+        }
+      }
+    },
+  };
 
   close(): void {
     clearInterval(this.timer);
