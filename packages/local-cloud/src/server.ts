@@ -5,12 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { type Clock, systemClock } from './clock.js';
 import { createCloudFormationService } from './cloudformation/service.js';
 import { createMonitoringServices, type MonitoringOptions } from './cloudwatch/monitoring.js';
 import { createDynamoDbService } from './dynamodb/service.js';
 import { createHttpGuard, type HttpAccessOptions } from './http-guard.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './input-limits.js';
 import type { FunctionLogs } from './lambda/function-logs.js';
 import { createLambdaService } from './lambda/service.js';
 import { StatePersistence } from './persistence.js';
@@ -24,6 +24,7 @@ import {
   type ServiceResponse,
   type WireProtocol,
 } from './protocol.js';
+import { BodyError, readRequestBody } from './request-body.js';
 import { createSqsService } from './sqs/service.js';
 
 /** `allowRemote`, `allowedHosts`, `allowedOrigins`: who may reach it besides loopback clients (http-guard.ts). */
@@ -69,8 +70,6 @@ export interface LocalCloud {
   flush(): Promise<void>;
   stop(): Promise<void>;
 }
-
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Starts the local cloud; resolves once it is listening. */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -173,8 +172,11 @@ class Router {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     let response: ServiceResponse;
+    // Set when the client kept sending far past the body limit: answer, then close the connection.
+    let close = false;
     try {
-      const rawBody = decodeBody(req, await readBody(req));
+      // Within 16 MiB after decompression; over it is a 413 on a connection that stays usable.
+      const rawBody = await readRequestBody(req, header(req, 'content-encoding'));
       if (req.url === '/_oncely/health') {
         response = {
           status: 200,
@@ -189,12 +191,14 @@ class Router {
       }
     } catch (error) {
       response = renderUnroutedError(error);
+      close = error instanceof BodyError && error.close;
     }
     res.writeHead(response.status, {
       'x-amzn-requestid': requestId,
       'x-amz-request-id': requestId,
       'content-length': Buffer.byteLength(response.body),
       ...response.headers,
+      ...(close ? { connection: 'close' } : {}),
     });
     res.end(response.body);
   }
@@ -298,8 +302,16 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 function parseJson(body: Buffer): unknown {
   if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  // Checked on the text: a document this deep would overflow the stack of whatever walks it.
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw new AwsError(
+      'SerializationException',
+      `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`,
+    );
+  }
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(text);
   } catch {
     throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
   }
@@ -311,29 +323,6 @@ export function parseCredentialScope(
 ): { region: string; service: string } | undefined {
   const match = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization ?? '');
   return match ? { region: match[1]!, service: match[2]! } : undefined;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new AwsError('RequestEntityTooLarge', 'Request body exceeds the maximum size.', 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/** CloudWatch's SDK gzips large PutMetricData bodies (request compression). */
-function decodeBody(req: IncomingMessage, body: Buffer): Buffer {
-  return header(req, 'content-encoding') === 'gzip' ? gunzipSync(body) : body;
 }
 
 function renderUnroutedError(error: unknown): ServiceResponse {
