@@ -325,7 +325,7 @@ describe('OncelyPipeline around your own handler and resources', () => {
     bare.resourceCountIs('AWS::Lambda::Function', 3);
   });
 
-  it('grants your tables only item reads and writes: no Scan, no batch writes', () => {
+  it('grants your tables only item reads and writes: no Scan, no batch writes, no deletes', () => {
     const { template: built, business } = buildStack();
     const businessId = business.stack.getLogicalId(business.node.defaultChild as dynamodb.CfnTable);
     const statements = Object.values(built.findResources('AWS::IAM::Policy'))
@@ -335,7 +335,6 @@ describe('OncelyPipeline around your own handler and resources', () => {
     expect(actions.sort()).toEqual(
       [
         'dynamodb:ConditionCheckItem',
-        'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',

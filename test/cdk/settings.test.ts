@@ -183,3 +183,64 @@ describe('pipeline settings: variants', () => {
     expect(scaler.props.Environment.Variables[ENV.scalingPolicy]['Fn::Join']).toBeDefined();
   });
 });
+
+describe('pipeline settings: encryption=kms keeps every failure path working', () => {
+  let template: ReturnType<typeof buildStack>['template'];
+  beforeAll(() => {
+    ({ template } = buildStack({ encryption: 'kms' }));
+  });
+  const keyStatements = () =>
+    Object.values(template.findResources('AWS::KMS::Key')).flatMap(
+      (key) => key.Properties.KeyPolicy.Statement as Array<Record<string, any>>,
+    );
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html: an encrypted DLQ
+  // needs a key policy that lets events.amazonaws.com use the key.
+  it('lets EventBridge, and only for this account, encrypt into the events dead-letter queue', () => {
+    const events = keyStatements().find(
+      (statement) => statement.Principal?.Service === 'events.amazonaws.com',
+    );
+    expect(events?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(events?.Condition.StringEquals['aws:SourceAccount']).toBe('000000000000');
+    expect(JSON.stringify(events?.Condition.ArnLike['aws:SourceArn'])).toContain(':rule/*');
+  });
+
+  // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html: the
+  // key of an encrypted topic must allow cloudwatch.amazonaws.com; a source condition scopes it.
+  it("lets CloudWatch use the key for this account's alarms only", () => {
+    const cloudwatch = keyStatements().find(
+      (statement) => statement.Principal?.Service === 'cloudwatch.amazonaws.com',
+    );
+    expect(cloudwatch?.Condition.StringEquals['aws:SourceAccount']).toBe('000000000000');
+    expect(JSON.stringify(cloudwatch?.Condition.ArnLike['aws:SourceArn'])).toContain(':alarm:*');
+  });
+
+  // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html: Lambda sends
+  // to the DLQ with the function's execution role, which needs the queue's key.
+  it('gives every function with a dead-letter queue the key to send to it', () => {
+    const withDlq = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
+      ([, fn]) => fn.Properties.DeadLetterConfig,
+    );
+    expect(withDlq.length).toBe(4);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    for (const [id, fn] of withDlq) {
+      const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+      const statements = policies
+        .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+      const actions = statements
+        .filter((statement) => JSON.stringify(statement.Resource).includes('PipelineQueueKey'))
+        .flatMap((statement) => [statement.Action].flat());
+      expect(actions, id).toEqual(expect.arrayContaining(['kms:GenerateDataKey', 'kms:Decrypt']));
+    }
+  });
+});
+
+describe('pipeline settings: the default alarm topic', () => {
+  // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html: CloudWatch cannot publish
+  // to a topic under the AWS managed key, so by default the topic is not encrypted at rest (and says so).
+  it('is not encrypted under the AWS managed key, which would silence every alarm', () => {
+    const { template } = buildStack();
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.absent() });
+  });
+});

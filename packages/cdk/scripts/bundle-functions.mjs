@@ -27,7 +27,9 @@ buildSync({
   mainFields: ['module', 'main'],
   conditions: ['import'],
   // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 const kb = Math.round(statSync(join(outdir, 'index.mjs')).size / 1024);

@@ -5,8 +5,7 @@
  *
  * @packageDocumentation
  */
-export * from './oncely-pipeline.js';
-export * from './settings.js';
+
 export * from './constructs/backlog-scaling.js';
 export * from './constructs/idempotent-consumer.js';
 export * from './constructs/loss-auditor.js';
@@ -17,3 +16,5 @@ export * from './constructs/pipeline-function.js';
 export * from './constructs/pipeline-tables.js';
 export * from './constructs/reliable-queue.js';
 export * from './constructs/scheduled-invocation.js';
+export * from './oncely-pipeline.js';
+export * from './settings.js';

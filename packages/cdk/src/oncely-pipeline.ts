@@ -1,8 +1,13 @@
-import { ENVIRONMENT_VARIABLES as ENV, METRICS_NAMESPACE, OUTPUT_KEYS, type OutputKey } from '@oncely/runtime/contract';
+import {
+  ENVIRONMENT_VARIABLES as ENV,
+  METRICS_NAMESPACE,
+  OUTPUT_KEYS,
+  type OutputKey,
+} from '@oncely/runtime/contract';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -45,7 +50,7 @@ export interface OncelyPipelineProps {
     readonly leases?: dynamodb.ITable;
     readonly outbox?: dynamodb.ITable;
   };
-  /** Your tables the consumer writes (get, put, update, delete, condition check; no scans). @default [] */
+  /** Your tables the consumer writes (get, put, update, condition check; no scans, no deletes). @default [] */
   readonly grantWrite?: readonly dynamodb.ITable[];
   /** Your tables the consumer reads (get, batch get, query). @default [] */
   readonly grantRead?: readonly dynamodb.ITable[];
@@ -123,7 +128,11 @@ export class OncelyPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: OncelyPipelineProps) {
     super(scope, id);
-    if (!props?.consumer || [props.consumer.entry, props.consumer.function, props.consumer.functionProps].filter(Boolean).length !== 1)
+    if (
+      !props?.consumer ||
+      [props.consumer.entry, props.consumer.function, props.consumer.functionProps].filter(Boolean).length !==
+        1
+    )
       throw new Error(`${this.node.path}: consumer needs exactly one of entry, function or functionProps`);
     const settings = parsePipelineSettings(props.settings);
     this.settings = settings;
@@ -132,7 +141,8 @@ export class OncelyPipeline extends Construct {
       throw new Error(`${this.node.path}: metricsNamespace must be 1-255 characters without ':'`);
     const removalPolicy = REMOVAL_POLICIES[settings.removalPolicy];
     // SNAPSHOT is valid for tables only; queues, keys and logs are retained instead.
-    const plainRemovalPolicy = removalPolicy === RemovalPolicy.SNAPSHOT ? RemovalPolicy.RETAIN : removalPolicy;
+    const plainRemovalPolicy =
+      removalPolicy === RemovalPolicy.SNAPSHOT ? RemovalPolicy.RETAIN : removalPolicy;
     const common = {
       environment: {
         [ENV.serviceName]: settings.serviceName,
@@ -152,7 +162,9 @@ export class OncelyPipeline extends Construct {
         queueType: settings.queueType,
         maxReceiveCount: settings.maxReceiveCount,
         // A message must stay hidden while the consumer may still be working on it, retries included.
-        visibilityTimeout: Duration.seconds(6 * settings.consumerTimeoutSeconds + settings.maxBatchingWindowSeconds),
+        visibilityTimeout: Duration.seconds(
+          6 * settings.consumerTimeoutSeconds + settings.maxBatchingWindowSeconds,
+        ),
         retentionPeriod: Duration.days(settings.queueRetentionDays),
         encryption: settings.encryption,
         removalPolicy: plainRemovalPolicy,
@@ -176,10 +188,29 @@ export class OncelyPipeline extends Construct {
         : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
       removalPolicy: plainRemovalPolicy,
     });
+    if (encryptionKey) {
+      // EventBridge delivers undeliverable schedule and alarm events to this queue itself, so the
+      // key policy must let it encrypt, for this account's rules only.
+      const stack = Stack.of(this);
+      encryptionKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': stack.account },
+            ArnLike: {
+              'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: '*' }),
+            },
+          },
+        }),
+      );
+    }
     Validations.of(this.eventsDeadLetterQueue).acknowledge(
       {
         id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself a dead-letter queue, of EventBridge targets and asynchronous Lambda invocations.',
+        reason:
+          'This queue is itself a dead-letter queue, of EventBridge targets and asynchronous Lambda invocations.',
       },
       {
         id: 'Serverless-SQSRedrivePolicy',
@@ -298,7 +329,10 @@ export class OncelyPipeline extends Construct {
             consumer: this.consumer.function,
             serviceName: settings.serviceName,
             metricsNamespace: this.metricsNamespace,
-            alarms: [...Object.values(this.alarms?.alarms ?? {}), ...Object.values(this.scaling?.alarms ?? {})],
+            alarms: [
+              ...Object.values(this.alarms?.alarms ?? {}),
+              ...Object.values(this.scaling?.alarms ?? {}),
+            ],
           })
         : undefined;
 
@@ -328,9 +362,11 @@ export class OncelyPipeline extends Construct {
   grantPublish(grantee: iam.IGrantable & Partial<Pick<lambda.Function, 'addEnvironment'>>): void {
     this.queue.grantSendMessages(grantee);
     this.tables.leases.grant(grantee, ...WRITE_ACTIONS);
-    this.tables.outbox?.grant(grantee, ...WRITE_ACTIONS);
+    // Outbox items commit with the business change; direct mode's send log batches them.
+    this.tables.outbox?.grant(grantee, ...WRITE_ACTIONS, 'dynamodb:BatchWriteItem');
     if (typeof grantee.addEnvironment === 'function')
-      for (const [name, value] of Object.entries(this.producerEnvironment)) grantee.addEnvironment(name, value);
+      for (const [name, value] of Object.entries(this.producerEnvironment))
+        grantee.addEnvironment(name, value);
   }
 
   private addOutputs(prefix: string): void {
@@ -347,7 +383,10 @@ export class OncelyPipeline extends Construct {
       eventSourceMappingId: this.consumer.eventSourceMapping.eventSourceMappingId,
       ...(this.tables.outbox ? { outboxTable: this.tables.outbox.tableName } : {}),
       ...(this.outbox
-        ? { outboxRelayFunction: this.outbox.relay.functionName, compensationFunction: this.outbox.compensation.functionName }
+        ? {
+            outboxRelayFunction: this.outbox.relay.functionName,
+            compensationFunction: this.outbox.compensation.functionName,
+          }
         : {}),
       ...(this.auditor ? { auditorFunction: this.auditor.function.functionName } : {}),
       ...(this.scaling ? { scalerFunction: this.scaling.scaler.functionName } : {}),

@@ -42,7 +42,7 @@ export interface IdempotentConsumerProps {
   readonly claimsTable: dynamodb.ITable;
   /** Holds the degradation level the scaler sets. @default - no degradation: every step runs */
   readonly controlTable?: dynamodb.ITable;
-  /** Your tables the handler writes to (get, put, update, delete, condition check; no scans). @default [] */
+  /** Your tables the handler writes to (get, put, update, condition check; no scans, no deletes). @default [] */
   readonly grantWrite?: readonly dynamodb.ITable[];
   /** Your tables the handler reads (get, query). @default [] */
   readonly grantRead?: readonly dynamodb.ITable[];
@@ -76,8 +76,16 @@ const CLAIM_ACTIONS = [
   'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
 ] as const;
-/** What a handler's writes need (single writes or a transaction of them); never Scan or batch writes. */
-export const WRITE_ACTIONS = CLAIM_ACTIONS;
+/**
+ * What a handler's writes need (single writes or a transaction of them): no Scan, no batch writes,
+ * no deletes (grant those on the function yourself if your effect deletes items).
+ */
+export const WRITE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
 
 /**
@@ -140,10 +148,12 @@ export class IdempotentConsumer extends Construct {
     if (code.function) {
       // Only a function defined in this app can take environment variables.
       if (code.function instanceof lambda.Function)
-        for (const [name, value] of Object.entries(this.environment)) code.function.addEnvironment(name, value);
+        for (const [name, value] of Object.entries(this.environment))
+          code.function.addEnvironment(name, value);
       return code.function;
     }
-    const description = 'Oncely consumer: claims each message, applies it once, reports partial batch failures';
+    const description =
+      'Oncely consumer: claims each message, applies it once, reports partial batch failures';
     const syncOnlyReason =
       'Invoked synchronously by its SQS event source mapping; failed messages reach the DLQ through the queue redrive policy.';
     if (code.functionProps) {

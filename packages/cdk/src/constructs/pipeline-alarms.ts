@@ -1,5 +1,5 @@
 import { METRICS_NAMESPACE, PIPELINE_METRICS, SERVICE_DIMENSION } from '@oncely/runtime/contract';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -30,7 +30,11 @@ export interface PipelineAlarmsProps {
   readonly topicArn?: string;
   /** Subscribed to the new topic. @default - no subscription */
   readonly email?: string;
-  /** Encrypts the new topic. @default - SNS-managed key */
+  /**
+   * Encrypts the new topic. Without one the topic is not encrypted at rest: CloudWatch alarms
+   * cannot publish to a topic under the AWS managed SNS key, whose policy cannot grant CloudWatch.
+   * @default - no encryption at rest (alarm names and states only)
+   */
   readonly encryptionKey?: kms.IKey;
 }
 
@@ -72,17 +76,32 @@ export class PipelineAlarms extends Construct {
         ...(props.encryptionKey ? { masterKey: props.encryptionKey } : {}),
       });
       if (props.encryptionKey) {
-        // CloudWatch must encrypt what it publishes to a topic under a customer managed key.
-        props.encryptionKey.grant(
-          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-          'kms:Decrypt',
-          'kms:GenerateDataKey',
+        // CloudWatch must encrypt what it publishes to a topic under a customer managed key; only
+        // this account's alarms may make it use the key (confused-deputy guard).
+        const stack = Stack.of(this);
+        props.encryptionKey.addToResourcePolicy(
+          new iam.PolicyStatement({
+            principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            resources: ['*'],
+            conditions: {
+              StringEquals: { 'aws:SourceAccount': stack.account },
+              ArnLike: {
+                'aws:SourceArn': stack.formatArn({
+                  service: 'cloudwatch',
+                  resource: 'alarm',
+                  resourceName: '*',
+                  arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+                }),
+              },
+            },
+          }),
         );
       } else {
         Validations.of(topic).acknowledge({
           id: 'AwsSolutions-SNS2',
           reason:
-            'Alarm notifications carry alarm names and states only; the topic uses a customer managed key when the stack runs with encryption=kms.',
+            'CloudWatch alarms cannot publish to a topic under the AWS managed SNS key (its key policy cannot grant CloudWatch), so without encryption=kms the topic is not encrypted at rest; notifications carry alarm names and states only.',
         });
       }
       if (props.email) {
@@ -142,16 +161,25 @@ export class PipelineAlarms extends Construct {
       }),
       messagesMissing: alarm('MessagesMissing', {
         alarmDescription: 'Oncely: the auditor found published messages that were never consumed',
-        metric: oncelyMetric(props.metricsNamespace ?? METRICS_NAMESPACE, props.serviceName, PIPELINE_METRICS.messagesMissing, {
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
+        metric: oncelyMetric(
+          props.metricsNamespace ?? METRICS_NAMESPACE,
+          props.serviceName,
+          PIPELINE_METRICS.messagesMissing,
+          {
+            statistic: cloudwatch.Stats.MAXIMUM,
+          },
+        ),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
       }),
       compensationExhausted: alarm('CompensationExhausted', {
         alarmDescription: 'Oncely: compensation gave up re-publishing outbox items',
-        metric: oncelyMetric(props.metricsNamespace ?? METRICS_NAMESPACE, props.serviceName, PIPELINE_METRICS.compensationExhausted),
+        metric: oncelyMetric(
+          props.metricsNamespace ?? METRICS_NAMESPACE,
+          props.serviceName,
+          PIPELINE_METRICS.compensationExhausted,
+        ),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

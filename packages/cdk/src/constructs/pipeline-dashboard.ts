@@ -29,7 +29,11 @@ export class PipelineDashboard extends Construct {
     const { queue, deadLetterQueue: dlq, consumer } = props;
     const minute = { period: Duration.minutes(1) };
     const oncely = (name: string, label: string, statistic: string = cloudwatch.Stats.SUM) =>
-      oncelyMetric(props.metricsNamespace ?? METRICS_NAMESPACE, props.serviceName, name, { ...minute, statistic, label });
+      oncelyMetric(props.metricsNamespace ?? METRICS_NAMESPACE, props.serviceName, name, {
+        ...minute,
+        statistic,
+        label,
+      });
     const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
       new cloudwatch.GraphWidget({ title, left, width, height: 6 });
 

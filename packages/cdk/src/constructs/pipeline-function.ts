@@ -20,7 +20,11 @@ export type PipelineFunctionCode =
   | { readonly builtIn: BuiltInFunction; readonly entry?: never; readonly handler?: never };
 
 /** Oncely's own functions, exported by `@oncely/runtime/lambda` and bundled into this package. */
-export type BuiltInFunction = 'auditorHandler' | 'scalerHandler' | 'outboxRelayHandler' | 'compensationHandler';
+export type BuiltInFunction =
+  | 'auditorHandler'
+  | 'scalerHandler'
+  | 'outboxRelayHandler'
+  | 'compensationHandler';
 
 /** Properties of {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
@@ -81,6 +85,9 @@ export class PipelineFunction extends Construct {
       description: `Runs ${props.description}`,
     });
     logGroup.grantWrite(role);
+    // Lambda sends failed asynchronous invocations to the DLQ with this role: under a customer
+    // managed key it needs the key too, or those events would be lost instead of dead-lettered.
+    props.deadLetterQueue?.encryptionMasterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
 
     const common = {
       description: props.description,
@@ -150,7 +157,10 @@ export function builtInFunctionsDirectory(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@oncely/cdk')
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@oncely/cdk'
+    )
       break;
     const parent = dirname(dir);
     if (parent === dir) throw new Error('@oncely/cdk: cannot find the package root of this module');
