@@ -97,7 +97,7 @@ export function createHttpGuard(options: HttpAccessOptions & { readonly host?: s
 }
 
 class Guard implements HttpGuard {
-  private restPrefixesOf = new WeakMap<object, readonly string[]>();
+  private readonly restPrefixesOf = new WeakMap<object, readonly string[]>();
 
   constructor(
     /** Allowed host names besides loopback, canonical (lower case, IPv6 in brackets). */
@@ -144,7 +144,7 @@ class Guard implements HttpGuard {
       const referer = header(req, 'referer');
       const site = header(req, 'sec-fetch-site')?.toLowerCase();
       if (
-        (referer !== undefined && !this.isAllowedOrigin(originOfUrl(referer) ?? 'null', port)) ||
+        (referer !== undefined && !this.isAllowedOrigin(canonicalOrigin(referer) ?? 'null', port)) ||
         site === 'cross-site' ||
         site === 'same-site'
       ) {
@@ -390,7 +390,7 @@ function isIpLiteral(name: string): boolean {
   return /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) || name.startsWith('[');
 }
 
-/** `scheme://host[:port]` as a browser serialises it, or undefined (also for `null`). */
+/** The origin of a URL or origin, `scheme://host[:port]` as a browser serialises it; undefined for `null`. */
 function canonicalOrigin(value: string): string | undefined {
   if (value === '*' || value.trim() === '') return undefined;
   try {
@@ -400,10 +400,6 @@ function canonicalOrigin(value: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function originOfUrl(value: string): string | undefined {
-  return canonicalOrigin(value);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
