@@ -7,6 +7,10 @@ import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ByteBoundedCache } from '../../packages/local-cloud/src/bounded-cache.js';
+import {
+  expressionCacheStats,
+  parseCondition,
+} from '../../packages/local-cloud/src/dynamodb/expression-parser.js';
 import { dictionary, jsonDepthExceeds, ownValue } from '../../packages/local-cloud/src/input-limits.js';
 import { BodyError, readRequestBody } from '../../packages/local-cloud/src/request-body.js';
 
@@ -91,5 +95,27 @@ describe('ByteBoundedCache', () => {
     expect(cache.get('k0')).toBeUndefined();
     cache.set('huge', 'v', 6_000);
     expect(cache.get('huge')).toBeUndefined();
+  });
+});
+
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-expression-parameters
+// (expressions up to 4 KB): 10,000 of them used to be cached whatever their length.
+describe('DynamoDB expression cache', () => {
+  it('stays within its byte budget however many long expressions pass through it', () => {
+    for (let i = 0; i < 3000; i++) {
+      const expression = `${Array.from({ length: 120 }, (_, j) => `a${i}_${j} = :v`).join(' OR ')}`.slice(
+        0,
+        4000,
+      );
+      try {
+        parseCondition('ConditionExpression', expression);
+      } catch {
+        // A cut-off expression is a syntax error, which is cached too.
+      }
+    }
+    const stats = expressionCacheStats();
+    expect(stats.bytes).toBeLessThanOrEqual(stats.maxBytes);
+    expect(stats.maxBytes).toBeLessThanOrEqual(32 * 1024 * 1024);
+    expect(stats.entries).toBeGreaterThan(0);
   });
 });

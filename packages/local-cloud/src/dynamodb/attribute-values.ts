@@ -38,6 +38,25 @@ export const ATTRIBUTE_TYPES: readonly AttributeType[] = [
 /** 400 KB: the largest item DynamoDB stores. */
 export const MAX_ITEM_BYTES = 400 * 1024;
 
+/**
+ * Nesting levels of an attribute value, the top-level attribute being level 1: 31 maps or lists
+ * around a scalar. https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-attributes
+ * ("DynamoDB supports nested attributes up to 32 levels deep").
+ */
+export const MAX_NESTING_LEVELS = 32;
+
+const NESTING_MESSAGE =
+  'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
+
+/**
+ * A new, empty item or map value. Items are keyed by client-chosen attribute names, so they have
+ * no prototype: `__proto__` or `constructor` is an attribute like any other, and an attribute the
+ * item lacks is never found on Object.prototype.
+ */
+export function emptyItem(): Item {
+  return Object.create(null) as Item;
+}
+
 /** A ValidationException with the given message. */
 export function validationError(message: string): AwsError {
   return new AwsError('ValidationException', message);
@@ -57,7 +76,8 @@ const SET_NAMES: Record<string, string> = { SS: 'string set', NS: 'number set', 
  * Checks a value received from a client and returns an owned copy with canonical numbers, so the
  * stored item never aliases request objects and numbers compare by string equality.
  */
-export function normaliseValue(value: unknown): AttributeValue {
+export function normaliseValue(value: unknown, level = 1): AttributeValue {
+  if (level > MAX_NESTING_LEVELS) throw validationError(NESTING_MESSAGE);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw validationError(
       'Supplied AttributeValue is empty, must contain exactly one of the supported datatypes',
@@ -113,10 +133,10 @@ export function normaliseValue(value: unknown): AttributeValue {
     }
     case 'L':
       if (!Array.isArray(inner)) throw serialization('L');
-      return { L: inner.map(normaliseValue) };
+      return { L: inner.map((member) => normaliseValue(member, level + 1)) };
     case 'M':
       if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw serialization('M');
-      return { M: normaliseItem(inner as Record<string, unknown>) };
+      return { M: normaliseItem(inner as Record<string, unknown>, level) };
     default:
       throw validationError(
         'Supplied AttributeValue is empty, must contain exactly one of the supported datatypes',
@@ -128,14 +148,52 @@ function serialization(type: string): AwsError {
   return new AwsError('SerializationException', `Unexpected value type for attribute value member ${type}`);
 }
 
-/** Checks and copies a whole item (see `normaliseValue`). */
-export function normaliseItem(item: unknown): Item {
+/**
+ * Checks and copies a whole item (see `normaliseValue`), or the members of a map value at nesting
+ * `level` (0 for an item).
+ */
+export function normaliseItem(item: unknown, level = 0): Item {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
   }
-  const result: Item = {};
-  for (const [name, value] of Object.entries(item)) result[name] = normaliseValue(value);
+  const result = emptyItem();
+  for (const [name, value] of Object.entries(item)) result[name] = normaliseValue(value, level + 1);
   return result;
+}
+
+/** Nesting levels of an item's deepest attribute (0 for an empty item); see MAX_NESTING_LEVELS. */
+export function nestingLevels(item: Item): number {
+  let deepest = 0;
+  const walk = (value: AttributeValue, level: number): void => {
+    deepest = Math.max(deepest, level);
+    // Deeper than the limit is all a caller needs to know; no need to walk further.
+    if (level > MAX_NESTING_LEVELS) return;
+    if ('L' in value) for (const member of value.L) walk(member, level + 1);
+    else if ('M' in value) for (const name in value.M) walk(value.M[name]!, level + 1);
+  };
+  for (const name in item) walk(item[name]!, 1);
+  return deepest;
+}
+
+/** Rejects an item (after an update) nested deeper than DynamoDB allows. */
+export function assertNesting(item: Item): void {
+  if (nestingLevels(item) > MAX_NESTING_LEVELS) throw validationError(NESTING_MESSAGE);
+}
+
+/**
+ * Rebuilds a stored item read back from JSON (a snapshot or log written by this engine) with
+ * prototype-free maps, without validating it again.
+ */
+export function reviveItem(item: Item): Item {
+  const result = emptyItem();
+  for (const name of Object.keys(item)) result[name] = reviveValue(item[name]!);
+  return result;
+}
+
+function reviveValue(value: AttributeValue): AttributeValue {
+  if ('L' in value) return { L: value.L.map(reviveValue) };
+  if ('M' in value) return { M: reviveItem(value.M) };
+  return value;
 }
 
 /**

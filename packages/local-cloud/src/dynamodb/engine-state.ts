@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../clock.js';
 import { AwsError, LOCAL_ACCOUNT_ID, type StateJournal } from '../protocol.js';
-import type { Item } from './attribute-values.js';
+import { type Item, reviveItem } from './attribute-values.js';
 import { Table, type TableDefinition, type TableRecord } from './table-store.js';
 
 /** AWS ignores TTL values more than five years in the past (they are likely not epoch seconds). */
@@ -82,7 +82,8 @@ export class EngineState {
           this.tables.delete(record.name);
           break;
         case 'put':
-          this.tables.get(record.table)?.put(record.key, record.item);
+          // Read back from JSON: rebuilt with prototype-free maps (see emptyItem).
+          this.tables.get(record.table)?.put(record.key, reviveItem(record.item));
           break;
         case 'delete':
           this.tables.get(record.table)?.delete(record.key);
@@ -138,7 +139,10 @@ export class EngineState {
     this.idempotency.clear();
     for (const saved of state.tables ?? []) {
       const table = new Table(saved.definition);
-      for (const item of saved.items) table.put(table.keyText(item), item);
+      for (const stored of saved.items) {
+        const item = reviveItem(stored);
+        table.put(table.keyText(item), item);
+      }
       this.tables.set(saved.definition.name, table);
     }
   }

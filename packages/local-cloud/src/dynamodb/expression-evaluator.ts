@@ -8,6 +8,7 @@ import {
   compareBinary,
   compareScalars,
   describeValue,
+  emptyItem,
   type Item,
   isOrderable,
   typeOf,
@@ -317,7 +318,7 @@ function cloneValue(value: AttributeValue): AttributeValue {
 
 /** Copies an item; scalars are shared since stored values are never mutated. */
 export function cloneItem(item: Item): Item {
-  const copy: Item = {};
+  const copy = emptyItem();
   for (const name in item) copy[name] = cloneValue(item[name]!);
   return copy;
 }
@@ -490,7 +491,7 @@ type Sparse = { M: Record<string, Sparse | AttributeValue> } | { L: (Sparse | At
 
 /** Keeps only the given paths; list elements picked by index are compacted, as AWS returns them. */
 export function project(item: Item, paths: readonly ResolvedPath[]): Item {
-  const root: Record<string, AttributeValue> = {};
+  const root: Record<string, AttributeValue> = emptyItem();
   for (const path of paths) {
     const value = getAtPath(item, path);
     if (value === undefined) continue;
@@ -508,7 +509,7 @@ export function project(item: Item, paths: readonly ResolvedPath[]): Item {
       } else {
         let child = slot[element] as Sparse | undefined;
         if (child === undefined) {
-          child = nextIsIndex ? { L: [] } : { M: {} };
+          child = nextIsIndex ? { L: [] } : { M: emptyItem() };
           slot[element] = child;
         }
         container = child;
@@ -519,7 +520,7 @@ export function project(item: Item, paths: readonly ResolvedPath[]): Item {
 }
 
 function compactItem(item: Record<string, AttributeValue>): Item {
-  const result: Item = {};
+  const result = emptyItem();
   for (const name in item) result[name] = compactValue(item[name]!);
   return result;
 }

@@ -3,6 +3,7 @@
  * key condition, update, projection). Parsed trees keep placeholders (`#n`, `:v`) unresolved so
  * that one tree, cached by expression text, serves every request that uses that text.
  */
+import { ByteBoundedCache } from '../bounded-cache.js';
 import { AwsError } from '../protocol.js';
 
 export type ExpressionKind =
@@ -110,6 +111,19 @@ const RESERVED_WORDS = new Set(
   ZONE`.split(/\s+/),
 );
 
+/**
+ * Limits from https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-expression-parameters
+ * ("The maximum length of any expression string is 4 KB"; "The maximum number of operators or
+ * functions allowed in an UpdateExpression is 300", applied here to every expression) and
+ * #limits-attributes (32 nesting levels, so no document path goes deeper). AWS states no limit on
+ * parentheses; 100 levels is far more than any real expression uses and keeps the recursive-descent
+ * parser well inside the stack.
+ */
+export const MAX_EXPRESSION_BYTES = 4096;
+const MAX_OPERATORS = 300;
+const MAX_PATH_LEVELS = 32;
+const MAX_PARENTHESES = 100;
+
 type TokenType = 'ident' | 'name' | 'value' | 'number' | 'punct' | 'end';
 
 interface Token {
@@ -121,6 +135,7 @@ interface Token {
 function tokenize(kind: ExpressionKind, source: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
+  let parentheses = 0;
   const word = /[A-Za-z0-9_]/;
   while (i < source.length) {
     const char = source[i]!;
@@ -144,6 +159,13 @@ function tokenize(kind: ExpressionKind, source: string): Token[] {
       const two = source.slice(i, i + 2);
       const text = two === '<>' || two === '<=' || two === '>=' ? two : char;
       if (!'()[],.=<>+-'.includes(text[0]!)) throw syntaxError(kind, source, char, start);
+      if (text === '(' && ++parentheses > MAX_PARENTHESES) {
+        throw new AwsError(
+          'ValidationException',
+          `Invalid ${kind}: The expression has too many nested parentheses; nesting levels: ${parentheses}`,
+        );
+      }
+      if (text === ')') parentheses--;
       i += text.length;
       tokens.push({ type: 'punct', text, position: start });
     }
@@ -162,6 +184,7 @@ function syntaxError(kind: ExpressionKind, source: string, token: string, positi
 
 class Parser {
   private index = 0;
+  private operators = 0;
   readonly names = new Set<string>();
   readonly values = new Set<string>();
   private readonly tokens: Token[];
@@ -188,6 +211,16 @@ class Parser {
 
   private fail(token = this.peek()): never {
     throw syntaxError(this.kind, this.source, token.text, token.position);
+  }
+
+  /** Counts one operator or function against the expression's limit. */
+  private operator(): void {
+    if (++this.operators > MAX_OPERATORS) {
+      throw new AwsError(
+        'ValidationException',
+        `Invalid ${this.kind}: The expression contains too many operators; operator count: ${this.operators}`,
+      );
+    }
   }
 
   private isKeyword(word: string, offset = 0): boolean {
@@ -221,6 +254,7 @@ class Parser {
     let left = this.conjunction();
     while (this.isKeyword('OR')) {
       this.next();
+      this.operator();
       left = { kind: 'or', left, right: this.conjunction() };
     }
     return left;
@@ -230,6 +264,7 @@ class Parser {
     let left = this.negation();
     while (this.isKeyword('AND')) {
       this.next();
+      this.operator();
       left = { kind: 'and', left, right: this.negation() };
     }
     return left;
@@ -238,6 +273,7 @@ class Parser {
   private negation(): ConditionNode {
     if (this.isKeyword('NOT')) {
       this.next();
+      this.operator();
       return { kind: 'not', operand: this.negation() };
     }
     return this.primary();
@@ -253,16 +289,19 @@ class Parser {
     const token = this.peek();
     if (token.type === 'ident' && this.isPunct('(', 1) && CONDITION_FUNCTIONS.has(token.text)) {
       this.next();
+      this.operator();
       return { kind: 'function', name: token.text as ConditionFunction, args: this.arguments() };
     }
     const left = this.operand();
     const after = this.peek();
     if (after.type === 'punct' && COMPARATORS.has(after.text)) {
       this.next();
+      this.operator();
       return { kind: 'compare', operator: after.text as Comparator, left, right: this.operand() };
     }
     if (this.isKeyword('BETWEEN')) {
       this.next();
+      this.operator();
       const low = this.operand();
       if (!this.isKeyword('AND')) this.fail();
       this.next();
@@ -270,6 +309,7 @@ class Parser {
     }
     if (this.isKeyword('IN')) {
       this.next();
+      this.operator();
       this.expectPunct('(');
       const candidates = [this.operand()];
       while (this.isPunct(',')) {
@@ -308,6 +348,7 @@ class Parser {
     }
     if (token.type === 'ident' && this.isPunct('(', 1)) {
       this.next();
+      this.operator();
       const args = this.arguments();
       const arity = (count: number): void => {
         if (args.length !== count) {
@@ -361,6 +402,12 @@ class Parser {
       } else {
         return { kind: 'path', elements };
       }
+      if (elements.length > MAX_PATH_LEVELS) {
+        throw new AwsError(
+          'ValidationException',
+          `Invalid ${this.kind}: The document path has too many nesting levels; nesting levels: ${elements.length}`,
+        );
+      }
     }
   }
 
@@ -408,6 +455,7 @@ class Parser {
       let value = this.operand();
       if (this.isPunct('+') || this.isPunct('-')) {
         const operator = this.next().text as '+' | '-';
+        this.operator();
         value = { kind: 'arithmetic', operator, left: value, right: this.operand() };
       }
       return { clause, path, value };
@@ -418,11 +466,31 @@ class Parser {
   }
 }
 
-const MAX_CACHED = 10_000;
-const cache = new Map<string, Parsed<unknown> | AwsError>();
+/**
+ * Parsed expressions by (kind, text), bounded by an estimate of their bytes: the text plus its
+ * tree, which grows with the text (at most 4 KB, and 300 operators).
+ */
+const cache = new ByteBoundedCache<Parsed<unknown> | AwsError>(16 * 1024 * 1024);
+const TREE_BYTES_PER_CHARACTER = 24;
+
+/** What the expression cache holds now (for tests and diagnostics). */
+export function expressionCacheStats(): {
+  readonly entries: number;
+  readonly bytes: number;
+  readonly maxBytes: number;
+} {
+  return { entries: cache.size, bytes: cache.bytes, maxBytes: cache.maxBytes };
+}
 
 /** Parses once per distinct (kind, text); later calls return the cached tree (or error). */
 function cached<T>(kind: ExpressionKind, source: string, parse: (parser: Parser) => T): Parsed<T> {
+  const bytes = Buffer.byteLength(source, 'utf8');
+  if (bytes > MAX_EXPRESSION_BYTES) {
+    throw new AwsError(
+      'ValidationException',
+      `Invalid ${kind}: Expression size has exceeded the maximum allowed size; expression size: ${bytes}`,
+    );
+  }
   const key = kind + '\u0000' + source;
   let entry = cache.get(key);
   if (entry === undefined) {
@@ -435,8 +503,7 @@ function cached<T>(kind: ExpressionKind, source: string, parse: (parser: Parser)
       if (!(error instanceof AwsError)) throw error;
       entry = error;
     }
-    if (cache.size >= MAX_CACHED) cache.clear();
-    cache.set(key, entry);
+    cache.set(key, entry, source.length * TREE_BYTES_PER_CHARACTER);
   }
   if (entry instanceof AwsError) throw entry;
   return entry as Parsed<T>;

@@ -3,8 +3,17 @@
  * parsed), then evaluated against the current item, then committed; transactions reuse the same
  * three steps so that all their conditions are checked before any write is applied.
  */
+import { dictionary } from '../input-limits.js';
 import { AwsError } from '../protocol.js';
-import { assertItemSize, type Item, itemSize, normaliseItem, validationError } from './attribute-values.js';
+import {
+  assertItemSize,
+  assertNesting,
+  emptyItem,
+  type Item,
+  itemSize,
+  normaliseItem,
+  validationError,
+} from './attribute-values.js';
 import { CapacityMeter, type CapacityMode, readUnits } from './capacity.js';
 import type { EngineState } from './engine-state.js';
 import {
@@ -96,7 +105,7 @@ export function prepareWrite(
     const item = requiredItem(input, 'Item');
     validateItemKeys(table.definition, item);
     assertItemSize(item);
-    const keyItem: Item = {};
+    const keyItem = emptyItem();
     for (const name of table.keyNames) keyItem[name] = item[name]!;
     return { kind, table, key: table.keyText(item), keyItem, item, condition, placeholders, returnOnFailure };
   }
@@ -146,6 +155,8 @@ export function computeWrite(
       if (!write.update) return { after: base, paths: [] };
       const result = applyUpdate(write.update.tree, base, write.placeholders, write.table.keyNames);
       validateItemKeys(write.table.definition, result.item);
+      // A value put at a nested path can take the item past the nesting limit.
+      assertNesting(result.item);
       assertItemSize(result.item);
       return { after: result.item, paths: result.paths };
     }
@@ -302,8 +313,9 @@ export function batchGetItem(state: EngineState, input: Input): unknown {
     }
     plans.push({ tableName, request, reads, keys });
   }
-  const responses: Record<string, Item[]> = {};
-  const unprocessed: Record<string, Input> = {};
+  // Keyed by table names, which may be `__proto__` or `constructor`.
+  const responses = dictionary<Item[]>();
+  const unprocessed = dictionary<Input>();
   let bytes = 0;
   for (const plan of plans) {
     const items: Item[] = [];
@@ -365,7 +377,7 @@ export function batchWriteItem(state: EngineState, input: Input): unknown {
     commitWrite(write, after);
     meter.addWrite(write.table, before, after);
   }
-  const output: Record<string, unknown> = { UnprocessedItems: {} };
+  const output: Record<string, unknown> = { UnprocessedItems: dictionary() };
   const consumed = meter.list();
   if (consumed) output.ConsumedCapacity = consumed;
   return output;

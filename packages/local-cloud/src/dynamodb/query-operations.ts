@@ -7,6 +7,7 @@
 import {
   type AttributeValue,
   compareScalars,
+  emptyItem,
   type Item,
   itemSize,
   normaliseItem,
@@ -297,7 +298,7 @@ function checkStartKey(source: Source, start: Item): void {
 }
 
 function lastKeyOf(source: Source, item: Item): Item {
-  const key: Item = {};
+  const key = emptyItem();
   for (const name of startKeyNames(source)) key[name] = item[name]!;
   return key;
 }

@@ -2,6 +2,7 @@
  * Typed access to a decoded DynamoDB request. Every accessor rejects a wrongly shaped member with
  * the error AWS sends, so a malformed request becomes a 400 and never a crash of the engine.
  */
+import { dictionary } from '../input-limits.js';
 import { AwsError } from '../protocol.js';
 import {
   type AttributeValue,
@@ -118,6 +119,24 @@ export function rejectLegacyParameters(input: Input): void {
   }
 }
 
+/**
+ * The longest expression attribute name or value (the `#name` or `:value` key), in bytes.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-expression-parameters
+ */
+const MAX_PLACEHOLDER_BYTES = 255;
+
+function checkPlaceholderKey(member: string, sigil: '#' | ':', key: string): void {
+  if (!key.startsWith(sigil) || key.length < 2) {
+    throw validationError(`${member} contains invalid key: Syntax error; key: "${key.slice(0, 255)}"`);
+  }
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_PLACEHOLDER_BYTES) {
+    throw validationError(
+      `${member} contains invalid key: The key is longer than ${MAX_PLACEHOLDER_BYTES} bytes; key length: ${bytes}`,
+    );
+  }
+}
+
 /** Reads ExpressionAttributeNames/Values and checks them against the expressions that use them. */
 export function placeholdersOf(
   input: Input,
@@ -139,16 +158,18 @@ export function placeholdersOf(
     throw validationError('ExpressionAttributeValues must not be empty');
   let names: Record<string, string> | undefined;
   if (rawNames) {
-    names = {};
+    names = dictionary();
     for (const [name, value] of Object.entries(rawNames)) {
       if (typeof value !== 'string') throw serialization('ExpressionAttributeNames');
+      checkPlaceholderKey('ExpressionAttributeNames', '#', name);
       names[name] = value;
     }
   }
   let values: Record<string, AttributeValue> | undefined;
   if (rawValues) {
-    values = {};
+    values = dictionary();
     for (const [name, value] of Object.entries(rawValues)) {
+      checkPlaceholderKey('ExpressionAttributeValues', ':', name);
       try {
         values[name] = normaliseValue(value);
       } catch (error) {
