@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployCloudAssembly } from '../../packages/local-cloud/src/deploy/assembly-deployer.js';
 import { readCloudAssembly } from '../../packages/local-cloud/src/deploy/cloud-assembly.js';
 import {
   DeployError,
@@ -37,15 +38,12 @@ function client(endpoint: string): CloudFormationClient {
 
 beforeAll(async () => {
   cloudformation = client(cloud.endpoint);
-  const assembly = readCloudAssembly(FIXTURE);
-  for (const stack of assembly.stacks) {
-    const summary = await deployTemplate(cloud.local!, stack.templateFile, {
-      stackName: stack.stackName,
-      assetDir: stack.directory,
-      assemblyDir: assembly.directory,
-    });
-    summaries.set(stack.stackName, summary);
-  }
+  const deployed: string[] = [];
+  const all = await deployCloudAssembly(cloud.local!, readCloudAssembly(FIXTURE), {
+    onStack: (stack) => deployed.push(stack.stackName),
+  });
+  expect(deployed).toEqual(['FixtureShared', 'FixtureApp', 'Dev-Service']);
+  for (const summary of all) summaries.set(summary.stackName, summary);
 });
 afterAll(() => cloudformation.destroy());
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { selectStacks } from '../../packages/local-cloud/src/deploy/assembly-deployer.js';
 import {
   CloudAssemblyError,
   readCloudAssembly,
@@ -119,6 +120,29 @@ describe('readCloudAssembly', () => {
       manifest.artifacts['assembly-Dev']!.properties.directoryName = '../elsewhere';
     });
     expect(() => readCloudAssembly(assembly)).toThrow(/nested assembly assembly-Dev: '..\/elsewhere' leaves/);
+  });
+});
+
+describe('selectStacks', () => {
+  const assembly = readCloudAssembly(FIXTURE);
+  const names = (chosen: string[] | undefined) =>
+    selectStacks(assembly, chosen).map((stack) => stack.stackName);
+
+  it('chooses every stack by default, and a stack by name, artifact id or construct path', () => {
+    expect(names(undefined)).toEqual(['FixtureShared', 'FixtureApp', 'Dev-Service']);
+    expect(names(['Dev-Service'])).toEqual(['Dev-Service']);
+    expect(names(['Dev/Service'])).toEqual(['Dev-Service']);
+    expect(names(['Shared'])).toEqual(['FixtureShared']);
+  });
+
+  it('brings along the stacks a chosen stack depends on, first', () => {
+    expect(names(['FixtureApp'])).toEqual(['FixtureShared', 'FixtureApp']);
+  });
+
+  it('names the stacks there are when a name matches none', () => {
+    expect(() => names(['Nope'])).toThrow(
+      'the cloud assembly has no stack Nope (it has: Shared, App, Dev/Service)',
+    );
   });
 });
 

@@ -7,6 +7,8 @@ export type {
   StackResourceStatus,
   StackStatus,
 } from './cloudformation/stack-registry.js';
+export * from './deploy/assembly-deployer.js';
+export * from './deploy/cdk-app.js';
 export * from './deploy/cloud-assembly.js';
 export { AssemblyPathError } from './deploy/contained-path.js';
 export * from './deploy/template-deployer.js';
