@@ -21,7 +21,7 @@ describe('oncely CLI', () => {
   it('rejects a non-numeric port', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(await main(['local', '--port', 'abc'])).toBe(2);
-    expect(error.mock.calls.flat().join('\n')).toContain('--port must be a non-negative integer');
+    expect(error.mock.calls.flat().join('\n')).toContain('--port must be a port number from 0 to 65535');
     error.mockRestore();
   });
 });

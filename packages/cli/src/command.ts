@@ -17,26 +17,114 @@ export interface Command {
 export class UsageError extends Error {}
 
 export function parseCommandArgs(command: Command, argv: string[]) {
+  const options = { ...command.options, help: { type: 'boolean' as const, short: 'h' } };
   try {
     return parseArgs({
-      args: argv,
-      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      args: joinNegativeValues(argv, options),
+      options,
       allowPositionals: command.allowPositionals ?? false,
       strict: true,
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    // parseArgs explains some mistakes over several lines; the CLI prints one.
+    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
   }
 }
 
-/** Parses a non-negative integer option, naming the option in the error. */
-export function integerOption(values: Record<string, unknown>, name: string, fallback: number): number {
+/**
+ * `--port -1` reaches parseArgs as an option followed by what looks like another option, which it
+ * refuses as ambiguous; joined into `--port=-1`, the option's own check names the value instead.
+ */
+function joinNegativeValues(
+  argv: readonly string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const token = argv[index]!;
+    const next = argv[index + 1];
+    const name = token.startsWith('--') ? token.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${token}=${next}`);
+      index++;
+    } else joined.push(token);
+  }
+  return joined;
+}
+
+/** The value of a string option as given, or undefined when absent. */
+function rawOption(values: Record<string, unknown>, name: string): string | undefined {
   const raw = values[name];
+  return raw === undefined ? undefined : String(raw);
+}
+
+/**
+ * Parses a non-negative integer option, naming the option in the error. Only decimal digits count:
+ * `Number()` alone would take '' as 0, '1e3' as 1000 and '0x10' as 16.
+ */
+export function integerOption(values: Record<string, unknown>, name: string, fallback: number): number {
+  const raw = rawOption(values, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0)
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value))
     throw new UsageError(`--${name} must be a non-negative integer, got '${raw}'`);
   return value;
+}
+
+/** Parses a TCP port option: an integer from 0 to 65535 (0: the system picks a free port). */
+export function portOption(values: Record<string, unknown>, name: string, fallback: number): number {
+  const raw = rawOption(values, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value > 65_535)
+    throw new UsageError(`--${name} must be a port number from 0 to 65535, got '${raw}'`);
+  return value;
+}
+
+/** Parses a positive number option (fractions allowed), naming the option in the error. */
+export function positiveNumberOption(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+): number {
+  const raw = rawOption(values, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw.trim()) || !Number.isFinite(value) || value <= 0)
+    throw new UsageError(`--${name} must be a positive number, got '${raw}'`);
+  return value;
+}
+
+/**
+ * Parses a repeatable `key=value` option (`-c a=1 -c b=2`) into an object; the value may hold `=`.
+ * The option must be declared with `multiple: true`.
+ */
+export function keyValueOption(values: Record<string, unknown>, name: string): Record<string, string> {
+  const raw = values[name];
+  const entries = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  const parsed: Record<string, string> = {};
+  for (const entry of entries) {
+    const equals = entry.indexOf('=');
+    if (equals <= 0) throw new UsageError(`--${name} must be key=value, got '${entry}'`);
+    parsed[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return parsed;
+}
+
+/** Refuses options that cannot be combined, naming them: `--app and --template cannot be used together`. */
+export function exclusiveOptions(values: Record<string, unknown>, names: readonly string[]): void {
+  const given = names.filter((name) => values[name] !== undefined && values[name] !== false);
+  if (given.length > 1) {
+    const listed = given.map((name) => `--${name}`);
+    throw new UsageError(`${listed.slice(0, -1).join(', ')} and ${listed.at(-1)} cannot be used together`);
+  }
+}
+
+/** Parses a non-empty string option, naming the option in the error. */
+export function stringOption(values: Record<string, unknown>, name: string): string | undefined {
+  const raw = rawOption(values, name);
+  if (raw !== undefined && raw.trim() === '') throw new UsageError(`--${name} must not be empty`);
+  return raw;
 }
 
 /** Options of every command that talks to AWS (or LocalStack, or the local cloud). */

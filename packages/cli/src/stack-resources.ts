@@ -84,6 +84,8 @@ export async function connect(
 
   const outputs = new Map<string, string>();
   const stack = values.stack as string | undefined;
+  /** The stack's status when DescribeStacks found it, for errors about missing outputs. */
+  let stackStatus: string | undefined;
   const outputsFile = values['outputs-file'] as string | undefined;
   if (outputsFile) {
     for (const [key, value] of Object.entries(await readOutputsFile(outputsFile, stack)))
@@ -91,8 +93,9 @@ export async function connect(
   } else if (stack) {
     const cloudformation = new CloudFormationClient(clientConfig);
     try {
-      for (const [key, value] of Object.entries(await describeStackOutputs(cloudformation, stack, region)))
-        outputs.set(key, value);
+      const described = await describeStackOutputs(cloudformation, stack, region);
+      stackStatus = described.status;
+      for (const [key, value] of Object.entries(described.outputs)) outputs.set(key, value);
     } finally {
       cloudformation.destroy();
     }
@@ -117,6 +120,14 @@ export async function connect(
       const value = optional(name);
       if (value) return value;
       const resource = RESOURCES[name];
+      if (stack && stackStatus) {
+        // The stack exists; saying "pass --stack" would send people in a circle.
+        const failed = /FAILED|ROLLBACK/.test(stackStatus) ? ' (its deployment did not complete)' : '';
+        throw new UsageError(
+          `stack '${stack}' (${stackStatus})${failed} has no output ${resource.output}: ` +
+            `pass --${resource.option}, or add the output to the stack`,
+        );
+      }
       throw new UsageError(
         `cannot find the ${resource.output}: pass --${resource.option}, --stack NAME (output ${resource.output}), ` +
           `or set the ONCELY_* variable of '${resource.setting}'`,
@@ -126,22 +137,27 @@ export async function connect(
   };
 }
 
+/**
+ * The stack's outputs and status through DescribeStacks: the same call against AWS, LocalStack and
+ * the local cloud (which answers it for every stack `oncely local` deployed).
+ */
 async function describeStackOutputs(
   cloudformation: CloudFormationClient,
   stack: string,
   region: string | undefined,
-): Promise<Record<string, string>> {
+): Promise<{ outputs: Record<string, string>; status: string | undefined }> {
   try {
     const { Stacks: stacks = [] } = await cloudformation.send(
       new DescribeStacksCommand({ StackName: stack }),
     );
     const found = stacks[0];
     if (!found) throw new Error(`stack '${stack}' not found`);
-    return Object.fromEntries(
+    const outputs = Object.fromEntries(
       (found.Outputs ?? []).flatMap((output) =>
         output.OutputKey && output.OutputValue !== undefined ? [[output.OutputKey, output.OutputValue]] : [],
       ),
     );
+    return { outputs, status: found.StackStatus };
   } catch (error) {
     if (/does not exist/i.test((error as Error).message))
       throw new Error(`stack '${stack}' not found${region ? ` in ${region}` : ''}`);
