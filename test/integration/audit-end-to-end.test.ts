@@ -14,23 +14,29 @@ import {
   setBalance,
 } from '../../examples/points/src/bench/consumer-resources.js';
 import { createAuditDependencies } from '../../packages/runtime/src/adapters/aws-audit-dependencies.js';
-import { type AwsProducer, createAwsProducer } from '../../packages/runtime/src/adapters/aws-producer.js';
+import {
+  createProducer,
+  type TransactionalProducer,
+} from '../../packages/runtime/src/adapters/aws-producer.js';
 import { streamSeqOf } from '../../packages/runtime/src/adapters/sqs-queue-inspector.js';
 import { runAudit } from '../../packages/runtime/src/core/audit/auditor.js';
+import { RecordingTelemetry } from '../support/recording-telemetry.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 import { createKeyValueTable, createOutboxTable } from './producer-resources.js';
 
 const cloud = useTestCloud();
 let resources: ConsumerResources;
 let tables: { outbox: string; leases: string };
-let producer: AwsProducer;
+let producer: TransactionalProducer;
 
 beforeAll(async () => {
   resources = await provisionConsumerResources(cloud.clients, { prefix: cloud.prefix });
   tables = { outbox: `${cloud.prefix}-outbox`, leases: `${cloud.prefix}-leases` };
   await createOutboxTable(cloud.clients.dynamodb, tables.outbox);
   await createKeyValueTable(cloud.clients.dynamodb, tables.leases);
-  producer = createAwsProducer(cloud.clients, {
+  producer = createProducer({
+    clients: cloud.clients,
+    telemetry: new RecordingTelemetry(),
     queueUrl: resources.queueUrl,
     leasesTable: tables.leases,
     outboxTable: tables.outbox,
@@ -90,21 +96,20 @@ describe('auditor with the real producer and consumer', () => {
   it('finds exactly the lost deductions, re-publishes them and every deduction applies once', async () => {
     await setBalance(cloud.clients.documents, resources, 'account-1', 1000);
     for (let order = 1; order <= 12; order++) {
-      await producer.direct.publish(
-        'points.deduct',
-        { accountId: 'account-1', amount: order, orderId: `order-${order}` },
-        { key: 'account-1' },
-      );
+      await producer.publish({
+        type: 'points.deduct',
+        payload: { accountId: 'account-1', amount: order, orderId: `order-${order}` },
+        key: 'account-1',
+      });
     }
     // A poison event: the consumer dead-letters it itself; the auditor must not call it lost.
-    await producer.direct.publish(
-      'points.deduct',
-      { accountId: 'account-1', amount: -1, orderId: 'order-bad' },
-      { key: 'account-1' },
-    );
-    await producer.direct.flush();
-    // Releasing closes the stream with its exact last seq (13), so tail loss is judged too.
-    await producer.keeper.close();
+    await producer.publish({
+      type: 'points.deduct',
+      payload: { accountId: 'account-1', amount: -1, orderId: 'order-bad' },
+      key: 'account-1',
+    });
+    // Flushes, then releasing closes the stream with its exact last seq (13), so tail loss is judged too.
+    await producer.close();
 
     await loseBehindThePipeline(new Set([4, 9, 12]));
     await consumeAll();

@@ -1,5 +1,6 @@
 import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudWatchService } from '../../packages/local-cloud/src/cloudwatch/service.js';
 import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
 import { ENVIRONMENT_VARIABLES as ENV } from '../../packages/runtime/src/config.js';
 import {
@@ -7,10 +8,11 @@ import {
   PIPELINE_METRICS,
   SERVICE_DIMENSION,
 } from '../../packages/runtime/src/core/pipeline-metrics.js';
+import { captureStdout } from '../support/capture-stdout.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import { type AuditPipeline, createAuditPipeline, drain, publish } from './audit-pipeline.js';
 
-describe('scheduled auditor handler', () => {
+describe('built-in auditor handler', () => {
   let cloud: TestCloud;
   let pipeline: AuditPipeline;
   const saved = { ...process.env };
@@ -42,10 +44,14 @@ describe('scheduled auditor handler', () => {
   it('audits, re-publishes what is missing and publishes MessagesMissing', async () => {
     await publish(cloud, pipeline, '1-1', [1, 2, 3, 4]);
     await drain(cloud, pipeline.queueUrl, (seq) => (seq === 2 ? 'lose' : 'consume'), pipeline);
-    const { handler } = await import('../../packages/runtime/src/handlers/auditor.js');
-    const result = await handler({ graceSeconds: 0 });
+    const { auditorHandler: handler } = await import('../../packages/runtime/src/lambda.js');
+    // The function's log: its EMF lines reach CloudWatch as Lambda's would.
+    const log = captureStdout();
+    const result = await handler({ graceSeconds: 0 }).finally(() => log.restore());
     expect(result.counts.missing).toBe(1);
     expect(result.republished).toBe(1);
+    const cloudwatch = cloud.local!.services.cloudwatch as CloudWatchService;
+    for (const line of log.lines()) cloudwatch.ingestLogLine(line);
 
     const { Datapoints: points = [] } = await cloud.clients.cloudwatch.send(
       new GetMetricStatisticsCommand({

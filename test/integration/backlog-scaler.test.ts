@@ -3,6 +3,7 @@ import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateEventSourceMappingCommand, GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { CloudWatchService } from '../../packages/local-cloud/src/cloudwatch/service.js';
 import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { DynamoDbScalingStateStore } from '../../packages/runtime/src/adapters/dynamodb-scaling-state-store.js';
 import { LambdaEventSourceMappingControl } from '../../packages/runtime/src/adapters/lambda-event-source-mapping.js';
@@ -13,6 +14,7 @@ import {
   type ScalingPolicy,
 } from '../../packages/runtime/src/core/scaling-policy.js';
 import { CONTROL, PARTITION_KEY } from '../../packages/runtime/src/core/tables.js';
+import { captureStdout } from '../support/capture-stdout.js';
 import { createTable } from '../support/dynamodb-tables.js';
 import { createQueueWithArn } from '../support/sqs-queues.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
@@ -102,7 +104,7 @@ describe('backlog scaler against the local cloud (real SDK)', () => {
     expect(await degradationItem()).toMatchObject({ level: 'normal', version: 6 });
   });
 
-  it('runs the scaler handler on an EventBridge alarm event, configured only through its environment', async () => {
+  it('runs the built-in scaler handler on an EventBridge alarm event, configured only through its environment', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: cloud.endpoint,
@@ -114,8 +116,10 @@ describe('backlog scaler against the local cloud (real SDK)', () => {
       ONCELY_SCALING_POLICY: JSON.stringify(policy),
       ONCELY_SERVICE_NAME: `${cloud.prefix}-service`,
     });
+    // The function's log: its EMF lines reach CloudWatch as Lambda's would.
+    const log = captureStdout();
     try {
-      const { handler } = await import('../../packages/runtime/src/handlers/scaler.js');
+      const { scalerHandler: handler } = await import('../../packages/runtime/src/lambda.js');
       const alarmEvent = (second: number) => ({
         version: '0',
         source: 'aws.cloudwatch',
@@ -132,6 +136,8 @@ describe('backlog scaler against the local cloud (real SDK)', () => {
       expect(await handler(alarmEvent(20))).toMatchObject({ level: 'elevated', maximumConcurrency: 8 });
       expect(await maximumConcurrency()).toBe(8);
       expect(await handler(alarmEvent(20))).toEqual({ kind: 'ignore', reason: 'repeated' });
+      const cloudwatch = cloud.local!.services.cloudwatch as CloudWatchService;
+      for (const line of log.lines()) cloudwatch.ingestLogLine(line);
       const { Metrics = [] } = await cloud.clients.cloudwatch.send(
         new ListMetricsCommand({ Namespace: 'Oncely' }),
       );
@@ -140,6 +146,7 @@ describe('backlog scaler against the local cloud (real SDK)', () => {
       ).map((metric) => metric.MetricName);
       expect(names.sort()).toEqual(['DegradationLevel', 'MaximumConcurrency']);
     } finally {
+      log.restore();
       process.env = saved;
     }
   });

@@ -12,9 +12,9 @@ import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/c
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POINTS_DEDUCT } from '../../examples/points/src/domain/points-deduct.js';
+import { repoPath as projectPath } from '../../examples/points/src/paths.js';
 import { WORKLOAD_SETTINGS } from '../../examples/points/src/workload/points-workload.js';
 import { synthesizedStack } from '../../examples/points/src/workload/stack-cache.js';
-import { repoPath as projectPath } from '../../examples/points/src/paths.js';
 import { deployTemplate } from '../../packages/local-cloud/src/deploy/template-deployer.js';
 import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { type LocalCloud, startLocalCloud } from '../../packages/local-cloud/src/server.js';
@@ -24,7 +24,7 @@ import {
   createAwsClients,
   LOCAL_CREDENTIALS,
 } from '../../packages/runtime/src/adapters/aws-clients.js';
-import { createAwsProducer } from '../../packages/runtime/src/adapters/aws-producer.js';
+import { createProducer } from '../../packages/runtime/src/adapters/aws-producer.js';
 import { runAudit } from '../../packages/runtime/src/core/audit/auditor.js';
 
 const ORDERS_PER_PHASE = 300;
@@ -47,7 +47,8 @@ function connect(cloud: LocalCloud): AwsClients {
 }
 
 async function publish(clients: AwsClients, from: number): Promise<void> {
-  const producer = createAwsProducer(clients, {
+  const producer = createProducer({
+    clients,
     queueUrl: outputs.QueueUrl!,
     leasesTable: outputs.LeasesTableName!,
     outboxTable: outputs.OutboxTableName!,
@@ -57,16 +58,15 @@ async function publish(clients: AwsClients, from: number): Promise<void> {
       Array.from({ length: ORDERS_PER_PHASE }, (_, index) => {
         const n = from + index;
         const accountId = `account-${n % ACCOUNTS}`;
-        return producer.direct.publish(
-          POINTS_DEDUCT,
-          { accountId, amount: 1 + (n % 7), orderId: `order-${n}` },
-          { key: accountId },
-        );
+        return producer.publish({
+          type: POINTS_DEDUCT,
+          payload: { accountId, amount: 1 + (n % 7), orderId: `order-${n}` },
+          key: accountId,
+        });
       }),
     );
-    await producer.direct.flush();
   } finally {
-    await producer.keeper.close();
+    await producer.close();
   }
 }
 

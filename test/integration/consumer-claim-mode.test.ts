@@ -51,7 +51,7 @@ function emailHandler(sent: string[], gate?: () => Promise<void>) {
     schema: z.object({ to: z.string() }),
     async handle(payload, context) {
       await gate?.();
-      sent.push(`${payload.to}:${context.envelope.id}`);
+      sent.push(`${payload.to}:${context.message.id}`);
       return undefined;
     },
   });

@@ -13,6 +13,7 @@ import {
   sendBodies,
   setBalance,
 } from '../../examples/points/src/bench/consumer-resources.js';
+import { POINTS_ENVIRONMENT } from '../../examples/points/src/config.js';
 import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
 import { ENVIRONMENT_VARIABLES } from '../../packages/runtime/src/config.js';
@@ -63,8 +64,8 @@ describe('the points consumer bundle behind a local event source mapping', () =>
         [ENVIRONMENT_VARIABLES.endpoint]: cloud.endpoint,
         [ENVIRONMENT_VARIABLES.queueUrl]: resources.queueUrl,
         [ENVIRONMENT_VARIABLES.claimsTable]: resources.claimsTable,
-        [ENVIRONMENT_VARIABLES.accountsTable]: resources.accountsTable,
-        [ENVIRONMENT_VARIABLES.ledgerTable]: resources.ledgerTable,
+        [POINTS_ENVIRONMENT.accountsTable]: resources.accountsTable,
+        [POINTS_ENVIRONMENT.ledgerTable]: resources.ledgerTable,
         [ENVIRONMENT_VARIABLES.controlTable]: resources.controlTable,
         [ENVIRONMENT_VARIABLES.deadLetterQueueUrl]: resources.deadLetterQueueUrl,
       },

@@ -15,7 +15,8 @@ import { OVERFLOW_ATTRIBUTE } from '../../packages/runtime/src/adapters/sqs-mess
 import { defineHandler, type SqsConsumerHandler } from '../../packages/runtime/src/core/consumer/index.js';
 import { POISON_ATTRIBUTES } from '../../packages/runtime/src/core/envelope.js';
 import { CONTROL } from '../../packages/runtime/src/core/tables.js';
-import { RecordingTelemetry, testEnvelope } from '../support/consumer-fakes.js';
+import { testEnvelope } from '../support/consumer-fakes.js';
+import { RecordingTelemetry } from '../support/recording-telemetry.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const cloud = useTestCloud();

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceResponse } from '../../packages/local-cloud/src/protocol.js';
 import type { RequestInterceptor } from '../../packages/local-cloud/src/server.js';
-import { createAwsProducer } from '../../packages/runtime/src/adapters/aws-producer.js';
+import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
+import { createProducer } from '../../packages/runtime/src/adapters/aws-producer.js';
+import { DynamoDbLeaseStore } from '../../packages/runtime/src/adapters/dynamodb-lease-store.js';
 import { ENVELOPE_ATTRIBUTES, envelopeSchema } from '../../packages/runtime/src/core/envelope.js';
 import { relayPendingOutbox } from '../../packages/runtime/src/core/producer/outbox-relay.js';
 import { MessageTooLargeError } from '../../packages/runtime/src/core/producer/queue-message.js';
+import { RecordingTelemetry } from '../support/recording-telemetry.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 import { createProducerTables, createQueue, drainQueue } from './producer-resources.js';
 
@@ -67,7 +70,10 @@ const drain = (queueUrl: string) => drainQueue(cloud.clients.sqs, queueUrl, 300)
 async function setup(name: string, fifo: boolean, options: { sendLog?: boolean; maxAttempts?: number } = {}) {
   const tables = await createProducerTables(cloud.clients.dynamodb, `${cloud.prefix}-${name}`);
   const queueUrl = await createQueue(cloud.clients.sqs, `${cloud.prefix}-${name}`, fifo);
-  const producer = createAwsProducer(cloud.clients, {
+  const telemetry = new RecordingTelemetry();
+  const producer = createProducer({
+    clients: cloud.clients,
+    telemetry,
     queueUrl,
     leasesTable: tables.leasesTable,
     outboxTable: tables.outboxTable,
@@ -78,7 +84,7 @@ async function setup(name: string, fifo: boolean, options: { sendLog?: boolean; 
     },
     ...(options.sendLog ? { sendLog: true } : {}),
   });
-  return { tables, queueUrl, producer };
+  return { tables, queueUrl, producer, telemetry };
 }
 
 describe('direct mode against the local SQS', () => {
@@ -86,15 +92,15 @@ describe('direct mode against the local SQS', () => {
     const { queueUrl, producer } = await setup('fifo', true);
     const receipts = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        producer.direct.publish(
-          'points.deduct',
-          { accountId: `a${i % 3}`, amount: 1, orderId: `o${i}` },
-          { key: `a${i % 3}` },
-        ),
+        producer.publish({
+          type: 'points.deduct',
+          payload: { accountId: `a${i % 3}`, amount: 1, orderId: `o${i}` },
+          key: `a${i % 3}`,
+        }),
       ),
     );
     expect(receipts.every((receipt) => receipt.via === 'queue')).toBe(true);
-    expect(producer.sender.stats.requests).toBeLessThanOrEqual(5);
+    expect(producer.parts.sender.stats.requests).toBeLessThanOrEqual(5);
     const messages = await drain(queueUrl);
     expect(messages.length).toBe(25);
     for (const message of messages) {
@@ -108,7 +114,7 @@ describe('direct mode against the local SQS', () => {
     }
     const seqs = messages.map((message) => JSON.parse(message.Body!).seq as number).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
-    await producer.keeper.close();
+    await producer.close();
   });
 
   it('retries entries SQS failed inside a batch until every message is acknowledged exactly once', async () => {
@@ -116,55 +122,80 @@ describe('direct mode against the local SQS', () => {
     faults.remaining = 3;
     faults.injected = 0;
     const receipts = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => producer.direct.publish('t', { i }, { key: 'k' })),
+      Array.from({ length: 30 }, (_, i) => producer.publish({ type: 't', payload: { i }, key: 'k' })),
     );
     expect(faults.injected).toBeGreaterThan(0);
-    expect(producer.sender.stats.entryFailures).toBe(faults.injected);
+    expect(producer.parts.sender.stats.entryFailures).toBe(faults.injected);
     expect(receipts.every((receipt) => receipt.via === 'queue')).toBe(true);
     const bodies = (await drain(queueUrl)).map((message) => JSON.parse(message.Body!).payload.i as number);
     expect(bodies.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
-    await producer.keeper.close();
+    await producer.close();
   });
 
   it('hands messages to the outbox while SQS is down, and the relay delivers them afterwards', async () => {
-    const { queueUrl, producer } = await setup('outage', false, { maxAttempts: 2 });
+    const { queueUrl, producer, telemetry } = await setup('outage', false, { maxAttempts: 2 });
     faults.outage = true;
     const receipts = await Promise.all(
-      Array.from({ length: 3 }, (_, i) => producer.direct.publish('t', { i }, { key: 'k' })),
+      Array.from({ length: 3 }, (_, i) => producer.publish({ type: 't', payload: { i }, key: 'k' })),
     ).finally(() => {
       faults.outage = false;
     });
     expect(receipts.map((receipt) => receipt.via)).toEqual(['outbox', 'outbox', 'outbox']);
-    const pending = await producer.outbox!.get(receipts.map((receipt) => receipt.envelope.id));
+    expect(telemetry.get('PublishFellBackToOutbox')).toBe(3);
+    const pending = await producer.parts.outbox!.get(receipts.map((receipt) => receipt.envelope.id));
     expect(pending.map((item) => item.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
     expect(await drain(queueUrl)).toEqual([]);
 
     const report = await relayPendingOutbox({
-      store: producer.outbox!,
-      sender: producer.sender,
+      store: producer.parts.outbox!,
+      sender: producer.parts.sender,
       fifo: false,
       minAgeMs: 0,
     });
     expect(report).toMatchObject({ published: 3, failed: 0 });
     const delivered = (await drain(queueUrl)).map((message) => JSON.parse(message.Body!).seq as number);
     expect(delivered.sort()).toEqual(receipts.map((receipt) => receipt.envelope.seq).sort());
-    await producer.keeper.close();
+    await producer.close();
   });
 
   it('refuses an event over 256 KiB before sending anything', async () => {
     const { queueUrl, producer } = await setup('large', false);
-    await expect(producer.direct.publish('t', { blob: 'x'.repeat(262_144) }, { key: 'k' })).rejects.toThrow(
-      MessageTooLargeError,
-    );
+    await expect(
+      producer.publish({ type: 't', payload: { blob: 'x'.repeat(262_144) }, key: 'k' }),
+    ).rejects.toThrow(MessageTooLargeError);
     expect(await drain(queueUrl)).toEqual([]);
   });
 
   it('records each acknowledged envelope in the outbox as SENT when the send log is on', async () => {
     const { producer } = await setup('sendlog', false, { sendLog: true });
-    const receipt = await producer.direct.publish('t', { n: 1 }, { key: 'k' });
-    const [item] = await producer.outbox!.get([receipt.envelope.id]);
+    const receipt = await producer.publish({ type: 't', payload: { n: 1 }, key: 'k' });
+    const [item] = await producer.parts.outbox!.get([receipt.envelope.id]);
     expect(item).toMatchObject({ status: 'SENT', attempts: 0 });
     expect(JSON.parse(item!.envelope)).toEqual(receipt.envelope);
-    await producer.keeper.close();
+    await producer.close();
+  });
+
+  it('builds its own clients from clientConfig, and close releases the lease and the clients', async () => {
+    const tables = await createProducerTables(cloud.clients.dynamodb, `${cloud.prefix}-own`);
+    const queueUrl = await createQueue(cloud.clients.sqs, `${cloud.prefix}-own`, false);
+    const producer = createProducer({
+      clientConfig: { endpoint: cloud.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS },
+      queueUrl,
+      leasesTable: tables.leasesTable,
+      telemetry: new RecordingTelemetry(),
+    });
+    const { envelope } = await producer.publish({ type: 't', payload: { n: 1 }, key: 'k' });
+    const lease = producer.parts.keeper.current!;
+    await producer.close();
+    expect((await drain(queueUrl)).map((message) => JSON.parse(message.Body!).id)).toEqual([envelope.id]);
+    // Released: the worker id is free at once, and the stream closed at its last stamped seq.
+    const again = await new DynamoDbLeaseStore(cloud.clients.documents, tables.leasesTable).tryAcquire(
+      lease.workerId,
+      'next',
+      Date.now(),
+      30_000,
+    );
+    expect(again?.epoch).toBe(lease.epoch + 1);
+    await expect(producer.publish({ type: 't', payload: {}, key: 'k' })).rejects.toThrow(/closed/);
   });
 });

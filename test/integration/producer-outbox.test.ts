@@ -8,6 +8,7 @@ import {
   realConsumer,
   setBalance,
 } from '../../examples/points/src/bench/consumer-resources.js';
+import { POINTS_ENVIRONMENT } from '../../examples/points/src/config.js';
 import { createPlaceOrder } from '../../examples/points/src/handlers/place-order.js';
 import type { ServiceRequest, ServiceResponse } from '../../packages/local-cloud/src/protocol.js';
 import type { RequestInterceptor } from '../../packages/local-cloud/src/server.js';
@@ -48,8 +49,12 @@ function failure(type: string): ServiceResponse {
 const outages = new Outages();
 const cloud = useTestCloud({ interceptor: outages });
 
-function configOf(settings: Partial<Record<SettingName, string>>) {
-  const env: Record<string, string> = {};
+/** The environment of the pipeline's settings plus the example's orders table. */
+function configOf({
+  ordersTable,
+  ...settings
+}: Partial<Record<SettingName, string>> & { ordersTable?: string }) {
+  const env: Record<string, string> = ordersTable ? { [POINTS_ENVIRONMENT.ordersTable]: ordersTable } : {};
   for (const [name, value] of Object.entries(settings))
     env[ENVIRONMENT_VARIABLES[name as SettingName]] = value!;
   return loadConfig(env);

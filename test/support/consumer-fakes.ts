@@ -11,8 +11,6 @@ import type {
   ClaimRecord,
   ClaimStore,
   CommitResult,
-  ConsumerMetric,
-  ConsumerTelemetry,
   DegradationReader,
   MessageActions,
   PoisonDelivery,
@@ -21,6 +19,7 @@ import type {
 import { type ConsumerOptions, createConsumer } from '../../packages/runtime/src/core/consumer/index.js';
 import type { DegradationLevel } from '../../packages/runtime/src/core/tables.js';
 import type { TransactionWrite } from '../../packages/runtime/src/core/transaction-write.js';
+import { RecordingTelemetry } from './recording-telemetry.js';
 
 export class InMemoryClaimStore implements ClaimStore {
   readonly items = new Map<string, ClaimRecord>();
@@ -129,29 +128,6 @@ export class RecordingMessageActions implements MessageActions {
   }
 }
 
-export class RecordingTelemetry implements ConsumerTelemetry {
-  readonly counts = new Map<ConsumerMetric, number>();
-  readonly latencies: number[] = [];
-  readonly logs: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
-  flushes = 0;
-
-  count(metric: ConsumerMetric, value = 1): void {
-    this.counts.set(metric, (this.counts.get(metric) ?? 0) + value);
-  }
-  latency(milliseconds: number): void {
-    this.latencies.push(milliseconds);
-  }
-  log(level: string, message: string, fields: Record<string, unknown>): void {
-    this.logs.push({ level, message, fields });
-  }
-  flush(): void {
-    this.flushes += 1;
-  }
-  get(metric: ConsumerMetric): number {
-    return this.counts.get(metric) ?? 0;
-  }
-}
-
 export class FixedDegradation implements DegradationReader {
   reads = 0;
   constructor(public level: DegradationLevel = 'normal') {}
@@ -199,6 +175,8 @@ export interface TestRecordInput {
   messageId?: string;
   receiveCount?: number;
   groupId?: string;
+  /** FIFO only. @default a fresh one per record */
+  deduplicationId?: string;
   queueName?: string;
   messageAttributes?: SQSRecord['messageAttributes'];
 }
@@ -220,7 +198,11 @@ export function sqsRecord(input: TestRecordInput): SQSRecord {
       ApproximateFirstReceiveTimestamp: '1764064800000',
       ...(input.groupId === undefined
         ? {}
-        : { MessageGroupId: input.groupId, MessageDeduplicationId: `d-${nextMessage}`, SequenceNumber: '1' }),
+        : {
+            MessageGroupId: input.groupId,
+            MessageDeduplicationId: input.deduplicationId ?? `d-${nextMessage}`,
+            SequenceNumber: '1',
+          }),
     },
     messageAttributes: input.messageAttributes ?? {},
     md5OfBody: '',

@@ -127,13 +127,20 @@ describe('points.deduct', () => {
     const handler = pointsDeductHandler({ accountsTable: 'accounts', ledgerTable: 'ledger' });
     const payload = pointsDeductSchema.parse({ accountId: 'acc', amount: 25, orderId: 'o-1' });
     const effect = await handler.handle(payload, {
-      envelope: {
+      message: {
         id: '1',
         type: 'points.deduct',
-        producer: 'p',
-        seq: 1,
-        key: 'acc',
+        format: 'oncely',
+        envelope: {
+          id: '1',
+          type: 'points.deduct',
+          producer: 'p',
+          seq: 1,
+          key: 'acc',
+          occurredAt: '2026-11-25T10:00:00.000Z',
+        },
         occurredAt: '2026-11-25T10:00:00.000Z',
+        sqsMessageId: 'm-1',
       },
       mode: 'transactional',
       remainingTimeMs: () => 1,

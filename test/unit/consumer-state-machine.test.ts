@@ -17,7 +17,10 @@ describe('transactional mode', () => {
     const result = await handler(sqsEvent([delivery(envelope)]), context);
     expect(result.batchItemFailures).toEqual([]);
     expect(claims.committed).toHaveLength(1);
-    expect(claims.committed[0]?.map((write) => write.Put?.TableName ?? write.Update?.TableName)).toEqual(['ledger', 'accounts']);
+    expect(claims.committed[0]?.map((write) => write.Put?.TableName ?? write.Update?.TableName)).toEqual([
+      'ledger',
+      'accounts',
+    ]);
     const claim = claims.items.get(envelope.id as string);
     expect(claim).toMatchObject({ status: 'COMPLETED', outcome: 'processed', producer: '3-9', seq: 41 });
     expect(claim?.payloadHash).toMatch(/^[0-9a-f]{64}$/);

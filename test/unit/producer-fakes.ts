@@ -40,6 +40,7 @@ export class InMemoryLeaseStore implements LeaseStore {
   readonly rows = new Map<number, LeaseRow>();
   extendCalls = 0;
   failExtends = false;
+  failCloseStream = false;
 
   async tryAcquire(
     workerId: number,
@@ -92,6 +93,7 @@ export class InMemoryLeaseStore implements LeaseStore {
   }
 
   async closeStream(stream: string, stampedHighWater: number): Promise<void> {
+    if (this.failCloseStream) throw new Error('store unreachable');
     const row = this.rows.get(Number(stream.split('-')[0]));
     const recorded = row?.closedStreams.get(stream);
     if (row && recorded !== undefined && recorded >= stampedHighWater) {

@@ -5,9 +5,16 @@ import {
   NoFreeWorkerIdError,
 } from '../../packages/runtime/src/core/producer/lease-keeper.js';
 import { decodeSnowflake, type SnowflakeClock } from '../../packages/runtime/src/core/snowflake.js';
+import { RecordingTelemetry } from '../support/recording-telemetry.js';
 import { InMemoryLeaseStore, ManualProducerClock } from './producer-fakes.js';
 
-function keeperOn(store: InMemoryLeaseStore, clock: ManualProducerClock, holder: string, reserveBlock = 100) {
+function keeperOn(
+  store: InMemoryLeaseStore,
+  clock: ManualProducerClock,
+  holder: string,
+  reserveBlock = 100,
+  telemetry = new RecordingTelemetry(),
+) {
   const idClock: SnowflakeClock = {
     now: () => clock.current,
     waitUntil: (ms) => {
@@ -22,6 +29,7 @@ function keeperOn(store: InMemoryLeaseStore, clock: ManualProducerClock, holder:
     leaseMs: 30_000,
     safetyMarginMs: 2_000,
     reserveBlock,
+    telemetry,
   });
 }
 
@@ -110,6 +118,47 @@ describe('LeaseKeeper', () => {
     await expect(keeper.stamp(draft)).rejects.toThrow(LeaseUnavailableError);
     store.failExtends = false;
     expect((await keeper.stamp(draft)).seq).toBe(2);
+  });
+
+  it('reports a failed background renewal while the lease is still valid, and goes on stamping', async () => {
+    const store = new InMemoryLeaseStore();
+    const clock = new ManualProducerClock();
+    const telemetry = new RecordingTelemetry();
+    const keeper = keeperOn(store, clock, 'a', 100, telemetry);
+    await keeper.stamp(draft);
+    store.failExtends = true;
+    clock.current += 20_000; // inside the renewal window, well before the lease runs out
+    expect((await keeper.stamp(draft)).seq).toBe(2);
+    store.failExtends = false;
+    await keeper.close(); // waits for the background renewal to settle
+    expect(telemetry.get('LeaseRenewalFailed')).toBe(1);
+    expect(telemetry.logs).toMatchObject([
+      {
+        level: 'error',
+        message: 'lease renewal failed; lease still valid',
+        fields: { error: 'Error: store unreachable' },
+      },
+    ]);
+  });
+
+  it('reports a fenced stream whose end could not be recorded', async () => {
+    const store = new InMemoryLeaseStore();
+    const clock = new ManualProducerClock();
+    const telemetry = new RecordingTelemetry();
+    const old = keeperOn(store, clock, 'old', 100, telemetry);
+    await old.start();
+    const workerId = old.current!.workerId;
+    await old.stamp(draft);
+    occupyAllBut(store, workerId, Number.MAX_SAFE_INTEGER);
+    clock.current += 31_000;
+    await keeperOn(store, clock, 'taker').start();
+    store.failCloseStream = true;
+    await expect(old.stamp(draft)).rejects.toThrow(NoFreeWorkerIdError);
+    expect(telemetry.get('StreamCloseFailed')).toBe(1);
+    expect(telemetry.logs[0]).toMatchObject({
+      level: 'error',
+      fields: { stream: `${workerId}-1`, lastStamped: 1 },
+    });
   });
 
   it('releases on close, recording the last stamped number so the unused reservation is void', async () => {

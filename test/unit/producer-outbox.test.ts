@@ -5,11 +5,11 @@ import {
   compensateUnacknowledged,
   republishFromOutbox,
 } from '../../packages/runtime/src/core/producer/compensation.js';
-import { emfMetrics } from '../../packages/runtime/src/core/producer/emf-metrics.js';
 import { LeaseKeeper } from '../../packages/runtime/src/core/producer/lease-keeper.js';
 import { OutboxProducer } from '../../packages/runtime/src/core/producer/outbox-producer.js';
 import { relayPendingOutbox } from '../../packages/runtime/src/core/producer/outbox-relay.js';
 import { BusinessConditionFailedError } from '../../packages/runtime/src/core/producer/ports.js';
+import { RecordingTelemetry } from '../support/recording-telemetry.js';
 import {
   FakeClaims,
   FakePublisher,
@@ -25,12 +25,7 @@ function setup() {
   const queue = new FakePublisher();
   const store = new InMemoryOutboxStore();
   const sender = new BatchingSender({ sender: queue, clock, lingerMs: 1, maxAttempts: 2 });
-  const lines: string[] = [];
-  const metrics = emfMetrics({
-    namespace: 'Oncely',
-    write: (line) => lines.push(line),
-    now: () => clock.now(),
-  });
+  const telemetry = new RecordingTelemetry();
   const producer = new OutboxProducer({
     keeper,
     store,
@@ -39,7 +34,7 @@ function setup() {
     clock,
     compensationDeadlineMs: 60_000,
   });
-  return { clock, leases, keeper, queue, store, sender, producer, lines, metrics };
+  return { clock, leases, keeper, queue, store, sender, producer, telemetry };
 }
 
 const event = { type: 'points.deduct', payload: { accountId: 'a', amount: 1, orderId: 'o' }, key: 'a' };
@@ -114,15 +109,21 @@ describe('relay sweep', () => {
   });
 
   it('marks an item EXHAUSTED after the allowed relay attempts', async () => {
-    const { producer, store, queue, sender, clock, metrics, lines } = setup();
+    const { producer, store, queue, sender, clock, telemetry } = setup();
     queue.failures = failAll;
     const { envelopes } = await producer.transact([], [event]);
     for (let i = 0; i < 3; i++) {
       clock.current += 1_000_000;
-      await relayPendingOutbox({ store, sender, fifo: true, clock, maxAttempts: 3, metrics });
+      await relayPendingOutbox({ store, sender, fifo: true, clock, maxAttempts: 3, telemetry });
     }
     expect(store.items.get(envelopes[0]!.id)).toMatchObject({ status: 'EXHAUSTED', attempts: 3 });
-    expect(lines.some((line) => line.includes('OutboxRelayExhausted'))).toBe(true);
+    expect(telemetry.get('OutboxRelayExhausted')).toBe(1);
+    expect(telemetry.get('OutboxRelayFailed')).toBe(3);
+    expect(telemetry.logs.map((line) => [line.level, line.message])).toEqual([
+      ['warn', 'outbox relay send failed'],
+      ['warn', 'outbox relay send failed'],
+      ['error', 'outbox item exhausted'],
+    ]);
   });
 });
 
@@ -156,11 +157,20 @@ describe('compensation sweep', () => {
     expect(resent.deduplicationId).toBe(`${lost!.id}-c1`);
   });
 
-  it('stops after the allowed attempts, marks the item EXHAUSTED and emits an EMF metric', async () => {
-    const { producer, store, sender, clock, metrics, lines } = setup();
+  it('stops after the allowed attempts, marks the item EXHAUSTED and counts CompensationExhausted', async () => {
+    const { producer, store, sender, clock, telemetry } = setup();
     const claims = new FakeClaims();
     const { envelopes } = await producer.transact([], [event]);
-    const options = { store, claims, sender, fifo: true, clock, deadlineMs: 60_000, maxAttempts: 2, metrics };
+    const options = {
+      store,
+      claims,
+      sender,
+      fifo: true,
+      clock,
+      deadlineMs: 60_000,
+      maxAttempts: 2,
+      telemetry,
+    };
     const reports = [];
     for (let i = 0; i < 3; i++) {
       clock.current += 61_000;
@@ -169,11 +179,36 @@ describe('compensation sweep', () => {
     expect(reports.map((r) => r.republished)).toEqual([1, 1, 0]);
     expect(reports[2]!.exhausted).toBe(1);
     expect(store.items.get(envelopes[0]!.id)!.status).toBe('EXHAUSTED');
-    const emf = lines.map((line) => JSON.parse(line)).find((entry) => 'CompensationExhausted' in entry);
-    expect(emf).toMatchObject({
-      CompensationExhausted: 1,
-      _aws: { CloudWatchMetrics: [{ Namespace: 'Oncely', Metrics: [{ Name: 'CompensationExhausted' }] }] },
-    });
+    expect(telemetry.get('CompensationExhausted')).toBe(1);
+    expect(telemetry.get('CompensationRepublished')).toBe(2);
+    expect(telemetry.flushes).toBe(3);
+  });
+
+  it('logs and counts a re-send SQS refuses, and leaves the item for the next sweep', async () => {
+    const { producer, store, queue, sender, clock, telemetry } = setup();
+    const { envelopes } = await producer.transact([], [event]);
+    queue.failures = failAll;
+    clock.current += 61_000;
+    const options = {
+      store,
+      claims: new FakeClaims(),
+      sender,
+      fifo: true,
+      clock,
+      deadlineMs: 60_000,
+      telemetry,
+    };
+    const report = await compensateUnacknowledged(options);
+    expect(report).toMatchObject({ republished: 0, failed: 1 });
+    expect(telemetry.get('CompensationSendFailed')).toBe(1);
+    expect(telemetry.logs).toMatchObject([
+      {
+        level: 'error',
+        message: 'compensation re-send failed',
+        fields: { id: envelopes[0]!.id, attempt: 1 },
+      },
+    ]);
+    expect(store.items.get(envelopes[0]!.id)).toMatchObject({ status: 'SENT', attempts: 0 });
   });
 
   it('re-publishes ids the auditor reports missing and lists the ones it cannot find', async () => {

@@ -14,8 +14,8 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalCloud } from '@oncely/local-cloud';
-import { SnowflakeGenerator, toQueueMessage } from '@oncely/runtime';
-import { type AwsClients, createAwsProducer, LOCAL_CREDENTIALS } from '@oncely/runtime/aws';
+import { SILENT_TELEMETRY, SnowflakeGenerator, toQueueMessage } from '@oncely/runtime';
+import { createProducer, LOCAL_CREDENTIALS, type ProducerClients } from '@oncely/runtime/aws';
 import { PARTITION_KEY } from '@oncely/runtime/contract';
 import { AwsRequestMeter } from './aws-request-meter.js';
 
@@ -104,13 +104,15 @@ async function benchPublish(
         AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
       }),
     );
-    const producer = createAwsProducer(clients, {
+    const producer = createProducer({
+      clients,
+      telemetry: SILENT_TELEMETRY,
       queueUrl: queue.QueueUrl!,
       leasesTable: `${name}-leases`,
       batching: { lingerMs: settings.lingerMs },
       lease: { reserveBlock: 1_000 },
     });
-    await producer.keeper.start();
+    await producer.start();
     const meter = new AwsRequestMeter();
     meter.attach(clients.sqs, 'sqs');
     meter.attach(clients.dynamodb, 'dynamodb');
@@ -119,10 +121,10 @@ async function benchPublish(
     const publishOne = async (n: number) => {
       const key = `account-${n % 50}`;
       if (mode === 'batched') {
-        await producer.direct.publish('bench.event', payload, { key });
+        await producer.publish({ type: 'bench.event', payload, key });
       } else {
-        const envelope = await producer.keeper.stamp({ type: 'bench.event', payload, key });
-        await producer.publisher.sendOne(toQueueMessage(envelope, producer.fifo));
+        const envelope = await producer.parts.keeper.stamp({ type: 'bench.event', payload, key });
+        await producer.parts.publisher.sendOne(toQueueMessage(envelope, producer.fifo));
       }
     };
     let next = 0;
@@ -133,7 +135,7 @@ async function benchPublish(
       }),
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    await producer.keeper.close();
+    await producer.close();
     const sqsRequests = meter.total('sqs');
     return {
       mode,
@@ -150,7 +152,10 @@ async function benchPublish(
 }
 
 /** Clients with keep-alive sockets and Nagle off, so loopback requests do not wait for delayed ACKs. */
-function benchClients(endpoint: string, maxSockets: number): AwsClients {
+function benchClients(
+  endpoint: string,
+  maxSockets: number,
+): ProducerClients & { readonly dynamodb: DynamoDBClient; destroy(): void } {
   const requestHandler = {
     httpAgent: new Agent({ keepAlive: true, maxSockets, noDelay: true } as ConstructorParameters<
       typeof Agent
@@ -166,12 +171,9 @@ function benchClients(endpoint: string, maxSockets: number): AwsClients {
     sqs,
     dynamodb,
     documents,
-    // The producer bench needs neither; typed as the shared bundle for createAwsProducer.
-    lambda: undefined as never,
-    cloudwatch: undefined as never,
     destroy() {
       sqs.destroy();
       dynamodb.destroy();
     },
-  } as AwsClients;
+  };
 }

@@ -11,18 +11,23 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Envelope } from '@oncely/runtime';
-import type { AwsClients } from '@oncely/runtime/aws';
-import { type Config, handlerClients, loadConfig } from '@oncely/runtime/lambda';
+import { type AwsClients, createAwsClients } from '@oncely/runtime/aws';
+import { type Config, loadConfig } from '@oncely/runtime/lambda';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { POINTS_ENVIRONMENT } from '../config.js';
 import type { PointsDeduct } from '../domain/points-deduct.js';
+
+/** The Powertools idempotency table, which only the benchmark deploys. */
+const IDEMPOTENCY_TABLE_VARIABLE = 'ONCELY_IDEMPOTENCY_TABLE';
 
 type BaselineHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** Wires the baseline from config; the benchmark passes its own config when it runs in-process. */
 export function createBaselineConsumer(config: Config, clients?: AwsClients): BaselineHandler {
-  const aws = handlerClients(config, clients);
-  const accountsTable = config.require('accountsTable');
-  const ledgerTable = config.require('ledgerTable');
+  const aws =
+    clients ?? createAwsClients({ region: config.optional('region'), endpoint: config.optional('endpoint') });
+  const accountsTable = config.requireVariable(POINTS_ENVIRONMENT.accountsTable);
+  const ledgerTable = config.requireVariable(POINTS_ENVIRONMENT.ledgerTable);
   const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'id' });
   const deduct = makeIdempotent(
     async (envelope: Envelope<PointsDeduct>) => {
@@ -58,7 +63,7 @@ export function createBaselineConsumer(config: Config, clients?: AwsClients): Ba
     },
     {
       persistenceStore: new DynamoDBPersistenceLayer({
-        tableName: config.require('idempotencyTable'),
+        tableName: config.requireVariable(IDEMPOTENCY_TABLE_VARIABLE),
         awsSdkV3Client: aws.dynamodb,
       }),
       config: idempotency,

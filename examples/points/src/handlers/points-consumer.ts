@@ -1,49 +1,19 @@
-/** Lambda entry point of the points service: `points.deduct` through the idempotent consumer. */
-
-import { createConsumer, type RemainingTimeContext, type SqsConsumerHandler } from '@oncely/runtime';
-import type { AwsClients } from '@oncely/runtime/aws';
-import {
-  DynamoDbClaimStore,
-  DynamoDbDegradationReader,
-  EmfTelemetry,
-  SqsMessageActions,
-} from '@oncely/runtime/aws';
-import { METRICS_NAMESPACE } from '@oncely/runtime/contract';
-import { type Config, handlerClients, loadConfig } from '@oncely/runtime/lambda';
-import type { SQSEvent } from 'aws-lambda';
+/** Lambda entry point of the points service: `points.deduct` through the exactly-once consumer. */
+import { type LambdaConsumerOptions, lambdaConsumer } from '@oncely/runtime/lambda';
+import { POINTS_ENVIRONMENT } from '../config.js';
 import { pointsDeductHandler } from '../domain/points-deduct.js';
 
-/** Wires the consumer from config; tests and benchmarks pass their own config and clients. */
-export function createPointsConsumer(config: Config, clients?: AwsClients): SqsConsumerHandler {
-  const mode = config.optional('consumerMode') ?? 'transactional';
-  if (mode !== 'transactional' && mode !== 'claim')
-    throw new Error(`Invalid configuration consumerMode: '${mode}' (transactional | claim)`);
-  const aws = handlerClients(config, clients);
-  return createConsumer({
-    mode,
-    handlers: [
-      pointsDeductHandler({
-        accountsTable: config.require('accountsTable'),
-        ledgerTable: config.require('ledgerTable'),
-      }),
-    ],
-    claims: new DynamoDbClaimStore(aws.documents, config.require('claimsTable')),
-    messages: new SqsMessageActions(aws.sqs, {
-      deadLetterQueueUrl: config.require('deadLetterQueueUrl'),
-      sourceQueueUrl: config.optional('queueUrl'),
+/** The consumer's options; tests add their own `env` and `clients`. */
+export const pointsConsumerOptions = {
+  // Every points.deduct is stamped by the trade service's producer: anything else is poison, so the
+  // loss audit covers every message this consumer applies.
+  envelopesOnly: true,
+  handlers: (config) => [
+    pointsDeductHandler({
+      accountsTable: config.requireVariable(POINTS_ENVIRONMENT.accountsTable),
+      ledgerTable: config.requireVariable(POINTS_ENVIRONMENT.ledgerTable),
     }),
-    degradation: new DynamoDbDegradationReader(aws.documents, config.require('controlTable')),
-    telemetry: new EmfTelemetry({
-      namespace: config.optional('metricsNamespace') ?? METRICS_NAMESPACE,
-      service: config.optional('serviceName') ?? 'points-consumer',
-    }),
-  });
-}
+  ],
+} satisfies LambdaConsumerOptions;
 
-// Built on the first invocation and kept for the instance's life (clients, degradation cache).
-let consumer: SqsConsumerHandler | undefined;
-
-export const handler = (event: SQSEvent, context: RemainingTimeContext) => {
-  consumer ??= createPointsConsumer(loadConfig());
-  return consumer(event, context);
-};
+export const handler = lambdaConsumer(pointsConsumerOptions);

@@ -19,18 +19,20 @@ import {
   startLocalCloud,
 } from '@oncely/local-cloud';
 import type { AuditReport, Envelope } from '@oncely/runtime';
-import { runAudit, toQueueMessage } from '@oncely/runtime';
+import { runAudit, SILENT_TELEMETRY, toQueueMessage } from '@oncely/runtime';
 import {
   type AwsClients,
-  type AwsProducerSettings,
   createAuditDependencies,
   createAwsClients,
-  createAwsProducer,
+  createProducer,
   DynamoDbDegradationReader,
   LOCAL_CREDENTIALS,
   listDeadLetters,
   MAX_RECEIVE_COUNT_REASON,
+  type Producer,
+  type ProducerOptions,
   redriveSelected,
+  type SqsPublisher,
 } from '@oncely/runtime/aws';
 import type { DegradationLevel } from '@oncely/runtime/contract';
 import { POINTS_DEDUCT } from '../domain/points-deduct.js';
@@ -83,7 +85,7 @@ export interface PointsWorkloadOptions {
   /** Runs after the result is measured, before the cloud stops: extra measurements. */
   readonly beforeStop?: (stage: WorkloadStage) => Promise<void>;
   /** The trade service's batching (e.g. `{ maxBatchSize: 1 }`: one message per request). */
-  readonly producerBatching?: AwsProducerSettings['batching'];
+  readonly producerBatching?: ProducerOptions['batching'];
   /** Send the poison messages (a benchmark of clean traffic turns them off). @default true */
   readonly poison?: boolean;
 }
@@ -468,7 +470,10 @@ class WorkloadRun {
 
   /** Publishes the burst as the trade service: direct mode, key = account, one wave at a time. */
   private async produce(): Promise<Map<string, string>> {
-    const producer = createAwsProducer(this.clients, {
+    const producer = createProducer({
+      clients: this.clients,
+      // The workload checks every outcome itself; producer log lines would only interleave with its view.
+      telemetry: SILENT_TELEMETRY,
       queueUrl: this.queueUrl,
       leasesTable: this.tables.leases,
       outboxTable: this.tables.outbox,
@@ -482,11 +487,11 @@ class WorkloadRun {
       for (const [waveIndex, wave] of this.plan.waves.entries()) {
         const sent = await Promise.all(
           wave.map((order) =>
-            producer.direct.publish(
-              POINTS_DEDUCT,
-              { accountId: order.accountId, amount: order.amount, orderId: order.orderId },
-              { key: order.accountId },
-            ),
+            producer.publish({
+              type: POINTS_DEDUCT,
+              payload: { accountId: order.accountId, amount: order.amount, orderId: order.orderId },
+              key: order.accountId,
+            }),
           ),
         );
         sent.forEach(({ envelope }, index) => {
@@ -499,7 +504,7 @@ class WorkloadRun {
         const previous = this.plan.waves[waveIndex - 1];
         if (previous)
           await this.sendDuplicates(
-            producer.publisher,
+            producer.parts.publisher,
             envelopes,
             offset - previous.length,
             offset,
@@ -510,11 +515,16 @@ class WorkloadRun {
         offset += wave.length;
       }
       const last = this.plan.waves.at(-1) ?? [];
-      await this.sendDuplicates(producer.publisher, envelopes, offset - last.length, offset, duplicates);
-      await producer.direct.flush();
+      await this.sendDuplicates(
+        producer.parts.publisher,
+        envelopes,
+        offset - last.length,
+        offset,
+        duplicates,
+      );
     } finally {
-      // Releasing closes the producer stream with its exact last seq, so the audit judges the tail.
-      await producer.keeper.close();
+      // Flushes, then releasing closes the producer stream with its exact last seq, so the audit judges the tail.
+      await producer.close();
     }
     return orderOfEnvelope;
   }
@@ -522,7 +532,7 @@ class WorkloadRun {
   private duplicatesSent = 0;
 
   private async sendDuplicates(
-    publisher: ReturnType<typeof createAwsProducer>['publisher'],
+    publisher: SqsPublisher,
     envelopes: readonly Envelope[],
     from: number,
     to: number,
@@ -544,7 +554,7 @@ class WorkloadRun {
   private poisonsSent = 0;
 
   /** One message of each poison kind; the consumer must dead-letter each with its reason. */
-  private async sendPoison(producer: ReturnType<typeof createAwsProducer>): Promise<void> {
+  private async sendPoison(producer: Producer): Promise<void> {
     for (const poison of this.plan.poisons) {
       switch (poison.kind) {
         case 'body-not-json':
@@ -562,18 +572,18 @@ class WorkloadRun {
           break;
         }
         case 'unknown-type':
-          await producer.direct.publish(
-            'points.refund',
-            { accountId: 'account-0001', amount: 5 },
-            { key: 'poison' },
-          );
+          await producer.publish({
+            type: 'points.refund',
+            payload: { accountId: 'account-0001', amount: 5 },
+            key: 'poison',
+          });
           break;
         case 'payload-invalid':
-          await producer.direct.publish(
-            POINTS_DEDUCT,
-            { accountId: 'account-0001', amount: -5, orderId: 'order-poison' },
-            { key: 'poison' },
-          );
+          await producer.publish({
+            type: POINTS_DEDUCT,
+            payload: { accountId: 'account-0001', amount: -5, orderId: 'order-poison' },
+            key: 'poison',
+          });
           break;
       }
       this.poisonsSent++;

@@ -1,6 +1,6 @@
 import type { AuditReport } from '@oncely/runtime';
 import { runAudit } from '@oncely/runtime';
-import { createAuditDependencies } from '@oncely/runtime/aws';
+import { createAuditDependencies, EmfTelemetry } from '@oncely/runtime/aws';
 import {
   AWS_OPTIONS,
   AWS_OPTIONS_USAGE,
@@ -32,7 +32,8 @@ Options:
   --max-attempts N      re-publish attempts per message before giving up (default 3)
   --since SEQ           re-walk every stream from SEQ instead of its checkpoint (0 = whole history)
   --max-peek N          most messages peeked per queue (default 1000)
-  --metrics             also publish MessagesMissing & co. to CloudWatch (the scheduled auditor does)
+  --metrics             also write MessagesMissing & co. as CloudWatch EMF lines on stderr (for runs
+                        whose logs CloudWatch Logs collects; the scheduled auditor does this itself)
   --service NAME        the metrics' service dimension (default oncely)
   --fail-on-missing     exit ${EXIT_MESSAGES_MISSING} when missing messages were found
 ${AWS_OPTIONS_USAGE}
@@ -66,9 +67,18 @@ ${RESOURCE_OPTIONS_USAGE}
           queueUrl: context.optional('queueUrl'),
           deadLetterQueueUrl: context.optional('deadLetterQueueUrl'),
           maxPeek,
-          ...(values.metrics ? { serviceName: (values.service as string | undefined) ?? 'oncely' } : {}),
         },
-        { progress },
+        {
+          progress,
+          ...(values.metrics
+            ? {
+                telemetry: new EmfTelemetry({
+                  service: (values.service as string | undefined) ?? 'oncely',
+                  write: (line) => process.stderr.write(`${line}\n`),
+                }),
+              }
+            : {}),
+        },
       );
       return runAudit(dependencies, {
         graceSeconds,

@@ -1,4 +1,4 @@
-import { createAwsProducer } from '@oncely/runtime/aws';
+import { createProducer, EmfTelemetry } from '@oncely/runtime/aws';
 import {
   AWS_OPTIONS,
   AWS_OPTIONS_USAGE,
@@ -53,7 +53,13 @@ ${RESOURCE_OPTIONS_USAGE}
 
     const receipts = await withPipeline(values, async (context) => {
       const outboxTable = context.optional('outboxTable');
-      const producer = createAwsProducer(context.clients, {
+      const producer = createProducer({
+        clients: context.clients,
+        // Trouble (fallbacks, lease renewals) goes to stderr, so stdout stays the receipts (--json).
+        telemetry: new EmfTelemetry({
+          service: 'oncely-cli',
+          write: (line) => process.stderr.write(`${line}\n`),
+        }),
         queueUrl: context.require('queueUrl'),
         leasesTable: context.require('leasesTable'),
         ...(outboxTable ? { outboxTable } : {}),
@@ -62,13 +68,12 @@ ${RESOURCE_OPTIONS_USAGE}
       const sent = [];
       try {
         for (let index = 0; index < count; index++) {
-          sent.push(await producer.direct.publish(type, payload, { key }));
+          sent.push(await producer.publish({ type, payload, key }));
           if (count > 10 && (index + 1) % 100 === 0) progress(`  published ${index + 1} of ${count}`);
         }
-        await producer.direct.flush();
       } finally {
-        // Releasing closes the stream at its last stamped seq: the auditor can then judge its tail.
-        await producer.keeper.close();
+        // Flushes, then releasing closes the stream at its last stamped seq: the auditor can then judge its tail.
+        await producer.close();
       }
       return sent;
     });

@@ -1,10 +1,9 @@
 /**
- * Builds the auditor's dependencies on AWS (DynamoDB store, SQS inspector and re-publisher,
- * CloudWatch metrics) from resource names, for the scheduled Lambda and the CLI alike.
+ * Builds the auditor's dependencies on AWS (DynamoDB store, SQS inspector and re-publisher) from
+ * resource names, for the scheduled Lambda and the CLI alike.
  */
 import type { AuditDependencies } from '../core/audit/auditor.js';
 import type { AwsClients } from './aws-clients.js';
-import { CloudWatchAuditMetrics } from './cloudwatch-audit-metrics.js';
 import { DynamoDbAuditStore } from './dynamodb-audit-store.js';
 import { SqsQueueInspector } from './sqs-queue-inspector.js';
 import { SqsRepublisher } from './sqs-republisher.js';
@@ -18,18 +17,23 @@ export interface AuditResources {
   /** Without the queues nothing can be ruled out, so nothing is reported missing. */
   readonly queueUrl?: string;
   readonly deadLetterQueueUrl?: string;
-  /** The `service` dimension of the metrics; no metrics are published without it. */
-  readonly serviceName?: string;
-  /** @default 'Oncely' */
-  readonly metricsNamespace?: string;
   /** Most messages peeked per queue and run. @default 1000 */
   readonly maxPeek?: number;
 }
 
+/**
+ * The auditor's dependencies over the given clients.
+ *
+ * @example
+ * const report = await runAudit(
+ *   createAuditDependencies(clients, { claimsTable, leasesTable, controlTable, queueUrl, deadLetterQueueUrl }),
+ *   { graceSeconds: 300 },
+ * );
+ */
 export function createAuditDependencies(
-  clients: AwsClients,
+  clients: Pick<AwsClients, 'sqs' | 'documents'>,
   resources: AuditResources,
-  extra: Pick<AuditDependencies, 'progress'> & { now?: () => number } = {},
+  extra: Pick<AuditDependencies, 'progress' | 'telemetry'> & { readonly now?: () => number } = {},
 ): AuditDependencies {
   return {
     store: new DynamoDbAuditStore(clients.documents, {
@@ -44,16 +48,8 @@ export function createAuditDependencies(
       ...(resources.maxPeek ? { maxPeek: resources.maxPeek } : {}),
     }),
     ...(resources.queueUrl ? { republisher: new SqsRepublisher(clients.sqs, resources.queueUrl) } : {}),
-    ...(resources.serviceName
-      ? {
-          metrics: new CloudWatchAuditMetrics(
-            clients.cloudwatch,
-            resources.serviceName,
-            resources.metricsNamespace,
-          ),
-        }
-      : {}),
     now: extra.now ?? Date.now,
     ...(extra.progress ? { progress: extra.progress } : {}),
+    ...(extra.telemetry ? { telemetry: extra.telemetry } : {}),
   };
 }

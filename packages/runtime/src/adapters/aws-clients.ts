@@ -9,6 +9,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
+/** How to build AWS clients: region, endpoint, credentials. Everything is optional. */
 export interface AwsClientConfig {
   readonly region?: string;
   /** e.g. `http://127.0.0.1:4566`; omitted on AWS. */
@@ -24,6 +25,7 @@ export interface AwsClientConfig {
   readonly maxAttempts?: number;
 }
 
+/** Every AWS client the runtime and its tools use, built from one config by {@link createAwsClients}. */
 export interface AwsClients {
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
@@ -31,9 +33,36 @@ export interface AwsClients {
   readonly documents: DynamoDBDocumentClient;
   readonly lambda: LambdaClient;
   readonly cloudwatch: CloudWatchClient;
+  /** Closes every client's sockets. */
   destroy(): void;
 }
 
+/**
+ * How a factory gets its AWS clients: ready ones (`clients`, e.g. shared with your code, or pointed
+ * at a test endpoint), or the config to build its own from (`clientConfig`), never both. Without
+ * either it builds its own from the environment (AWS_REGION, AWS_ENDPOINT_URL, the credential chain).
+ * Clients it builds itself it also closes; clients you pass stay yours.
+ */
+export type ClientOptions<TClients> =
+  | {
+      /** Ready clients; any {@link AwsClients} will do. */
+      readonly clients: TClients;
+      readonly clientConfig?: never;
+    }
+  | {
+      /** Config of the clients to build. @default {} (the SDK's environment and defaults) */
+      readonly clientConfig?: AwsClientConfig;
+      readonly clients?: never;
+    };
+
+/**
+ * Builds every client from one config. Without an explicit endpoint the SDK honours
+ * `AWS_ENDPOINT_URL`, so the same code runs on AWS, LocalStack and the Oncely local cloud.
+ *
+ * @example
+ * const clients = createAwsClients({ region: 'us-east-1', endpoint: 'http://127.0.0.1:4566' });
+ * try { ... } finally { clients.destroy(); }
+ */
 export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
   const base = {
     ...(config.region ? { region: config.region } : {}),
@@ -61,5 +90,5 @@ export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
   };
 }
 
-/** Credentials the local cloud accepts (it does not verify signatures). */
+/** Credentials the Oncely local cloud accepts (it does not verify signatures). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'oncely', secretAccessKey: 'oncely-local' } as const;

@@ -26,3 +26,16 @@ export const PIPELINE_METRICS = {
   /** Scaler: the maximum concurrency (or pollers) set on the event source mapping. */
   maximumConcurrency: 'MaximumConcurrency',
 } as const;
+
+/** Auditor: the companions of MessagesMissing per classification, one value per run, for the dashboard. */
+export const AUDIT_METRICS = {
+  inFlight: 'MessagesAuditInFlight',
+  queued: 'MessagesAuditQueued',
+  deadLettered: 'MessagesAuditDeadLettered',
+  unsent: 'MessagesAuditUnsent',
+  republished: 'MessagesRepublished',
+  unrecoverable: 'MessagesUnrecoverable',
+} as const;
+
+/** The value of PIPELINE_METRICS.degradationLevel for each level. */
+export const DEGRADATION_LEVEL_VALUES = { normal: 0, elevated: 1, critical: 2 } as const;

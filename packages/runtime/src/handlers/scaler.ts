@@ -1,39 +1,64 @@
 /**
- * Backlog scaler: invoked by EventBridge with "CloudWatch Alarm State Change" events of the backlog
- * alarms; sets the consumer's maximum concurrency and the degradation level (see
- * packages/runtime/src/core/scaling-policy.ts).
+ * The backlog scaler: invoked by EventBridge with "CloudWatch Alarm State Change" events of the
+ * backlog alarms; sets the consumer's maximum concurrency and the degradation level (see
+ * core/scaling-policy.ts).
  */
-import { CloudWatchScalingMetrics } from '../adapters/cloudwatch-scaling-metrics.js';
+import type { AwsClients } from '../adapters/aws-clients.js';
 import { DynamoDbScalingStateStore } from '../adapters/dynamodb-scaling-state-store.js';
 import { LambdaEventSourceMappingControl } from '../adapters/lambda-event-source-mapping.js';
-import { loadConfig, parseJsonSetting } from '../config.js';
-import { applyAlarmEvent, parseAlarmStateChange, scalingPolicySchema } from '../core/scaling-policy.js';
+import { type Config, requireJsonSetting } from '../config.js';
+import { DEGRADATION_LEVEL_VALUES, PIPELINE_METRICS } from '../core/pipeline-metrics.js';
+import {
+  applyAlarmEvent,
+  parseAlarmStateChange,
+  type ScalingDecision,
+  type ScalingState,
+  scalingPolicySchema,
+} from '../core/scaling-policy.js';
 import { handlerClients } from './handler-clients.js';
+import { handlerTelemetry, type WiringOptions } from './handler-telemetry.js';
 
-const config = loadConfig();
-const policy = parseJsonSetting(config, 'scalingPolicy', scalingPolicySchema);
-if (!policy) throw new Error('Missing configuration: ONCELY_SCALING_POLICY (scalingPolicy)');
-const clients = handlerClients(config);
-const store = new DynamoDbScalingStateStore(clients.documents, config.require('controlTable'));
-const control = new LambdaEventSourceMappingControl(
-  clients.lambda,
-  config.require('eventSourceMappingId'),
-  policy,
-);
-const metrics = new CloudWatchScalingMetrics(
-  clients.cloudwatch,
-  config.optional('serviceName') ?? 'oncely',
-  config.optional('metricsNamespace'),
-);
+/** What the scaler did with one alarm event: the state it applied, or why it ignored the event. */
+export type ScalerResult =
+  | (ScalingState & { readonly activeStep: string | undefined })
+  | Extract<ScalingDecision, { kind: 'ignore' }>;
 
-export async function handler(event: unknown) {
-  const change = parseAlarmStateChange(event);
-  const { decision, attempts } = await applyAlarmEvent(policy!, change, { store, control });
-  if (decision.kind === 'apply') await metrics.publish(decision.next);
-  const summary =
-    decision.kind === 'apply' ? { ...decision.next, activeStep: decision.activeStep } : decision;
-  console.log(
-    JSON.stringify({ message: 'scaler', alarm: change.alarmName, state: change.state, attempts, summary }),
-  );
-  return summary;
+/**
+ * Wires the scaler from `config`: the policy (ONCELY_SCALING_POLICY, JSON), the control table and
+ * the event source mapping it turns. Each applied change records DegradationLevel and
+ * MaximumConcurrency through the telemetry.
+ *
+ * @example
+ * const scale = createScaler(loadConfig(), clients);
+ * await scale(alarmStateChangeEvent);
+ */
+export function createScaler(
+  config: Config,
+  clients?: AwsClients,
+  options: WiringOptions = {},
+): (event: unknown) => Promise<ScalerResult> {
+  const policy = requireJsonSetting(config, 'scalingPolicy', scalingPolicySchema);
+  const aws = handlerClients(config, clients);
+  const telemetry = handlerTelemetry(config, options);
+  const ports = {
+    store: new DynamoDbScalingStateStore(aws.documents, config.require('controlTable')),
+    control: new LambdaEventSourceMappingControl(aws.lambda, config.require('eventSourceMappingId'), policy),
+  };
+  return async (event) => {
+    const change = parseAlarmStateChange(event);
+    const { decision, attempts } = await applyAlarmEvent(policy, change, ports);
+    const result: ScalerResult =
+      decision.kind === 'apply' ? { ...decision.next, activeStep: decision.activeStep } : decision;
+    if (decision.kind === 'apply') {
+      telemetry.record(
+        PIPELINE_METRICS.degradationLevel,
+        DEGRADATION_LEVEL_VALUES[decision.next.level],
+        'None',
+      );
+      telemetry.record(PIPELINE_METRICS.maximumConcurrency, decision.next.maximumConcurrency, 'Count');
+    }
+    telemetry.log('info', 'scaler', { alarm: change.alarmName, state: change.state, attempts, result });
+    telemetry.flush();
+    return result;
+  };
 }

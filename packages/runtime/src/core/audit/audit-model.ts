@@ -186,8 +186,3 @@ export interface QueueInspector {
 export interface Republisher {
   republish(envelope: Envelope, attempt: number): Promise<void>;
 }
-
-/** Publishes the audit's counts (MessagesMissing and friends). */
-export interface AuditMetrics {
-  publish(report: AuditReport): Promise<void>;
-}

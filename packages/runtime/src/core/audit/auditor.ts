@@ -6,9 +6,11 @@
  * contiguous range of still-open seqs). Queues and the outbox are only read when something is
  * overdue, so a healthy pipeline never peeks at its queues.
  */
+
+import { AUDIT_METRICS, PIPELINE_METRICS } from '../pipeline-metrics.js';
+import type { Telemetry } from '../telemetry.js';
 import {
   type AuditFinding,
-  type AuditMetrics,
   type AuditReport,
   type AuditStore,
   CLASSIFICATIONS,
@@ -50,7 +52,11 @@ export interface AuditDependencies {
   readonly inspector?: QueueInspector;
   /** Needed for `compensate`. */
   readonly republisher?: Republisher;
-  readonly metrics?: AuditMetrics;
+  /**
+   * Where each run's counts go (MessagesMissing and its companions), one value per run, zero
+   * included, so the MessagesMissing alarm sees a datapoint every run. @default none
+   */
+  readonly telemetry?: Telemetry;
   /** Epoch ms. */
   readonly now: () => number;
   /** Progress lines for people (the CLI prints them on stderr). */
@@ -228,8 +234,23 @@ export async function runAudit(deps: AuditDependencies, options: AuditOptions = 
     findingsTruncated: findings.length > maxFindings,
   };
   await deps.store.saveReport(report);
-  await deps.metrics?.publish(report);
+  if (deps.telemetry) recordAuditMetrics(deps.telemetry, report);
   return report;
+}
+
+function recordAuditMetrics(telemetry: Telemetry, report: AuditReport): void {
+  const values: Array<[string, number]> = [
+    [PIPELINE_METRICS.messagesMissing, report.counts.missing],
+    [PIPELINE_METRICS.compensationExhausted, report.compensationExhausted],
+    [AUDIT_METRICS.inFlight, report.counts['in-flight']],
+    [AUDIT_METRICS.queued, report.counts.queued],
+    [AUDIT_METRICS.deadLettered, report.counts['dead-lettered']],
+    [AUDIT_METRICS.unsent, report.counts.unsent],
+    [AUDIT_METRICS.republished, report.republished],
+    [AUDIT_METRICS.unrecoverable, report.unrecoverable],
+  ];
+  for (const [metric, value] of values) telemetry.record(metric, value, 'Count');
+  telemetry.flush();
 }
 
 /** Streams from the leases, plus checkpointed streams no lease mentions any more (not finished yet). */

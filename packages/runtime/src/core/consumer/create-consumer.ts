@@ -4,26 +4,58 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SILENT_TELEMETRY, type Telemetry } from '../telemetry.js';
 import { type BackoffSettings, DEFAULT_BACKOFF } from './backoff.js';
 import { runBatch } from './batch-runner.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { CachedDegradationLevel } from './degradation.js';
 import type { ConsumerMode, EventHandler } from './event-handlers.js';
-import type { ClaimStore, ConsumerTelemetry, DegradationReader, MessageActions } from './ports.js';
+import type { ClaimStore, DegradationReader, MessageActions } from './ports.js';
+import type { ReceivedMessage } from './received-message.js';
 import { isItemFailure, type RecordOutcome } from './record-outcome.js';
 import { RecordProcessor } from './record-processor.js';
 
+/** Options of {@link createConsumer}. */
 export interface ConsumerOptions {
-  /** @default 'transactional' */
+  /**
+   * `transactional`: the handler returns its DynamoDB writes and the claim commits with them in one
+   * transaction (exactly-once effect). `claim`: claim, run the handler, complete (for effects outside
+   * DynamoDB; a crash between effect and completion can repeat the effect).
+   * @default 'transactional'
+   */
   readonly mode?: ConsumerMode;
-  /** One handler per event type. */
+  /** One handler per event type (see {@link defineHandler}). */
   readonly handlers: readonly EventHandler[];
+  /** The claims table. */
   readonly claims: ClaimStore;
+  /** The queue actions: poison to the DLQ, retry backoff. */
   readonly messages: MessageActions;
+  /**
+   * The claim key of a message that is not an Oncely envelope (plain JSON, SNS, EventBridge). An
+   * envelope is always claimed under its id. Two deliveries with one key are applied once; two
+   * different payloads under one key make the second poison (`id-reused-with-other-payload`).
+   * @default the MessageDeduplicationId on a FIFO queue, else the SQS message id (see defaultMessageKey)
+   * @example
+   * key: (message) => message.wrapperId ?? message.record.messageId, // SNS MessageId / EventBridge id
+   */
+  readonly key?: (message: ReceivedMessage) => string;
+  /**
+   * The handler type of a message that is not an Oncely envelope; undefined makes it poison
+   * (`unknown-type`).
+   * @default the only handler when there is one; else `message.declaredType` (EventBridge
+   * detail-type, SNS `type` attribute or Subject, SQS `type` attribute, body `type` field)
+   */
+  readonly typeOf?: (message: ReceivedMessage) => string | undefined;
+  /**
+   * Treat every message that is not an Oncely envelope as poison (`envelope-invalid`), for a
+   * pipeline whose producers all stamp, so the loss audit covers every message it consumes.
+   * @default false
+   */
+  readonly envelopesOnly?: boolean;
   /** Where the degradation level comes from; without it the level is always `normal`. */
   readonly degradation?: DegradationReader;
-  /** @default telemetry that discards everything */
-  readonly telemetry?: ConsumerTelemetry;
+  /** Logs and metrics; flushed once per batch. @default SILENT_TELEMETRY */
+  readonly telemetry?: Telemetry;
   /** Records processed at once (standard queues), or message groups at once (FIFO). @default 10 */
   readonly concurrency?: number;
   /** Retry backoff. @default { baseSeconds: 2, capSeconds: 900 } */
@@ -59,24 +91,18 @@ export type SqsConsumerHandler = (
   context?: RemainingTimeContext,
 ) => Promise<SQSBatchResponse>;
 
-export const SILENT_TELEMETRY: ConsumerTelemetry = {
-  count() {},
-  latency() {},
-  log() {},
-  flush() {},
-};
-
 /**
- * Builds the handler. Build it once per Lambda instance (at cold start), not per invocation: it
- * caches the degradation level.
+ * Builds an SQS batch handler over the ports you give it; in Lambda, `lambdaConsumer` from
+ * `@oncely/runtime/lambda` does this wiring from the environment for you. Build it once per
+ * instance, not per invocation: it caches the degradation level.
  *
  * @example
- * export const handler = createConsumer({
- *   mode: 'transactional',
- *   handlers: [pointsDeductHandler({ accountsTable, ledgerTable })],
+ * const handle = createConsumer({
+ *   handlers: [reserve],
  *   claims: new DynamoDbClaimStore(clients.documents, claimsTable),
  *   messages: new SqsMessageActions(clients.sqs, { deadLetterQueueUrl }),
  * });
+ * const { batchItemFailures } = await handle(sqsEvent);
  */
 export function createConsumer(options: ConsumerOptions): SqsConsumerHandler {
   const now = options.now ?? Date.now;
@@ -89,6 +115,11 @@ export function createConsumer(options: ConsumerOptions): SqsConsumerHandler {
   const processor = new RecordProcessor({
     mode: options.mode ?? 'transactional',
     handlers,
+    foreignMessages: {
+      key: options.key,
+      typeOf: options.typeOf,
+      envelopesOnly: options.envelopesOnly ?? false,
+    },
     claims: options.claims,
     messages: options.messages,
     telemetry,
@@ -120,7 +151,7 @@ export function createConsumer(options: ConsumerOptions): SqsConsumerHandler {
     const outcomes = await runBatch(event.Records, concurrency, async (record) => {
       const startedAt = now();
       const outcome = await processor.process(record, facts);
-      telemetry.latency(now() - startedAt);
+      telemetry.record('ProcessingLatency', now() - startedAt, 'Milliseconds');
       return outcome;
     });
     const failures = event.Records.flatMap((record, index) => {
@@ -138,7 +169,7 @@ export function createConsumer(options: ConsumerOptions): SqsConsumerHandler {
 /** Best effort: if the visibility change fails the message still comes back, only sooner. */
 async function delayRetry(
   messages: MessageActions,
-  telemetry: ConsumerTelemetry,
+  telemetry: Telemetry,
   record: SQSRecord,
   outcome: RecordOutcome,
 ): Promise<void> {

@@ -1,14 +1,17 @@
 import type { z } from 'zod';
-import type { Envelope } from '../envelope.js';
 import type { TransactionWrite } from '../transaction-write.js';
+import type { MessageInfo } from './delivery.js';
 
 /** `transactional`: the claim commits with the handler's DynamoDB writes. `claim`: claim, run, complete. */
 export type ConsumerMode = 'transactional' | 'claim';
 
 /** What a handler sees besides its payload. */
 export interface HandlerContext {
-  /** The envelope without its payload: id, type, producer, seq, key, occurredAt. */
-  readonly envelope: Omit<Envelope, 'payload'>;
+  /**
+   * The message: its claim key (`id`), type and format, and for Oncely envelopes the stamps
+   * (`message.envelope`: producer, seq, key, occurredAt).
+   */
+  readonly message: MessageInfo;
   readonly mode: ConsumerMode;
   /** Milliseconds left in this invocation (a large number outside Lambda). */
   remainingTimeMs(): number;

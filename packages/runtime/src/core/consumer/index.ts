@@ -5,10 +5,10 @@ export {
   type ConsumerOptions,
   createConsumer,
   type RemainingTimeContext,
-  SILENT_TELEMETRY,
   type SqsConsumerHandler,
 } from './create-consumer.js';
 export { CachedDegradationLevel } from './degradation.js';
+export { defaultMessageKey, type MessageInfo } from './delivery.js';
 export { RejectedError } from './errors.js';
 export {
   type ConsumerMode,
@@ -19,5 +19,6 @@ export {
 } from './event-handlers.js';
 export { canonicalJson, payloadHash } from './payload-hash.js';
 export type * from './ports.js';
+export type { MessageFormat, ReceivedMessage } from './received-message.js';
 export type { RecordOutcome } from './record-outcome.js';
 export { classifyCancellation } from './transaction-outcome.js';

@@ -7,7 +7,7 @@ import type { TransactionWrite } from '../transaction-write.js';
 
 /** A claims-table item as the core sees it. */
 export interface ClaimRecord {
-  /** The envelope id (the item's partition key). */
+  /** The claim key (the item's partition key): the envelope id, or a key function's result. */
   readonly id: string;
   readonly status: ClaimStatus;
   /** Random token of the delivery that holds (or held) the claim; fences completion and release. */
@@ -17,8 +17,9 @@ export interface ClaimRecord {
   /** sha256 hex of the canonical payload JSON. */
   readonly payloadHash: string;
   readonly type: string;
-  readonly producer: string;
-  readonly seq: number;
+  /** The producer stream and sequence number; only stamped (Oncely) messages have them. */
+  readonly producer?: string;
+  readonly seq?: number;
   /** What happened: `processed`, or the rejection reason. */
   readonly outcome?: string;
   readonly claimedAt: number;
@@ -117,15 +118,17 @@ export type PoisonReason =
   | 'envelope-invalid'
   | 'unknown-type'
   | 'payload-invalid'
-  | 'id-reused-with-other-payload';
+  | 'id-reused-with-other-payload'
+  | 'key-invalid';
 
 /** Reads the pipeline's degradation level (the control table item). */
 export interface DegradationReader {
   read(): Promise<DegradationLevel>;
 }
 
-/** Metric names the consumer emits (CloudWatch EMF). */
+/** Metric names the consumer emits through its Telemetry. */
 export type ConsumerMetric =
+  | 'ProcessingLatency'
   | 'Processed'
   | 'Duplicates'
   | 'Rejected'
@@ -133,12 +136,3 @@ export type ConsumerMetric =
   | 'Retried'
   | 'ClaimConflicts'
   | 'Skipped';
-
-/** Structured logs and metrics. Fields never include the payload unless the caller opts in. */
-export interface ConsumerTelemetry {
-  count(metric: ConsumerMetric, value?: number): void;
-  latency(milliseconds: number): void;
-  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>): void;
-  /** Emits the metrics gathered for one batch. */
-  flush(): void;
-}

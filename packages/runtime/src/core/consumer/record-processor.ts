@@ -10,28 +10,28 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import type { DegradationLevel } from '../tables.js';
+import { describeError, type Telemetry } from '../telemetry.js';
 import { MAX_TRANSACTION_ACTIONS, type TransactionWrite } from '../transaction-write.js';
 import { type BackoffSettings, retryDelaySeconds } from './backoff.js';
-import { parseDelivery, type ValidDelivery } from './delivery.js';
+import {
+  type ForeignMessagePolicy,
+  type MessageInfo,
+  parseDelivery,
+  type ValidDelivery,
+} from './delivery.js';
 import { RejectedError } from './errors.js';
 import type { ConsumerMode, EventHandler, HandlerContext } from './event-handlers.js';
-import type {
-  ClaimRecord,
-  ClaimStore,
-  ConsumerMetric,
-  ConsumerTelemetry,
-  MessageActions,
-  PoisonReason,
-} from './ports.js';
+import type { ClaimRecord, ClaimStore, ConsumerMetric, MessageActions, PoisonReason } from './ports.js';
 import type { RecordOutcome } from './record-outcome.js';
 import { classifyCancellation } from './transaction-outcome.js';
 
 export interface RecordProcessorDependencies {
   readonly mode: ConsumerMode;
   readonly handlers: ReadonlyMap<string, EventHandler>;
+  readonly foreignMessages: ForeignMessagePolicy;
   readonly claims: ClaimStore;
   readonly messages: MessageActions;
-  readonly telemetry: ConsumerTelemetry;
+  readonly telemetry: Telemetry;
   readonly now: () => number;
   readonly random: () => number;
   readonly newOwnerToken: () => string;
@@ -46,7 +46,7 @@ export interface BatchFacts {
   readonly degradation: DegradationLevel;
   remainingTimeMs(): number;
   /**
-   * Work in progress per envelope id within this batch. Copies of one message in one batch run one
+   * Work in progress per claim key within this batch. Copies of one message in one batch run one
    * after the other, so the second sees a finished claim (a duplicate) instead of a live lease (a
    * retry that would wait for the lease to run out).
    */
@@ -67,15 +67,15 @@ export class RecordProcessor {
   constructor(private readonly deps: RecordProcessorDependencies) {}
 
   async process(record: SQSRecord, batch: BatchFacts): Promise<RecordOutcome> {
-    const delivery = parseDelivery(record, this.deps.handlers);
+    const delivery = parseDelivery(record, this.deps.handlers, this.deps.foreignMessages);
     const fields: Fields = { messageId: record.messageId, receiveCount: receiveCount(record) };
     if (delivery.kind === 'poison') {
-      if (delivery.envelope) Object.assign(fields, envelopeFields(delivery.envelope));
+      if (delivery.message) Object.assign(fields, messageFields(delivery.message));
       return this.poison(record, delivery.reason, delivery.error, fields);
     }
-    Object.assign(fields, envelopeFields(delivery.envelope));
-    if (this.deps.logPayload) fields.payload = delivery.envelope.payload;
-    const id = delivery.envelope.id;
+    Object.assign(fields, messageFields(delivery.message));
+    if (this.deps.logPayload) fields.payload = delivery.payload;
+    const id = delivery.message.id;
     const previous = batch.inFlight.get(id);
     const current = (previous ?? Promise.resolve()).then(() =>
       this.processValid(record, delivery, batch, fields),
@@ -154,7 +154,7 @@ export class RecordProcessor {
     } catch (error) {
       if (error instanceof RejectedError)
         return this.finish(record, delivery, owner, 'REJECTED', error.reason, fields);
-      await this.releaseQuietly(delivery.envelope.id, owner, fields);
+      await this.releaseQuietly(delivery.message.id, owner, fields);
       return this.retry(record, 'handler-error', fields, error);
     }
     if (writes.length > 0) {
@@ -162,14 +162,14 @@ export class RecordProcessor {
       try {
         result = await this.deps.claims.commit(undefined, writes, this.deps.now());
       } catch (error) {
-        await this.releaseQuietly(delivery.envelope.id, owner, fields);
+        await this.releaseQuietly(delivery.message.id, owner, fields);
         return this.retry(record, 'store-error', fields, error);
       }
       if (result.kind === 'cancelled') {
         const verdict = classifyCancellation(result.reasons, writes, false);
         if (verdict.kind === 'rejected')
           return this.finish(record, delivery, owner, 'REJECTED', verdict.reason, fields);
-        await this.releaseQuietly(delivery.envelope.id, owner, fields);
+        await this.releaseQuietly(delivery.message.id, owner, fields);
         return this.retry(
           record,
           verdict.kind === 'retry' ? verdict.reason : 'transaction-cancelled',
@@ -190,7 +190,7 @@ export class RecordProcessor {
     fields: Fields,
   ): Promise<RecordOutcome> {
     const finished = await this.deps.claims.finish(
-      delivery.envelope.id,
+      delivery.message.id,
       owner,
       status,
       outcome,
@@ -234,13 +234,13 @@ export class RecordProcessor {
     fields: Fields,
   ): Promise<RecordOutcome> {
     // Some emulators and older DynamoDB versions omit the old item; a consistent read stands in.
-    const existing = returned ?? (await this.deps.claims.read(delivery.envelope.id));
+    const existing = returned ?? (await this.deps.claims.read(delivery.message.id));
     if (!existing) return this.retry(record, 'claim-released-concurrently', fields);
     if (existing.payloadHash !== delivery.payloadHash)
       return this.poison(
         record,
         'id-reused-with-other-payload',
-        `id ${delivery.envelope.id} was first seen with payload hash ${existing.payloadHash}`,
+        `id ${delivery.message.id} was first seen with payload hash ${existing.payloadHash}`,
         fields,
       );
     if (existing.status === 'COMPLETED' || existing.status === 'REJECTED')
@@ -278,7 +278,7 @@ export class RecordProcessor {
       this.deps.telemetry.log('error', 'poison message could not be sent to the DLQ', {
         ...fields,
         reason,
-        error: describe(sendError),
+        error: describeError(sendError),
         delaySeconds,
       });
       return { kind: 'poison-undelivered', reason, delaySeconds };
@@ -299,7 +299,7 @@ export class RecordProcessor {
       ...fields,
       reason,
       delaySeconds,
-      ...(error === undefined ? {} : { error: describe(error) }),
+      ...(error === undefined ? {} : { error: describeError(error) }),
     });
     return { kind: 'retry', reason, delaySeconds };
   }
@@ -322,7 +322,7 @@ export class RecordProcessor {
       await this.deps.claims.release(id, owner);
     } catch (error) {
       // The lease expiry frees the claim anyway; releasing only makes the retry come sooner.
-      this.deps.telemetry.log('warn', 'claim release failed', { ...fields, error: describe(error) });
+      this.deps.telemetry.log('warn', 'claim release failed', { ...fields, error: describeError(error) });
     }
   }
 
@@ -334,7 +334,7 @@ export class RecordProcessor {
     completedAt?: number,
     owner = this.deps.newOwnerToken(),
   ): ClaimRecord {
-    const { id, type, producer, seq } = delivery.envelope;
+    const { id, type, envelope } = delivery.message;
     return {
       id,
       status,
@@ -342,8 +342,8 @@ export class RecordProcessor {
       leaseUntil: now,
       payloadHash: delivery.payloadHash,
       type,
-      producer,
-      seq,
+      // Only stamped messages join their producer stream in the claims index (loss audit).
+      ...(envelope ? { producer: envelope.producer, seq: envelope.seq } : {}),
       ...(outcome === undefined ? {} : { outcome }),
       claimedAt: now,
       ...(completedAt === undefined ? {} : { completedAt }),
@@ -357,10 +357,9 @@ export class RecordProcessor {
     fields: Fields,
     schedule: (step: () => Promise<void>) => unknown,
   ): HandlerContext {
-    const { payload: _payload, ...envelope } = delivery.envelope;
     const { telemetry } = this.deps;
     return {
-      envelope,
+      message: delivery.message,
       mode: this.deps.mode,
       remainingTimeMs: () => batch.remainingTimeMs(),
       async nonCore(step, run) {
@@ -373,7 +372,7 @@ export class RecordProcessor {
           try {
             await run();
           } catch (error) {
-            telemetry.log('warn', 'non-core step failed', { ...fields, step, error: describe(error) });
+            telemetry.log('warn', 'non-core step failed', { ...fields, step, error: describeError(error) });
           }
         });
       },
@@ -386,10 +385,12 @@ function receiveCount(record: SQSRecord): number {
   return Number.isFinite(count) && count > 0 ? count : 1;
 }
 
-function envelopeFields(envelope: { id: string; producer: string; seq: number; type: string }): Fields {
-  return { id: envelope.id, producer: envelope.producer, seq: envelope.seq, type: envelope.type };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+function messageFields(message: Partial<MessageInfo>): Fields {
+  const { id, type, format, envelope } = message;
+  return {
+    ...(id === undefined ? {} : { id }),
+    ...(type === undefined ? {} : { type }),
+    ...(format === undefined ? {} : { format }),
+    ...(envelope ? { producer: envelope.producer, seq: envelope.seq } : {}),
+  };
 }

@@ -10,9 +10,10 @@
  */
 
 import { PIPELINE_METRICS } from '../pipeline-metrics.js';
+import { describeError, SILENT_TELEMETRY, type Telemetry } from '../telemetry.js';
 import type { BatchingSender } from './batching-sender.js';
 import { DEFAULT_COMPENSATION_DEADLINE_MS, envelopeOf } from './outbox-item.js';
-import type { ClaimStatusReader, OutboxItem, OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
+import type { ClaimStatusReader, OutboxItem, OutboxStore, ProducerClock } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { toQueueMessage } from './queue-message.js';
 import { settleAll } from './settle-all.js';
@@ -29,7 +30,8 @@ export interface CompensationSweepOptions {
   /** Items per sweep. @default 500 */
   readonly limit?: number;
   readonly clock?: ProducerClock;
-  readonly metrics?: ProducerMetrics;
+  /** Counts and logs; flushed at the end of every sweep. @default SILENT_TELEMETRY */
+  readonly telemetry?: Telemetry;
 }
 
 export interface CompensationReport {
@@ -38,6 +40,8 @@ export interface CompensationReport {
   readonly acknowledged: number;
   readonly republished: number;
   readonly exhausted: number;
+  /** Re-sends SQS refused even after retries; the next sweep tries them again. */
+  readonly failed: number;
 }
 
 /** Sweeps SENT outbox items older than the deadline. */
@@ -82,10 +86,12 @@ async function compensateItems(
   const clock = options.clock ?? systemProducerClock;
   const deadlineMs = options.deadlineMs ?? DEFAULT_COMPENSATION_DEADLINE_MS;
   const maxAttempts = options.maxAttempts ?? 3;
+  const telemetry = options.telemetry ?? SILENT_TELEMETRY;
   const statuses = items.length > 0 ? await options.claims.statuses(items.map((item) => item.id)) : new Map();
   let acknowledged = 0;
   let republished = 0;
   let exhausted = 0;
+  let failed = 0;
   try {
     await settleAll(items, async (item) => {
       const claim = statuses.get(item.id);
@@ -103,8 +109,16 @@ async function compensateItems(
       const envelope = envelopeOf(item);
       try {
         await options.sender.send(toQueueMessage(envelope, options.fifo, `${envelope.id}-c${attempt}`));
-      } catch {
-        return; // SQS refused even after retries; the next sweep tries again (attempts unchanged)
+      } catch (error) {
+        // The next sweep tries again (attempts unchanged); said out loud, since this is the last
+        // line of defence against a lost message.
+        failed += 1;
+        telemetry.log('error', 'compensation re-send failed', {
+          id: item.id,
+          attempt,
+          error: describeError(error),
+        });
+        return;
       }
       await options.store.update(item.id, 'SENT', {
         attempts: attempt,
@@ -114,8 +128,10 @@ async function compensateItems(
     });
   } finally {
     // Counted even when some items failed, so the metric never hides behind an error.
-    if (exhausted > 0) options.metrics?.count(PIPELINE_METRICS.compensationExhausted, exhausted);
-    if (republished > 0) options.metrics?.count('CompensationRepublished', republished);
+    telemetry.count(PIPELINE_METRICS.compensationExhausted, exhausted);
+    telemetry.count('CompensationRepublished', republished);
+    telemetry.count('CompensationSendFailed', failed);
+    telemetry.flush();
   }
-  return { examined: items.length, acknowledged, republished, exhausted };
+  return { examined: items.length, acknowledged, republished, exhausted, failed };
 }

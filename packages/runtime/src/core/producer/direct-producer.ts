@@ -5,12 +5,13 @@
  * ends up delivered, queued in the outbox, or explicitly voided.
  */
 import type { Envelope } from '../envelope.js';
+import { describeError, reportFailure, SILENT_TELEMETRY, type Telemetry } from '../telemetry.js';
 import type { BatchingSender } from './batching-sender.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { DEFAULT_COMPENSATION_DEADLINE_MS, newOutboxItem } from './outbox-item.js';
-import type { OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
+import type { OutboxStore, ProducerClock } from './ports.js';
 import { systemProducerClock } from './ports.js';
-import { assertFitsInMessage, MAX_MESSAGE_BYTES, toQueueMessage } from './queue-message.js';
+import { assertFitsInMessage, type EventDraft, MAX_MESSAGE_BYTES, toQueueMessage } from './queue-message.js';
 
 export interface DirectProducerOptions {
   readonly keeper: LeaseKeeper;
@@ -29,14 +30,8 @@ export interface DirectProducerOptions {
   /** @default 262_144 */
   readonly maxMessageBytes?: number;
   readonly clock?: ProducerClock;
-  readonly metrics?: ProducerMetrics;
-  /** Where trouble is reported (a lost send-log write). @default console.error */
-  readonly log?: (message: string, detail?: unknown) => void;
-}
-
-export interface PublishOptions {
-  /** Ordering key (FIFO MessageGroupId). */
-  readonly key: string;
+  /** Where trouble is reported (a lost send-log write, a fallback, a failed void). @default SILENT_TELEMETRY */
+  readonly telemetry?: Telemetry;
 }
 
 export interface PublishReceipt<TPayload = unknown> {
@@ -60,11 +55,11 @@ export class PublishFailedError extends Error {
 
 export class DirectProducer {
   private readonly clock: ProducerClock;
-  private readonly log: (message: string, detail?: unknown) => void;
+  private readonly telemetry: Telemetry;
 
   constructor(private readonly options: DirectProducerOptions) {
     this.clock = options.clock ?? systemProducerClock;
-    this.log = options.log ?? ((message, detail) => console.error(message, detail));
+    this.telemetry = options.telemetry ?? SILENT_TELEMETRY;
   }
 
   /**
@@ -72,14 +67,9 @@ export class DirectProducer {
    * producer, seq and occurredAt are stamped here.
    *
    * @example
-   * await producer.publish('points.deduct', { accountId, amount, orderId }, { key: accountId });
+   * await producer.publish({ type: 'points.deduct', key: accountId, payload: { accountId, amount, orderId } });
    */
-  async publish<TPayload>(
-    type: string,
-    payload: TPayload,
-    { key }: PublishOptions,
-  ): Promise<PublishReceipt<TPayload>> {
-    const draft = { type, payload, key };
+  async publish<TPayload>(draft: EventDraft<TPayload>): Promise<PublishReceipt<TPayload>> {
     // Before stamping: a message that cannot fit must not consume a sequence number.
     assertFitsInMessage(draft, this.options.maxMessageBytes ?? MAX_MESSAGE_BYTES);
     const envelope = await this.options.keeper.stamp(draft);
@@ -94,10 +84,11 @@ export class DirectProducer {
         nextAttemptAt: now + (this.options.compensationDeadlineMs ?? DEFAULT_COMPENSATION_DEADLINE_MS),
       });
       // The message is delivered; a lost log entry only weakens compensation, so it must not fail the publish.
-      await this.options.outbox.put([item]).catch((error: unknown) => {
-        this.options.metrics?.count('SendLogWriteFailed', 1);
-        this.log(`oncely producer: send-log write for ${envelope.id} failed`, error);
-      });
+      await this.options.outbox.put([item]).catch((error: unknown) =>
+        reportFailure(this.telemetry, 'SendLogWriteFailed', 'send-log write failed', error, {
+          id: envelope.id,
+        }),
+      );
     }
     return { envelope, via: 'queue' };
   }
@@ -108,7 +99,14 @@ export class DirectProducer {
   }
 
   private async fallBackToOutbox(envelope: Envelope, sendError: unknown): Promise<'outbox'> {
-    this.options.metrics?.count('PublishFellBackToOutbox', 1);
+    this.telemetry.count('PublishFellBackToOutbox');
+    this.telemetry.log('warn', 'SQS did not take the message; falling back to the outbox', {
+      id: envelope.id,
+      producer: envelope.producer,
+      seq: envelope.seq,
+      error: describeError(sendError),
+    });
+    this.telemetry.flush();
     try {
       if (!this.options.outbox) throw new Error('no outbox configured for direct mode');
       await this.options.outbox.put([newOutboxItem(envelope, 'PENDING', this.clock.now())]);
@@ -119,11 +117,17 @@ export class DirectProducer {
         await this.options.keeper.voidStamped([envelope], reason);
       } catch (voidError) {
         // Last resort: the log line itself is the trace of this sequence number.
-        this.options.metrics?.count('SequenceVoidFailed', 1);
-        this.log(`oncely producer: could not void ${envelope.producer}#${envelope.seq}`, {
-          envelope,
+        reportFailure(
+          this.telemetry,
+          'SequenceVoidFailed',
+          'could not void a stamped sequence number',
           voidError,
-        });
+          {
+            id: envelope.id,
+            producer: envelope.producer,
+            seq: envelope.seq,
+          },
+        );
       }
       throw new PublishFailedError(envelope, sendError);
     }

@@ -20,6 +20,7 @@ import {
   SnowflakeGenerator,
   systemSnowflakeClock,
 } from '../snowflake.js';
+import { reportFailure, SILENT_TELEMETRY, type Telemetry } from '../telemetry.js';
 import type { Lease, LeaseStore, ProducerClock } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import type { EventDraft } from './queue-message.js';
@@ -46,6 +47,8 @@ export interface LeaseKeeperOptions {
   readonly maxRollbackWaitMs?: number;
   /** Renew in the background every this many ms while started (long-lived processes). @default off */
   readonly heartbeatEveryMs?: number;
+  /** Where failed background renewals and stream closes are reported. @default SILENT_TELEMETRY */
+  readonly telemetry?: Telemetry;
 }
 
 /** Every worker id 0..1023 is leased by a live producer. */
@@ -70,6 +73,7 @@ export class LeaseKeeper {
   private readonly randomProbes: number;
   private readonly maxRollbackWaitMs: number;
   private readonly heartbeatEveryMs: number | undefined;
+  private readonly telemetry: Telemetry;
 
   private lease: Lease | undefined;
   private ids: SnowflakeGenerator | undefined;
@@ -94,6 +98,7 @@ export class LeaseKeeper {
     this.randomProbes = options.randomProbes ?? 16;
     this.maxRollbackWaitMs = options.maxRollbackWaitMs ?? 50;
     this.heartbeatEveryMs = options.heartbeatEveryMs;
+    this.telemetry = options.telemetry ?? SILENT_TELEMETRY;
     if (this.safetyMarginMs + this.renewBeforeMs >= this.leaseMs)
       throw new RangeError('leaseMs must exceed safetyMarginMs + renewBeforeMs');
   }
@@ -108,7 +113,7 @@ export class LeaseKeeper {
     await this.maintain(true);
     if (this.heartbeatEveryMs && !this.heartbeat) {
       this.heartbeat = setInterval(() => {
-        if (this.needsRenewal()) this.maintain(false).catch(() => undefined);
+        if (this.needsRenewal()) this.renewInBackground();
       }, this.heartbeatEveryMs);
       this.heartbeat.unref();
     }
@@ -131,7 +136,7 @@ export class LeaseKeeper {
       const lease = this.lease;
       const now = this.clock.now();
       if (lease && this.ids && now < this.validUntil && this.lastStamped + drafts.length <= lease.highWater) {
-        if (this.needsRenewal()) this.maintain(false).catch(() => undefined); // renew ahead, in the background
+        if (this.needsRenewal()) this.renewInBackground();
         // Synchronous from here on: seq and id are taken together, so both increase in stamp order.
         const occurredAt = new Date(now).toISOString();
         return drafts.map((draft) => ({
@@ -163,12 +168,26 @@ export class LeaseKeeper {
   async close(): Promise<void> {
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.maintenance?.catch(() => undefined);
+    // Only wait for it to settle: a failure was already reported to whoever started it.
+    if (this.maintenance) await Promise.allSettled([this.maintenance]);
     const lease = this.lease;
     this.lease = undefined;
     if (!lease) return;
     const released = await this.store.release(lease, this.lastStamped, this.clock.now());
     if (!released) await this.store.closeStream(lease.stream, this.lastStamped, this.clock.now());
+  }
+
+  /**
+   * Renews ahead of need without making anyone wait. Nobody awaits it, so a failure is reported
+   * here; the next stamp then renews in the foreground (and refuses to stamp if that fails too).
+   */
+  private renewInBackground(): void {
+    const stream = this.lease?.stream;
+    this.maintain(false).catch((error: unknown) =>
+      reportFailure(this.telemetry, 'LeaseRenewalFailed', 'background lease renewal failed', error, {
+        stream,
+      }),
+    );
   }
 
   private needsRenewal(): boolean {
@@ -204,7 +223,12 @@ export class LeaseKeeper {
         throw new LeaseUnavailableError(`Lease ${lease.stream} could not be renewed: ${String(error)}`, {
           cause: error,
         });
-      return; // still valid; the next stamp retries
+      // Still valid, so stamping goes on and the next stamp retries; reported, because a store
+      // that stays unreachable ends in LeaseUnavailableError once the lease runs out.
+      reportFailure(this.telemetry, 'LeaseRenewalFailed', 'lease renewal failed; lease still valid', error, {
+        stream: lease.stream,
+      });
+      return;
     }
     if (extended) {
       this.lease = extended;
@@ -216,7 +240,21 @@ export class LeaseKeeper {
     this.lease = undefined;
     this.ids = undefined;
     this.validUntil = 0;
-    await this.store.closeStream(lease.stream, this.lastStamped, this.clock.now()).catch(() => undefined);
+    await this.store.closeStream(lease.stream, this.lastStamped, this.clock.now()).catch((error: unknown) =>
+      // Without the record the auditor treats the stream as taken over: its tail above the last
+      // delivered seq counts as possibly unstamped rather than missing, so nothing is lost, but
+      // the exact end of the stream is, and an operator should know.
+      reportFailure(
+        this.telemetry,
+        'StreamCloseFailed',
+        'could not record the end of a fenced stream',
+        error,
+        {
+          stream: lease.stream,
+          lastStamped: this.lastStamped,
+        },
+      ),
+    );
   }
 
   private async acquire(): Promise<void> {

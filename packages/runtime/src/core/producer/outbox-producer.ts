@@ -3,11 +3,12 @@
  * published eagerly; whatever the eager publish misses, the relay sweep sends later.
  */
 import type { Envelope } from '../envelope.js';
+import { describeError, reportFailure, SILENT_TELEMETRY, type Telemetry } from '../telemetry.js';
 import { MAX_TRANSACTION_ACTIONS, type TransactionWrite } from '../transaction-write.js';
 import type { BatchingSender } from './batching-sender.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { DEFAULT_COMPENSATION_DEADLINE_MS, newOutboxItem } from './outbox-item.js';
-import type { OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
+import type { OutboxStore, ProducerClock } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { assertFitsInMessage, type EventDraft, MAX_MESSAGE_BYTES, toQueueMessage } from './queue-message.js';
 
@@ -23,7 +24,8 @@ export interface OutboxProducerOptions {
   /** @default 262_144 */
   readonly maxMessageBytes?: number;
   readonly clock?: ProducerClock;
-  readonly metrics?: ProducerMetrics;
+  /** @default SILENT_TELEMETRY */
+  readonly telemetry?: Telemetry;
 }
 
 export interface TransactReceipt {
@@ -34,9 +36,11 @@ export interface TransactReceipt {
 
 export class OutboxProducer {
   private readonly clock: ProducerClock;
+  private readonly telemetry: Telemetry;
 
   constructor(private readonly options: OutboxProducerOptions) {
     this.clock = options.clock ?? systemProducerClock;
+    this.telemetry = options.telemetry ?? SILENT_TELEMETRY;
   }
 
   /**
@@ -65,7 +69,18 @@ export class OutboxProducer {
       // number that is later delivered only makes the auditor's count conservative).
       await this.options.keeper
         .voidStamped(envelopes, `transaction failed: ${error instanceof Error ? error.name : String(error)}`)
-        .catch(() => this.options.metrics?.count('SequenceVoidFailed', envelopes.length));
+        .catch((voidError: unknown) =>
+          reportFailure(
+            this.telemetry,
+            'SequenceVoidFailed',
+            'could not void stamped sequence numbers',
+            voidError,
+            {
+              // The log line is the last trace of these numbers: the auditor will report them missing.
+              stamped: envelopes.map(({ id, producer, seq }) => ({ id, producer, seq })),
+            },
+          ),
+        );
       throw error;
     }
     const published = await this.publishEagerly(envelopes);
@@ -87,8 +102,15 @@ export class OutboxProducer {
     );
     const published = results.filter((result) => result.status === 'fulfilled').length;
     // Unsent or unmarked items stay PENDING; the relay sweep takes them from here.
-    if (published < envelopes.length)
-      this.options.metrics?.count('EagerPublishMissed', envelopes.length - published);
+    const missed = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    if (missed.length > 0) {
+      this.telemetry.count('EagerPublishMissed', missed.length);
+      this.telemetry.log('warn', 'eager publish missed; the outbox relay will send', {
+        missed: missed.length,
+        error: describeError(missed[0]),
+      });
+      this.telemetry.flush();
+    }
     return published;
   }
 }

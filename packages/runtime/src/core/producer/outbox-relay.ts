@@ -5,9 +5,11 @@
  * five-minute deduplication window (same MessageDeduplicationId), and the consumer's claim on the
  * envelope id catches it everywhere else.
  */
+
+import { describeError, SILENT_TELEMETRY, type Telemetry } from '../telemetry.js';
 import type { BatchingSender } from './batching-sender.js';
 import { DEFAULT_COMPENSATION_DEADLINE_MS, envelopeOf } from './outbox-item.js';
-import type { OutboxStore, ProducerClock, ProducerMetrics } from './ports.js';
+import type { OutboxStore, ProducerClock } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { toQueueMessage } from './queue-message.js';
 import { settleAll } from './settle-all.js';
@@ -27,7 +29,8 @@ export interface RelaySweepOptions {
   /** After SENT, compensation checks the claim this much later. @default 300_000 */
   readonly compensationDeadlineMs?: number;
   readonly clock?: ProducerClock;
-  readonly metrics?: ProducerMetrics;
+  /** Counts and logs; flushed at the end of every sweep. @default SILENT_TELEMETRY */
+  readonly telemetry?: Telemetry;
 }
 
 export interface RelaySweepReport {
@@ -41,6 +44,7 @@ export async function relayPendingOutbox(options: RelaySweepOptions): Promise<Re
   const clock = options.clock ?? systemProducerClock;
   const now = clock.now();
   const maxAttempts = options.maxAttempts ?? 20;
+  const telemetry = options.telemetry ?? SILENT_TELEMETRY;
   const items = await options.store.listByStatus(
     'PENDING',
     now - (options.minAgeMs ?? 5_000),
@@ -54,11 +58,20 @@ export async function relayPendingOutbox(options: RelaySweepOptions): Promise<Re
     await settleAll(due, async (item) => {
       try {
         await options.sender.send(toQueueMessage(envelopeOf(item), options.fifo));
-      } catch {
+      } catch (error) {
         failed += 1;
         const attempts = item.attempts + 1;
         const giveUp = attempts >= maxAttempts;
         if (giveUp) exhausted += 1;
+        telemetry.log(
+          giveUp ? 'error' : 'warn',
+          giveUp ? 'outbox item exhausted' : 'outbox relay send failed',
+          {
+            id: item.id,
+            attempts,
+            error: describeError(error),
+          },
+        );
         await options.store.update(item.id, 'PENDING', {
           attempts,
           nextAttemptAt: clock.now() + (options.retryBaseMs ?? 10_000) * 2 ** Math.min(attempts - 1, 10),
@@ -77,8 +90,10 @@ export async function relayPendingOutbox(options: RelaySweepOptions): Promise<Re
     });
   } finally {
     // Counted even when some items failed, so the metric never hides behind an error.
-    if (exhausted > 0) options.metrics?.count('OutboxRelayExhausted', exhausted);
-    if (published > 0) options.metrics?.count('OutboxRelayed', published);
+    telemetry.count('OutboxRelayExhausted', exhausted);
+    telemetry.count('OutboxRelayed', published);
+    telemetry.count('OutboxRelayFailed', failed);
+    telemetry.flush();
   }
   return { examined: due.length, published, failed, exhausted };
 }

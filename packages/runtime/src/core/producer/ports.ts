@@ -147,8 +147,3 @@ export const systemProducerClock: ProducerClock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
-
-/** Counter metrics (CloudWatch EMF in Lambda). */
-export interface ProducerMetrics {
-  count(name: string, value: number, dimensions?: Readonly<Record<string, string>>): void;
-}
