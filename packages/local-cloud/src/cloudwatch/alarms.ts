@@ -16,6 +16,20 @@ import {
   TREAT_MISSING_DATA,
   type TreatMissingData,
 } from './alarm-evaluation.js';
+import {
+  boolean,
+  constraint,
+  dimensions,
+  type Input,
+  metricDataQueries,
+  number,
+  requiredString,
+  STATISTICS,
+  string,
+  stringList,
+  structure,
+  UNITS,
+} from './input.js';
 import { evaluateExpression, MetricMathError, type Series } from './metric-math.js';
 import type { Dimension, MetricStore } from './metric-store.js';
 import { isSupportedStatistic } from './statistics.js';
@@ -133,6 +147,9 @@ export function alarmTimestamp(ms: number): string {
 export class AlarmRegistry {
   private readonly alarms = new Map<string, MetricAlarm>();
   private history: AlarmHistoryItem[] = [];
+  /** Alarm evaluations that threw (each is logged once per alarm and message; the others go on). */
+  evaluationFailures = 0;
+  private readonly lastFailure = new Map<string, string>();
 
   constructor(
     private readonly store: MetricStore,
@@ -140,8 +157,13 @@ export class AlarmRegistry {
     private readonly effects: AlarmSideEffects,
   ) {}
 
-  /** Creates or replaces an alarm; an existing alarm keeps its state, as on AWS. */
-  put(configuration: MetricAlarmConfiguration, region = DEFAULT_REGION): MetricAlarm {
+  /**
+   * Creates or replaces an alarm; an existing alarm keeps its state, as on AWS. The configuration
+   * is read member by member against PutMetricAlarm's shapes and limits, so what is stored is
+   * exactly what was validated.
+   */
+  put(raw: MetricAlarmConfiguration, region = DEFAULT_REGION): MetricAlarm {
+    const configuration = readAlarmConfiguration(raw);
     validateAlarm(configuration);
     const now = this.time.now();
     const existing = this.alarms.get(configuration.AlarmName);
@@ -236,7 +258,22 @@ export class AlarmRegistry {
   evaluateAll(): number {
     let changed = 0;
     for (const alarm of this.alarms.values()) {
-      if (this.evaluate(alarm)) changed++;
+      // One alarm that cannot be evaluated must not stop the others (nor the schedules that run
+      // after the alarms on the same tick): it is counted and logged, and keeps its state.
+      try {
+        if (this.evaluate(alarm)) changed++;
+        this.lastFailure.delete(alarm.configuration.AlarmName);
+      } catch (error) {
+        this.evaluationFailures++;
+        const message = error instanceof Error ? error.message : String(error);
+        if (this.lastFailure.get(alarm.configuration.AlarmName) !== message) {
+          this.lastFailure.set(alarm.configuration.AlarmName, message);
+          console.error(
+            `local cloudwatch: alarm ${alarm.configuration.AlarmName} could not be evaluated`,
+            error,
+          );
+        }
+      }
     }
     return changed;
   }
@@ -507,10 +544,26 @@ export class AlarmRegistry {
     return { alarms: [...this.alarms.values()], history: this.history };
   }
 
+  /**
+   * Restores saved alarms. An alarm whose configuration this version refuses (saved by an older
+   * one that accepted anything) is dropped with a warning, instead of failing every DescribeAlarms
+   * and every evaluation after it.
+   */
   restore(snapshot: AlarmsSnapshot): void {
     this.alarms.clear();
-    for (const alarm of snapshot.alarms ?? []) this.alarms.set(alarm.configuration.AlarmName, alarm);
-    this.history = [...(snapshot.history ?? [])];
+    this.lastFailure.clear();
+    for (const alarm of Array.isArray(snapshot.alarms) ? snapshot.alarms : []) {
+      try {
+        const configuration = readAlarmConfiguration(alarm?.configuration);
+        validateAlarm(configuration);
+        this.alarms.set(configuration.AlarmName, { ...alarm, configuration });
+      } catch (error) {
+        console.warn(
+          `local cloudwatch: dropped a saved alarm this version refuses (${error instanceof Error ? error.message : String(error)})`,
+        );
+      }
+    }
+    this.history = Array.isArray(snapshot.history) ? [...snapshot.history] : [];
   }
 }
 
@@ -568,13 +621,83 @@ export function validateAlarm(config: MetricAlarmConfiguration): void {
       if (query.MetricStat && !isSupportedStatistic(query.MetricStat.Stat)) {
         throw invalid(`Stat ${query.MetricStat.Stat} is not supported by the local cloud.`);
       }
+      const period = query.MetricStat?.Period ?? query.Period;
+      if (period !== undefined)
+        checkEvaluationRange(period, config.EvaluationPeriods, 'metrics.member.period');
     }
     return;
   }
   if (!config.MetricName) throw missing('MetricName');
   if (!config.Namespace) throw missing('Namespace');
   if (!config.Period || config.Period < 1) throw missing('Period');
+  checkEvaluationRange(config.Period, config.EvaluationPeriods, 'period');
   const statistic = config.ExtendedStatistic ?? config.Statistic;
   if (!statistic) throw missing('Statistic');
   if (!isSupportedStatistic(statistic)) throw invalid(`Statistic ${statistic} is not supported.`);
+}
+
+/**
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html Period:
+ * "Valid values are 10, 20, 30, and any multiple of 60 ... Period multiplied by EvaluationPeriods
+ * can't be more than 604,800 seconds. For alarms with a period of less than one hour (3,600
+ * seconds), the total evaluation period can't be longer than one day (86,400 seconds)."
+ * Evaluation walks every period of that range, so the bound also bounds each evaluation's work.
+ */
+function checkEvaluationRange(period: number, evaluationPeriods: number, path: string): void {
+  if (![10, 20, 30].includes(period) && period % 60 !== 0) {
+    throw constraint(path, period, 'Member must be 10, 20, 30 or a multiple of 60');
+  }
+  const limit = period < 3600 ? 86_400 : 604_800;
+  if (period * evaluationPeriods > limit) {
+    throw new AwsError(
+      'ValidationError',
+      `The evaluation range (Period ${period} x EvaluationPeriods ${evaluationPeriods} = ${period * evaluationPeriods} seconds) must not exceed ${limit} seconds.`,
+    );
+  }
+}
+
+const COMPARISON_VALUES = [
+  ...COMPARISON_OPERATORS,
+  'LessThanLowerOrGreaterThanUpperThreshold',
+  'LessThanLowerThreshold',
+  'GreaterThanUpperThreshold',
+];
+
+/**
+ * PutMetricAlarm's members with their shapes and limits (API_PutMetricAlarm.html): names and
+ * namespaces up to 255 characters, at most 5 actions of each kind (1-1024 characters), at most 30
+ * dimensions, EvaluationPeriods and DatapointsToAlarm at least 1, a finite Threshold.
+ */
+export function readAlarmConfiguration(raw: unknown): MetricAlarmConfiguration {
+  const input: Input = structure(raw, 'PutMetricAlarmInput');
+  const actions = (name: string) => {
+    const list = stringList(input, name, { max: 5, item: { max: 1024 } });
+    return input[name] === undefined || input[name] === null ? undefined : list;
+  };
+  const optional = <T>(name: string, value: T | undefined) => (value === undefined ? {} : { [name]: value });
+  const metrics =
+    input.Metrics === undefined || input.Metrics === null
+      ? undefined
+      : metricDataQueries(input, 'Metrics', { max: 100 });
+  return {
+    AlarmName: requiredString(input, 'AlarmName', { max: 255 }),
+    EvaluationPeriods: number(input, 'EvaluationPeriods', { required: true, integer: true, min: 1 })!,
+    ComparisonOperator: requiredString(input, 'ComparisonOperator', { values: COMPARISON_VALUES }),
+    ...optional('AlarmDescription', string(input, 'AlarmDescription', { max: 1024 })),
+    ...optional('ActionsEnabled', boolean(input, 'ActionsEnabled')),
+    ...optional('OKActions', actions('OKActions')),
+    ...optional('AlarmActions', actions('AlarmActions')),
+    ...optional('InsufficientDataActions', actions('InsufficientDataActions')),
+    ...optional('MetricName', string(input, 'MetricName', { min: 1, max: 255 })),
+    ...optional('Namespace', string(input, 'Namespace', { min: 1, max: 255 })),
+    ...optional('Statistic', string(input, 'Statistic', { values: STATISTICS })),
+    ...optional('ExtendedStatistic', string(input, 'ExtendedStatistic', { min: 1, max: 255 })),
+    ...optional('Dimensions', input.Dimensions === undefined ? undefined : dimensions(input, 'Dimensions')),
+    ...optional('Period', number(input, 'Period', { integer: true, min: 1 })),
+    ...optional('Unit', string(input, 'Unit', { values: UNITS })),
+    ...optional('DatapointsToAlarm', number(input, 'DatapointsToAlarm', { integer: true, min: 1 })),
+    ...optional('Threshold', number(input, 'Threshold')),
+    ...optional('TreatMissingData', string(input, 'TreatMissingData', { min: 1, max: 255 })),
+    ...optional('Metrics', metrics),
+  } as MetricAlarmConfiguration;
 }

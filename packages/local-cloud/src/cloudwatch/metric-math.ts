@@ -59,11 +59,25 @@ export function evaluateExpression(expression: string, series: ReadonlyMap<strin
   return result;
 }
 
+/**
+ * Parentheses nest at most this deep: the parser recurses per level, and a query's Expression is
+ * at most 2048 characters (API_MetricDataQuery.html), which no real expression nests near.
+ */
+const MAX_PARENTHESES = 100;
+
 function tokenize(expression: string): string[] {
   const tokens = expression.match(/\s*(\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/()])\s*/g);
   const joined = (tokens ?? []).join('');
   if (joined.length !== expression.length) throw new MetricMathError(`Unsupported expression: ${expression}`);
-  return (tokens ?? []).map((token) => token.trim());
+  const trimmed = (tokens ?? []).map((token) => token.trim());
+  let depth = 0;
+  for (const token of trimmed) {
+    if (token === '(' && ++depth > MAX_PARENTHESES) {
+      throw new MetricMathError(`Parentheses nest deeper than ${MAX_PARENTHESES} levels in the expression.`);
+    }
+    if (token === ')') depth--;
+  }
+  return trimmed;
 }
 
 function apply(a: number, b: number, operator: string): number | undefined {

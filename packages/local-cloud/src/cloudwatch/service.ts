@@ -17,26 +17,32 @@ import {
   type ServiceRequest,
   type ServiceResponse,
 } from '../protocol.js';
-import type {
-  AlarmRegistry,
-  AlarmsSnapshot,
-  MetricAlarm,
-  MetricAlarmConfiguration,
-  MetricDataQuery,
-} from './alarms.js';
+import type { AlarmRegistry, AlarmsSnapshot, MetricAlarm, MetricAlarmConfiguration } from './alarms.js';
 import { extractEmbeddedMetrics } from './embedded-metrics.js';
+import {
+  dimensionFilters,
+  dimensions,
+  type Input,
+  list,
+  metricDataQueries,
+  metricValue,
+  number,
+  optionalStructure,
+  requiredString,
+  STATISTICS,
+  string,
+  stringList,
+  structure,
+  structures,
+  timestamp,
+  UNITS,
+} from './input.js';
 import { type LambdaInvocationRecord, LambdaPlatformMetrics } from './lambda-platform-metrics.js';
 
 export type { LambdaInvocationRecord } from './lambda-platform-metrics.js';
 
 import { evaluateExpression, MetricMathError, type Series } from './metric-math.js';
-import type {
-  Dimension,
-  MetricIdentity,
-  MetricRecord,
-  MetricStore,
-  MetricStoreSnapshot,
-} from './metric-store.js';
+import type { MetricIdentity, MetricRecord, MetricStore, MetricStoreSnapshot } from './metric-store.js';
 import { CounterDeltas, type QueueStatsSource, SQS_COUNTERS, SQS_GAUGES } from './queue-metrics.js';
 import { computeStatistic, datumFromValues, isSupportedStatistic, type RecordedDatum } from './statistics.js';
 
@@ -125,8 +131,18 @@ export class CloudWatchService implements LocalService {
     const tick = (async () => {
       await this.sampleQueues();
       this.store.prune(this.dependencies.time.now());
-      changed = this.alarms.evaluateAll();
-      this.dependencies.onTick?.();
+      // Each alarm is isolated inside evaluateAll; this keeps the schedules running even if
+      // something outside one alarm fails.
+      try {
+        changed = this.alarms.evaluateAll();
+      } catch (error) {
+        console.error('local cloudwatch: alarm evaluation failed', error);
+      }
+      try {
+        this.dependencies.onTick?.();
+      } catch (error) {
+        console.error('local cloudwatch: the scheduler tick failed', error);
+      }
     })();
     this.ticking = tick;
     try {
@@ -228,7 +244,7 @@ export class CloudWatchService implements LocalService {
       if (request.protocol !== 'json') {
         throw new AwsError('InvalidAction', 'The local CloudWatch speaks AWS JSON 1.0 only.');
       }
-      const input = (request.input ?? {}) as Record<string, unknown>;
+      const input = structure(request.input ?? {}, 'input');
       return jsonResponse(this.handle(request.operation, input, request.region));
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;
@@ -238,7 +254,7 @@ export class CloudWatchService implements LocalService {
     }
   }
 
-  private handle(operation: string, input: Record<string, unknown>, region: string): unknown {
+  private handle(operation: string, input: Input, region: string): unknown {
     switch (operation) {
       case 'PutMetricData':
         this.putMetricData(input);
@@ -247,18 +263,20 @@ export class CloudWatchService implements LocalService {
         return this.getMetricData(input);
       case 'GetMetricStatistics':
         return this.getMetricStatistics(input);
-      case 'ListMetrics':
+      case 'ListMetrics': {
+        const namespace = string(input, 'Namespace', { min: 1, max: 255 });
+        const metricName = string(input, 'MetricName', { min: 1, max: 255 });
+        const filters = dimensionFilters(input, 'Dimensions');
         return {
           Metrics: this.store
             .list({
-              ...(typeof input.Namespace === 'string' ? { namespace: input.Namespace } : {}),
-              ...(typeof input.MetricName === 'string' ? { metricName: input.MetricName } : {}),
-              ...(Array.isArray(input.Dimensions)
-                ? { dimensions: input.Dimensions as { Name: string; Value?: string }[] }
-                : {}),
+              ...(namespace !== undefined ? { namespace } : {}),
+              ...(metricName !== undefined ? { metricName } : {}),
+              ...(filters.length > 0 ? { dimensions: filters } : {}),
             })
             .map(renderMetric),
         };
+      }
       case 'PutMetricAlarm':
         this.alarms.put(input as unknown as MetricAlarmConfiguration, region);
         return {};
@@ -266,6 +284,9 @@ export class CloudWatchService implements LocalService {
         return this.describeAlarms(input);
       case 'DescribeAlarmsForMetric': {
         const metric = identity(input);
+        string(input, 'Statistic', { values: STATISTICS });
+        number(input, 'Period', { integer: true, min: 1 });
+        string(input, 'Unit', { values: UNITS });
         return {
           MetricAlarms: this.alarms
             .list()
@@ -278,29 +299,34 @@ export class CloudWatchService implements LocalService {
         };
       }
       case 'DeleteAlarms':
-        this.alarms.delete(stringList(input.AlarmNames));
+        this.alarms.delete(alarmNames(input, true));
         return {};
       case 'SetAlarmState':
         this.alarms.setState(
-          requireString(input, 'AlarmName'),
-          requireString(input, 'StateValue'),
-          requireString(input, 'StateReason'),
-          typeof input.StateReasonData === 'string' ? input.StateReasonData : undefined,
+          requiredString(input, 'AlarmName', { max: 255 }),
+          requiredString(input, 'StateValue', { values: ['OK', 'ALARM', 'INSUFFICIENT_DATA'] }),
+          requiredString(input, 'StateReason', { min: 0, max: 1023 }),
+          string(input, 'StateReasonData', { max: 4000 }),
         );
         return {};
       case 'EnableAlarmActions':
       case 'DisableAlarmActions':
-        this.alarms.setActionsEnabled(stringList(input.AlarmNames), operation === 'EnableAlarmActions');
+        this.alarms.setActionsEnabled(alarmNames(input, true), operation === 'EnableAlarmActions');
         return {};
       case 'DescribeAlarmHistory': {
+        const alarmName = string(input, 'AlarmName', { min: 1, max: 255 });
+        const type = string(input, 'HistoryItemType', { values: HISTORY_ITEM_TYPES });
+        const start = timestamp(input, 'StartDate');
+        const end = timestamp(input, 'EndDate');
+        const scanBy = string(input, 'ScanBy', { values: SCAN_BY });
+        const max = number(input, 'MaxRecords', { integer: true, min: 1, max: 100 }) ?? 100;
         const items = this.alarms.historyItems({
-          ...(typeof input.AlarmName === 'string' ? { alarmName: input.AlarmName } : {}),
-          ...(typeof input.HistoryItemType === 'string' ? { type: input.HistoryItemType } : {}),
-          ...(input.StartDate !== undefined ? { start: toMillis(input.StartDate) } : {}),
-          ...(input.EndDate !== undefined ? { end: toMillis(input.EndDate) } : {}),
+          ...(alarmName !== undefined ? { alarmName } : {}),
+          ...(type !== undefined ? { type } : {}),
+          ...(start !== undefined ? { start } : {}),
+          ...(end !== undefined ? { end } : {}),
         });
-        const ordered = input.ScanBy === 'TimestampAscending' ? items : [...items].reverse();
-        const max = typeof input.MaxRecords === 'number' ? input.MaxRecords : 100;
+        const ordered = scanBy === 'TimestampAscending' ? items : [...items].reverse();
         return {
           AlarmHistoryItems: ordered
             .slice(0, max)
@@ -310,13 +336,13 @@ export class CloudWatchService implements LocalService {
       case 'PutDashboard':
         return this.putDashboard(input);
       case 'GetDashboard': {
-        const name = requireString(input, 'DashboardName');
+        const name = requiredString(input, 'DashboardName', { max: 255 });
         const dashboard = this.dashboards.get(name);
         if (!dashboard) throw new AwsError('DashboardNotFoundError', `Dashboard ${name} does not exist`, 404);
         return { DashboardArn: dashboardArn(name), DashboardBody: dashboard.body, DashboardName: name };
       }
       case 'ListDashboards': {
-        const prefix = typeof input.DashboardNamePrefix === 'string' ? input.DashboardNamePrefix : '';
+        const prefix = string(input, 'DashboardNamePrefix', { max: 255 }) ?? '';
         return {
           DashboardEntries: [...this.dashboards.values()]
             .filter((dashboard) => dashboard.name.startsWith(prefix))
@@ -329,7 +355,7 @@ export class CloudWatchService implements LocalService {
         };
       }
       case 'DeleteDashboards': {
-        const names = stringList(input.DashboardNames);
+        const names = stringList(input, 'DashboardNames', { required: true, item: { max: 255 } });
         const missing = names.filter((name) => !this.dashboards.has(name));
         if (missing.length > 0) {
           throw new AwsError('DashboardNotFoundError', `Dashboard ${missing.join(', ')} does not exist`, 404);
@@ -350,9 +376,10 @@ export class CloudWatchService implements LocalService {
     }
   }
 
-  putDashboard(input: Record<string, unknown>): unknown {
-    const name = requireString(input, 'DashboardName');
-    const body = requireString(input, 'DashboardBody');
+  putDashboard(input: Input): unknown {
+    // API_PutDashboard.html: "A-Z, a-z, 0-9, "-", and "_"", up to 255 characters.
+    const name = requiredString(input, 'DashboardName', { max: 255, pattern: /^[A-Za-z0-9_-]+$/ });
+    const body = requiredString(input, 'DashboardBody');
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -366,65 +393,70 @@ export class CloudWatchService implements LocalService {
     return { DashboardValidationMessages: [] };
   }
 
-  private putMetricData(input: Record<string, unknown>): void {
-    const namespace = requireString(input, 'Namespace');
+  /**
+   * API_PutMetricData.html: Namespace 1-255 characters (not AWS/), at most 1000 datums, each with
+   * a MetricName of 1-255, at most 30 dimensions, one of Value, Values (at most 150, with as many
+   * Counts) or StatisticValues, values between -2^360 and 2^360.
+   */
+  private putMetricData(input: Input): void {
+    const namespace = requiredString(input, 'Namespace', { max: 255, pattern: /^[^:]/ });
     if (namespace.startsWith('AWS/')) {
       throw new AwsError(
         'InvalidParameterValueException',
         `The value ${namespace} for parameter Namespace is invalid: the AWS/ prefix is reserved.`,
       );
     }
-    const data = input.MetricData;
-    if (!Array.isArray(data) || data.length === 0) {
-      throw new AwsError('MissingRequiredParameterException', 'The parameter MetricData is required.');
-    }
-    if (data.length > 1000) {
-      throw new AwsError(
-        'InvalidParameterValueException',
-        'The collection MetricData must not have more than 1000 entries.',
-      );
-    }
+    const data = structures(input, 'MetricData', { required: true, max: 1000 }, 'metricData');
     const now = this.dependencies.time.now();
     const recorded: [MetricIdentity, RecordedDatum][] = [];
-    for (const entry of data as Record<string, unknown>[]) {
-      const metricName = requireString(entry, 'MetricName');
-      const timestamp = entry.Timestamp !== undefined ? toMillis(entry.Timestamp) : now;
-      const unit = typeof entry.Unit === 'string' ? entry.Unit : undefined;
+    data.forEach((entry, index) => {
+      const path = `metricData.${index + 1}`;
+      const metricName = requiredString(entry, 'MetricName', { max: 255 }, `${path}.metricName`);
+      const timestampMs = timestamp(entry, 'Timestamp') ?? now;
+      const unit = string(entry, 'Unit', { values: UNITS }, `${path}.unit`);
+      const resolution = number(entry, 'StorageResolution', { integer: true }, `${path}.storageResolution`);
+      if (resolution !== undefined && resolution !== 1 && resolution !== 60) {
+        throw new AwsError('InvalidParameterValueException', `${path}.StorageResolution must be 1 or 60.`);
+      }
       const metric: MetricIdentity = {
         namespace,
         metricName,
-        dimensions: (entry.Dimensions ?? []) as Dimension[],
+        dimensions: dimensions(entry, 'Dimensions', `${path}.dimensions`),
       };
+      const stats = optionalStructure(entry, 'StatisticValues', `${path}.statisticValues`);
+      const values = list(entry, 'Values', { max: 150 }, `${path}.values`);
+      const counts = list(entry, 'Counts', { max: 150 }, `${path}.counts`);
       let datum: RecordedDatum | undefined;
-      if (entry.StatisticValues) {
-        const stats = entry.StatisticValues as Record<string, number>;
-        for (const key of ['SampleCount', 'Sum', 'Minimum', 'Maximum']) {
-          if (typeof stats[key] !== 'number') {
+      if (stats) {
+        const statistic = (key: string) => {
+          if (stats[key] === undefined || stats[key] === null) {
             throw new AwsError(
               'MissingRequiredParameterException',
               `The parameter StatisticValues.${key} is required.`,
             );
           }
-        }
+          return metricValue(stats[key], `${path}.statisticValues.${key}`);
+        };
         datum = {
-          timestamp,
-          sum: stats.Sum!,
-          sampleCount: stats.SampleCount!,
-          minimum: stats.Minimum!,
-          maximum: stats.Maximum!,
+          timestamp: timestampMs,
+          sum: statistic('Sum'),
+          sampleCount: statistic('SampleCount'),
+          minimum: statistic('Minimum'),
+          maximum: statistic('Maximum'),
           ...(unit ? { unit } : {}),
         };
-      } else if (Array.isArray(entry.Values)) {
-        const counts = Array.isArray(entry.Counts) ? (entry.Counts as number[]) : undefined;
-        if (counts && counts.length !== entry.Values.length) {
+      } else if (values) {
+        const numbers = values.map((value, i) => metricValue(value, `${path}.values.${i + 1}`));
+        const weights = counts?.map((count, i) => metricValue(count, `${path}.counts.${i + 1}`));
+        if (weights && weights.length !== numbers.length) {
           throw new AwsError(
             'InvalidParameterValueException',
             'The Values and Counts arrays must have the same length.',
           );
         }
-        datum = datumFromValues(timestamp, entry.Values as number[], counts, unit);
-      } else if (typeof entry.Value === 'number') {
-        datum = datumFromValues(timestamp, [entry.Value], undefined, unit);
+        datum = datumFromValues(timestampMs, numbers, weights, unit);
+      } else if (entry.Value !== undefined && entry.Value !== null) {
+        datum = datumFromValues(timestampMs, [metricValue(entry.Value, `${path}.value`)], undefined, unit);
       } else {
         throw new AwsError(
           'MissingRequiredParameterException',
@@ -432,18 +464,24 @@ export class CloudWatchService implements LocalService {
         );
       }
       if (datum) recorded.push([metric, datum]);
-    }
+    });
     // Validate everything before recording anything: PutMetricData is all or nothing.
     for (const [metric, datum] of recorded) this.store.record(metric, datum);
   }
 
-  private getMetricData(input: Record<string, unknown>): unknown {
-    const queries = (input.MetricDataQueries ?? []) as MetricDataQuery[];
-    if (queries.length === 0) {
-      throw new AwsError('MissingRequiredParameterException', 'The parameter MetricDataQueries is required.');
+  /** API_GetMetricData.html: at most 500 queries; StartTime before EndTime. */
+  private getMetricData(input: Input): unknown {
+    const queries = metricDataQueries(input, 'MetricDataQueries', { required: true, max: 500 });
+    const start = timestamp(input, 'StartTime', { required: true })!;
+    const end = timestamp(input, 'EndTime', { required: true })!;
+    if (start >= end) {
+      throw new AwsError(
+        'InvalidParameterValueException',
+        'The parameter StartTime must be less than the parameter EndTime.',
+      );
     }
-    const start = toMillis(input.StartTime);
-    const end = toMillis(input.EndTime);
+    const scanBy = string(input, 'ScanBy', { values: SCAN_BY });
+    number(input, 'MaxDatapoints', { integer: true, min: 1 });
     const values = new Map<string, Series>();
     const labels = new Map<string, string>();
     for (const query of queries) {
@@ -473,7 +511,7 @@ export class CloudWatchService implements LocalService {
       }
       labels.set(query.Id, query.Label ?? query.Id);
     }
-    const descending = input.ScanBy !== 'TimestampAscending';
+    const descending = scanBy !== 'TimestampAscending';
     return {
       MetricDataResults: queries
         .filter((query) => query.ReturnData !== false)
@@ -484,7 +522,7 @@ export class CloudWatchService implements LocalService {
           return {
             Id: query.Id,
             Label: labels.get(query.Id) ?? query.Id,
-            Timestamps: points.map(([timestamp]) => timestamp / 1000),
+            Timestamps: points.map(([time]) => time / 1000),
             Values: points.map(([, value]) => value),
             StatusCode: 'Complete',
           };
@@ -493,16 +531,15 @@ export class CloudWatchService implements LocalService {
     };
   }
 
-  private getMetricStatistics(input: Record<string, unknown>): unknown {
+  /** API_GetMetricStatistics.html: 1-5 Statistics, 1-10 ExtendedStatistics, Period at least 1. */
+  private getMetricStatistics(input: Input): unknown {
     const metric = identity(input);
-    const start = toMillis(input.StartTime);
-    const end = toMillis(input.EndTime);
-    const period = input.Period;
-    if (typeof period !== 'number' || period < 1) {
-      throw new AwsError('MissingRequiredParameterException', 'The parameter Period is required.');
-    }
-    const statistics = stringList(input.Statistics);
-    const extended = stringList(input.ExtendedStatistics);
+    const start = timestamp(input, 'StartTime', { required: true })!;
+    const end = timestamp(input, 'EndTime', { required: true })!;
+    const period = number(input, 'Period', { required: true, integer: true, min: 1 })!;
+    const statistics = stringList(input, 'Statistics', { max: 5, item: { values: STATISTICS } });
+    const extended = stringList(input, 'ExtendedStatistics', { max: 10, item: { max: 255 } });
+    string(input, 'Unit', { values: UNITS });
     if (statistics.length + extended.length === 0) {
       throw new AwsError(
         'MissingRequiredParameterException',
@@ -511,8 +548,8 @@ export class CloudWatchService implements LocalService {
     }
     return {
       Label: metric.metricName,
-      Datapoints: this.store.periods(metric, start, end, period * 1000).map(([timestamp, data]) => {
-        const point: Record<string, unknown> = { Timestamp: timestamp / 1000 };
+      Datapoints: this.store.periods(metric, start, end, period * 1000).map(([time, data]) => {
+        const point: Record<string, unknown> = { Timestamp: time / 1000 };
         for (const statistic of statistics) point[statistic] = computeStatistic(data, statistic);
         if (extended.length > 0) {
           point.ExtendedStatistics = Object.fromEntries(
@@ -526,12 +563,15 @@ export class CloudWatchService implements LocalService {
     };
   }
 
-  private describeAlarms(input: Record<string, unknown>): unknown {
-    const names = stringList(input.AlarmNames);
-    const prefix = typeof input.AlarmNamePrefix === 'string' ? input.AlarmNamePrefix : undefined;
-    const actionPrefix = typeof input.ActionPrefix === 'string' ? input.ActionPrefix : undefined;
-    const state = typeof input.StateValue === 'string' ? input.StateValue : undefined;
-    const types = stringList(input.AlarmTypes);
+  /** API_DescribeAlarms.html: at most 100 names, MaxRecords 1-100. */
+  private describeAlarms(input: Input): unknown {
+    const names = alarmNames(input, false);
+    const prefix = string(input, 'AlarmNamePrefix', { min: 1, max: 255 });
+    const actionPrefix = string(input, 'ActionPrefix', { min: 1, max: 1024 });
+    const state = string(input, 'StateValue', { values: ['OK', 'ALARM', 'INSUFFICIENT_DATA'] });
+    const types = stringList(input, 'AlarmTypes', { item: { values: ['CompositeAlarm', 'MetricAlarm'] } });
+    const max = number(input, 'MaxRecords', { integer: true, min: 1, max: 100 }) ?? 100;
+    const token = string(input, 'NextToken');
     if (types.length > 0 && !types.includes('MetricAlarm')) return { MetricAlarms: [], CompositeAlarms: [] };
     const matching = this.alarms.list().filter((alarm) => {
       const config = alarm.configuration;
@@ -548,8 +588,7 @@ export class CloudWatchService implements LocalService {
       }
       return true;
     });
-    const offset = typeof input.NextToken === 'string' ? Number(input.NextToken) || 0 : 0;
-    const max = typeof input.MaxRecords === 'number' ? input.MaxRecords : 100;
+    const offset = token !== undefined ? Math.max(0, Math.floor(Number(token)) || 0) : 0;
     const page = matching.slice(offset, offset + max);
     return {
       MetricAlarms: page.map(renderAlarm),
@@ -638,36 +677,28 @@ function renderAlarm(alarm: MetricAlarm): Record<string, unknown> {
   };
 }
 
-function identity(input: Record<string, unknown>): MetricIdentity {
+function identity(input: Input): MetricIdentity {
   return {
-    namespace: requireString(input, 'Namespace'),
-    metricName: requireString(input, 'MetricName'),
-    dimensions: (input.Dimensions ?? []) as Dimension[],
+    namespace: requiredString(input, 'Namespace', { max: 255 }),
+    metricName: requiredString(input, 'MetricName', { max: 255 }),
+    dimensions: dimensions(input, 'Dimensions'),
   };
 }
 
+/** AlarmNames of DeleteAlarms, DescribeAlarms, Enable/DisableAlarmActions: at most 100, 1-255 each. */
+function alarmNames(input: Input, required: boolean): string[] {
+  return stringList(input, 'AlarmNames', { required, max: 100, item: { max: 255 } });
+}
+
+const HISTORY_ITEM_TYPES = [
+  'ConfigurationUpdate',
+  'StateUpdate',
+  'Action',
+  'AlarmContributorStateUpdate',
+  'AlarmContributorAction',
+];
+const SCAN_BY = ['TimestampDescending', 'TimestampAscending'];
+
 function dashboardArn(name: string): string {
   return `arn:aws:cloudwatch::${LOCAL_ACCOUNT_ID}:dashboard/${name}`;
-}
-
-/** JSON-protocol timestamps are epoch seconds; ISO strings are accepted too. */
-function toMillis(value: unknown): number {
-  if (typeof value === 'number') return value * 1000;
-  if (typeof value === 'string') {
-    const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-    if (!Number.isNaN(parsed)) return parsed;
-  }
-  throw new AwsError('InvalidParameterValueException', `Invalid timestamp ${String(value)}`);
-}
-
-function requireString(input: Record<string, unknown>, name: string): string {
-  const value = input[name];
-  if (typeof value !== 'string' || value === '') {
-    throw new AwsError('MissingRequiredParameterException', `The parameter ${name} is required.`);
-  }
-  return value;
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
