@@ -103,6 +103,46 @@ class ChildOutput {
   }
 }
 
+/** Fails with a clear message when the compiled CLI this file runs is missing. */
+function requireBuild(): void {
+  const missing = BUILT.filter((file) => !existsSync(join(ROOT, file)));
+  if (missing.length > 0) {
+    throw new Error(
+      `${missing.join(', ')} missing: this test runs the compiled CLI; run \`npm run build\` first ` +
+        '(`npm test` builds before it runs the tests)',
+    );
+  }
+}
+
+/** Starts `oncely local ARGS` and waits for its ready line; returns the output and the endpoint. */
+async function startLocal(args: string[], cwd = ROOT): Promise<{ output: ChildOutput; endpoint: string }> {
+  requireBuild();
+  const child = spawn(process.execPath, [CLI, 'local', '--port', '0', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = new ChildOutput(child);
+  started.push(output);
+  const endpoint = (await output.line(/ready at (http:\/\/127\.0\.0\.1:\d+)/, READY_DEADLINE_MS))[1]!;
+  return { output, endpoint };
+}
+
+/** Every child started, so none outlives this file, whatever failed. */
+const started: ChildOutput[] = [];
+afterAll(async () => {
+  for (const output of started) {
+    if (output.exit) continue;
+    output.child.kill('SIGKILL');
+    await output.exited();
+  }
+});
+
+/** Ctrl-C, then the exit status, within a deadline. */
+async function interrupt(output: ChildOutput) {
+  output.child.kill('SIGINT');
+  return output.exited();
+}
+
 describe('oncely local --app (compiled CLI in a child process)', () => {
   let scratch: string;
   let output: ChildOutput;
@@ -111,34 +151,17 @@ describe('oncely local --app (compiled CLI in a child process)', () => {
   let lambda: LambdaClient;
 
   beforeAll(async () => {
-    const missing = BUILT.filter((file) => !existsSync(join(ROOT, file)));
-    if (missing.length > 0) {
-      throw new Error(
-        `${missing.join(', ')} missing: this test runs the compiled CLI; run \`npm run build\` first ` +
-          '(`npm test` builds before it runs the tests)',
-      );
-    }
     scratch = await mkdtemp(join(tmpdir(), 'oncely-local-app-'));
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'local',
-        '--app',
-        APP,
-        '--port',
-        '0',
-        '--output',
-        join(scratch, 'cdk.out'),
-        '--outputs-file',
-        join(scratch, 'outputs.json'),
-        '-c',
-        'fixture:greeting=bonjour',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    output = new ChildOutput(child);
-    endpoint = (await output.line(/ready at (http:\/\/127\.0\.0\.1:\d+)/, READY_DEADLINE_MS))[1]!;
+    ({ output, endpoint } = await startLocal([
+      '--app',
+      APP,
+      '--output',
+      join(scratch, 'cdk.out'),
+      '--outputs-file',
+      join(scratch, 'outputs.json'),
+      '-c',
+      'fixture:greeting=bonjour',
+    ]));
     const config = { region: 'us-east-1', endpoint, credentials: LOCAL_CREDENTIALS };
     cloudformation = new CloudFormationClient(config);
     lambda = new LambdaClient(config);
@@ -147,10 +170,6 @@ describe('oncely local --app (compiled CLI in a child process)', () => {
   afterAll(async () => {
     cloudformation?.destroy();
     lambda?.destroy();
-    if (output && !output.exit) {
-      output.child.kill('SIGKILL');
-      await output.exited();
-    }
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
@@ -199,8 +218,59 @@ describe('oncely local --app (compiled CLI in a child process)', () => {
   });
 
   it('stops on Ctrl-C (SIGINT) and exits 0', async () => {
-    output.child.kill('SIGINT');
-    expect(await output.exited()).toEqual({ code: 0, signal: null });
+    expect(await interrupt(output)).toEqual({ code: 0, signal: null });
     expect(output.stderr).toContain('Stopping the local cloud...');
+  });
+});
+
+describe('oncely local in a project with a cdk.json, and with --template', () => {
+  const PROJECT = join(ROOT, 'test/fixtures/cdk-json-project');
+  let scratch: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'oncely-local-project-'));
+  });
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("runs cdk.json's app with its context, and deploys only --stack and what it depends on", async () => {
+    const outdir = join(scratch, 'cdk.out');
+    const { output } = await startLocal(
+      [
+        '--stack',
+        'FixtureApp',
+        '-c',
+        'fixture:from=command line',
+        '--output',
+        outdir,
+        '--outputs-file',
+        join(scratch, 'outputs.json'),
+      ],
+      PROJECT,
+    );
+    const context = JSON.parse(await readFile(join(outdir, 'received-context.json'), 'utf8'));
+    expect(context).toEqual({
+      'fixture:from': 'command line',
+      'fixture:kept': 'yes',
+      'aws:cdk:enable-asset-metadata': true,
+    });
+    const stacks = output.stdout.filter((line) => line.startsWith('Stack '));
+    expect(stacks.map((line) => line.split(':')[0])).toEqual(['Stack FixtureShared', 'Stack FixtureApp']);
+    expect(output.stdout.some((line) => /^ {2}HandlerName: FixtureApp-Handler/.test(line))).toBe(true);
+    expect(await interrupt(output)).toEqual({ code: 0, signal: null });
+  });
+
+  it('deploys --template FILE with its assets looked up next to it', async () => {
+    const { output } = await startLocal([
+      '--template',
+      'test/fixtures/cloud-assembly/Shared.template.json',
+      '--outputs-file',
+      join(scratch, 'template-outputs.json'),
+    ]);
+    expect(output.stdout.some((line) => line.startsWith('Stack Shared:'))).toBe(true);
+    const written = JSON.parse(await readFile(join(scratch, 'template-outputs.json'), 'utf8'));
+    expect(written.Shared.SharedQueueUrl).toMatch(/\/000000000000\/Shared-SharedQueue-/);
+    expect(await interrupt(output)).toEqual({ code: 0, signal: null });
   });
 });
