@@ -6,10 +6,12 @@
  * ValidationError with AWS's "1 validation error detected" message. Nothing a request carries
  * reaches the metric store or the alarms unchecked.
  */
+
+import { type Input, JsonInputReader, validationMessage } from '../json-input.js';
 import { AwsError } from '../protocol.js';
 import type { Dimension } from './metric-store.js';
 
-export type Input = Record<string, unknown>;
+export type { Input } from '../json-input.js';
 
 /** `path` is the member's name as AWS writes it in messages: `metricData.1.value`. */
 export function serialization(path: string): AwsError {
@@ -21,143 +23,19 @@ export function missing(path: string): AwsError {
 }
 
 export function constraint(path: string, value: unknown, rule: string): AwsError {
-  const shown = typeof value === 'string' ? value.slice(0, 256) : JSON.stringify(value)?.slice(0, 256);
-  return new AwsError(
-    'ValidationError',
-    `1 validation error detected: Value '${shown}' at '${path}' failed to satisfy constraint: ${rule}`,
-  );
+  return new AwsError('ValidationError', validationMessage(path, value, rule));
 }
 
-/** The request body as an object. */
-export function structure(value: unknown, path: string): Input {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw serialization(path);
-  return value as Input;
-}
-
-function present(value: unknown): boolean {
-  return value !== undefined && value !== null;
-}
-
-export interface StringRule {
-  readonly required?: boolean;
-  readonly min?: number;
-  readonly max?: number;
-  readonly pattern?: RegExp;
-  readonly values?: readonly string[];
-}
-
-export function string(input: Input, name: string, rule: StringRule = {}, path = name): string | undefined {
-  const value = input[name];
-  if (!present(value)) {
-    if (rule.required) throw missing(path);
-    return undefined;
-  }
-  if (typeof value !== 'string') throw serialization(path);
-  if (rule.required && value === '') throw missing(path);
-  const min = rule.min ?? (rule.required ? 1 : 0);
-  if (value.length < min)
-    throw constraint(path, value, `Member must have length greater than or equal to ${min}`);
-  if (rule.max !== undefined && value.length > rule.max) {
-    throw constraint(path, value, `Member must have length less than or equal to ${rule.max}`);
-  }
-  if (rule.pattern && !rule.pattern.test(value)) {
-    throw constraint(path, value, `Member must satisfy regular expression pattern: ${rule.pattern.source}`);
-  }
-  if (rule.values && !rule.values.includes(value)) {
-    throw constraint(path, value, `Member must satisfy enum value set: [${rule.values.join(', ')}]`);
-  }
-  return value;
-}
-
-export function requiredString(input: Input, name: string, rule: StringRule = {}, path = name): string {
-  return string(input, name, { ...rule, required: true }, path)!;
-}
-
-export interface NumberRule {
-  readonly required?: boolean;
-  readonly integer?: boolean;
-  readonly min?: number;
-  readonly max?: number;
-}
-
-export function number(input: Input, name: string, rule: NumberRule = {}, path = name): number | undefined {
-  const value = input[name];
-  if (!present(value)) {
-    if (rule.required) throw missing(path);
-    return undefined;
-  }
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw serialization(path);
-  if (rule.integer && !Number.isInteger(value)) throw serialization(path);
-  if (rule.min !== undefined && value < rule.min) {
-    throw constraint(path, value, `Member must have value greater than or equal to ${rule.min}`);
-  }
-  if (rule.max !== undefined && value > rule.max) {
-    throw constraint(path, value, `Member must have value less than or equal to ${rule.max}`);
-  }
-  return value;
-}
-
-export function boolean(input: Input, name: string, path = name): boolean | undefined {
-  const value = input[name];
-  if (!present(value)) return undefined;
-  if (typeof value !== 'boolean') throw serialization(path);
-  return value;
-}
-
-export function list(
-  input: Input,
-  name: string,
-  rule: { readonly required?: boolean; readonly min?: number; readonly max?: number } = {},
-  path = name,
-): unknown[] | undefined {
-  const value = input[name];
-  if (!present(value)) {
-    if (rule.required) throw missing(path);
-    return undefined;
-  }
-  if (!Array.isArray(value)) throw serialization(path);
-  const min = rule.min ?? (rule.required ? 1 : 0);
-  if (value.length < min) {
-    if (rule.required && value.length === 0) throw missing(path);
-    throw constraint(path, value.length, `Member must have length greater than or equal to ${min}`);
-  }
-  if (rule.max !== undefined && value.length > rule.max) {
-    throw constraint(
-      path,
-      `[${value.length} items]`,
-      `Member must have length less than or equal to ${rule.max}`,
-    );
-  }
-  return value;
-}
-
-export function stringList(
-  input: Input,
-  name: string,
-  rule: { readonly required?: boolean; readonly max?: number; readonly item?: StringRule } = {},
-  path = name,
-): string[] {
-  const items = list(input, name, rule, path) ?? [];
-  return items.map((item, index) => {
-    if (typeof item !== 'string') throw serialization(`${path}.${index + 1}`);
-    return requiredString({ item }, 'item', rule.item, `${path}.${index + 1}`);
-  });
-}
-
-/** Each element of a list member as a structure. */
-export function structures(
-  input: Input,
-  name: string,
-  rule: { readonly required?: boolean; readonly min?: number; readonly max?: number } = {},
-  path = name,
-): Input[] {
-  return (list(input, name, rule, path) ?? []).map((item, index) => structure(item, `${path}.${index + 1}`));
-}
-
-export function optionalStructure(input: Input, name: string, path = name): Input | undefined {
-  const value = input[name];
-  return present(value) ? structure(value, path) : undefined;
-}
+const reader = new JsonInputReader({ missing, serialization, constraint });
+export const structure = reader.structure.bind(reader);
+export const optionalStructure = reader.optionalStructure.bind(reader);
+export const string = reader.string.bind(reader);
+export const requiredString = reader.requiredString.bind(reader);
+export const number = reader.number.bind(reader);
+export const boolean = reader.boolean.bind(reader);
+export const list = reader.list.bind(reader);
+export const stringList = reader.stringList.bind(reader);
+export const structures = reader.structures.bind(reader);
 
 /** Dimension: Name 1-255, Value 1-1024; at most 30 per metric (API_Dimension.html). */
 export function dimensions(input: Input, name: string, path = name): Dimension[] {
@@ -188,7 +66,7 @@ export function timestamp(
   rule: { readonly required?: boolean } = {},
 ): number | undefined {
   const value = input[name];
-  if (!present(value)) {
+  if (value === undefined || value === null) {
     if (rule.required) throw missing(name);
     return undefined;
   }
