@@ -45,8 +45,9 @@ export function matchesEventPattern(pattern: Record<string, unknown>, event: unk
       if (!branches.some((branch) => matchesEventPattern(branch, event))) return false;
       continue;
     }
-    const actual = isObject(event) ? event[key] : undefined;
-    const present = isObject(event) && key in event;
+    // Own fields only: an event without `constructor` does not have Object.prototype's.
+    const present = isObject(event) && Object.hasOwn(event, key);
+    const actual = present ? event[key] : undefined;
     if (Array.isArray(expected)) {
       if (!matchesLeaf(expected, actual, present)) return false;
     } else if (isObject(expected)) {
