@@ -13,7 +13,6 @@
  * queue's visibility timeout to 12 s (6x, as the stack sets it) once the stack is deployed.
  */
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { repoPath } from '../paths.js';
 import type { LambdaService, RequestInterceptor, ServiceRequest, ServiceResponse } from '@oncely/local-cloud';
 import {
   HttpFaultInjector,
@@ -21,6 +20,7 @@ import {
   type RuntimeFaultRates,
   RuntimeFaults,
 } from '@oncely/local-cloud';
+import { repoPath } from '../paths.js';
 import { allPassed, checkInvariants, type InvariantCheck } from '../workload/invariants.js';
 import {
   type ProgressSample,

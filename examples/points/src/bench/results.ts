@@ -13,10 +13,7 @@ export const RESULTS_DIR = repoPath('examples/points/bench-results');
 const END_TO_END_RESULT = join(RESULTS_DIR, 'end-to-end-latest.json');
 const CHAOS_RESULT = join(RESULTS_DIR, 'chaos-latest.json');
 /** The documents whose result tables are regenerated. */
-export const RESULT_DOCUMENTS: readonly string[] = [
-  repoPath('README.md'),
-  repoPath('docs/benchmarks.md'),
-];
+export const RESULT_DOCUMENTS: readonly string[] = [repoPath('README.md'), repoPath('docs/benchmarks.md')];
 
 /** What the README's chaos table shows; `oncely chaos --json` prints a superset. */
 export interface ChaosSummary {

@@ -4,7 +4,12 @@
  * consumer, and the trade service's `place-order` function publishing through the pipeline's outbox.
  */
 import { fileURLToPath } from 'node:url';
-import { OncelyPipeline, PipelineFunction, type PipelineSettingsInput, parsePipelineSettings } from '@oncely/cdk';
+import {
+  OncelyPipeline,
+  PipelineFunction,
+  type PipelineSettingsInput,
+  parsePipelineSettings,
+} from '@oncely/cdk';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
@@ -68,7 +73,8 @@ export class PointsStack extends Stack {
       environment: { [POINTS_ENVIRONMENT.ordersTable]: this.orders.tableName },
       memorySize: settings.memorySizeMb,
       logRetentionDays: settings.logRetentionDays,
-      syncOnlyReason: 'Called synchronously by the trade service (RequestResponse), which sees and handles every error.',
+      syncOnlyReason:
+        'Called synchronously by the trade service (RequestResponse), which sees and handles every error.',
     });
     this.pipeline.grantPublish(this.placeOrder.function);
     this.orders.grantReadWriteData(this.placeOrder.function);
