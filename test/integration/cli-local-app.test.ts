@@ -261,6 +261,22 @@ describe('oncely local in a project with a cdk.json, and with --template', () =>
     expect(await interrupt(output)).toEqual({ code: 0, signal: null });
   });
 
+  it('refuses a --stack the app does not have before it starts listening (exit 2, one line)', async () => {
+    requireBuild();
+    const child = spawn(
+      process.execPath,
+      [CLI, 'local', '--port', '0', '--stack', 'Nope', '--output', join(scratch, 'nope.out')],
+      { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const output = new ChildOutput(child);
+    started.push(output);
+    expect(await output.exited()).toEqual({ code: 2, signal: null });
+    expect(output.stdout).toEqual([]);
+    expect(output.stderr.filter((line) => line.startsWith('oncely local:'))).toEqual([
+      "oncely local: --stack Nope: the cloud assembly has no stack Nope (it has: Shared, App, Dev/Service) (see 'oncely local --help')",
+    ]);
+  });
+
   it('deploys --template FILE with its assets looked up next to it', async () => {
     const { output } = await startLocal([
       '--template',

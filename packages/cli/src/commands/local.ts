@@ -15,6 +15,7 @@ import {
   type FunctionLogEvent,
   isLoopbackHost,
   type LocalCloud,
+  selectStacks,
   startLocalCloud,
   synthesizeCdkApp,
 } from '@oncely/local-cloud';
@@ -217,6 +218,14 @@ async function synthesize(source: AppSource): Promise<ReadySource> {
   });
   if (assembly.stacks.length === 0) throw new Error(`the CDK app (${source.command}) synthesized no stacks`);
   progress(`Synthesized ${plural(assembly.stacks.length, 'stack')} in ${seconds(started)}`);
+  if (source.stack !== undefined) {
+    // Checked before the cloud listens, like every other argument.
+    try {
+      selectStacks(assembly, [source.stack]);
+    } catch (error) {
+      throw new UsageError(`--stack ${source.stack}: ${(error as Error).message}`);
+    }
+  }
   return { kind: 'assembly', assembly, stack: source.stack };
 }
 
