@@ -2,6 +2,7 @@
  * The AWS query protocol as SNS speaks it: form-encoded requests (`Attributes.entry.1.key=...`)
  * and XML responses wrapped in `<OpResponse><OpResult>`.
  */
+import { dictionary } from '../input-limits.js';
 import { AwsError, type ServiceResponse } from '../protocol.js';
 
 export const SNS_XML_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
@@ -50,14 +51,17 @@ export function xmlErrorResponse(error: AwsError, requestId: string): ServiceRes
   };
 }
 
-/** Reads `Prefix.entry.N.key` / `Prefix.entry.N.value` pairs (keyName/valueName vary per shape). */
+/**
+ * Reads `Prefix.entry.N.key` / `Prefix.entry.N.value` pairs (keyName/valueName vary per shape)
+ * into a prototype-free map: a key named `__proto__` is kept as a key.
+ */
 export function readQueryMap(
   params: URLSearchParams,
   prefix: string,
   keyName = 'key',
   valueName = 'value',
 ): Record<string, string> {
-  const map: Record<string, string> = {};
+  const map = dictionary<string>();
   for (let index = 1; ; index++) {
     const key = params.get(`${prefix}.entry.${index}.${keyName}`);
     if (key === null) break;

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DeliveryTracker, FunctionInvoker, QueueSender } from '../events/delivery.js';
+import { dictionary, dictionaryFrom } from '../input-limits.js';
 import {
   AwsError,
   DEFAULT_REGION,
@@ -82,6 +83,24 @@ const SUPPORTED_PROTOCOLS = new Set([
   'firehose',
 ]);
 
+/**
+ * Publish limits (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html): the message and
+ * its attributes at most 256 KB (262,144 bytes); the subject under 100 ASCII characters without
+ * line breaks or control characters; at most 10 message attributes
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html); group and
+ * deduplication ids of 1-128 characters.
+ */
+const MAX_MESSAGE_BYTES = 262_144;
+const MAX_MESSAGE_ATTRIBUTES = 10;
+const SUBJECT = /^[\x21-\x7e][\x20-\x7e]{0,98}$/;
+const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
+const ATTRIBUTE_TYPE = /^(String|Number|Binary)(\.[^\s]{1,250})?$|^String\.Array$/;
+const FIFO_ID = /^[\x21-\x7e]{1,128}$/;
+
+function invalidParameter(what: string): AwsError {
+  return new AwsError('InvalidParameter', `Invalid parameter: ${what}`);
+}
+
 const QUERY_ACTIONS = new Set([
   'CreateTopic',
   'DeleteTopic',
@@ -152,7 +171,7 @@ export class SnsService implements LocalService {
       }
       case 'SetTopicAttributes': {
         const topic = this.requireTopic(requireParam(params, 'TopicArn'));
-        topic.attributes[requireParam(params, 'AttributeName')] = params.get('AttributeValue') ?? '';
+        topic.attributes[attributeName(params)] = params.get('AttributeValue') ?? '';
         return '';
       }
       case 'Subscribe': {
@@ -179,28 +198,47 @@ export class SnsService implements LocalService {
       }
       case 'SetSubscriptionAttributes': {
         const subscription = this.requireSubscription(requireParam(params, 'SubscriptionArn'));
-        subscription.attributes[requireParam(params, 'AttributeName')] = params.get('AttributeValue') ?? '';
+        subscription.attributes[attributeName(params)] = params.get('AttributeValue') ?? '';
         return '';
       }
       case 'Publish': {
         const topicArn = params.get('TopicArn') ?? params.get('TargetArn');
         if (!topicArn)
           throw new AwsError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn is required');
-        const messageAttributes: Record<string, SnsMessageAttribute> = {};
+        const message = requireParam(params, 'Message');
+        let bytes = Buffer.byteLength(message, 'utf8');
+        // Keyed by client-chosen names: `__proto__` is an attribute like any other.
+        const messageAttributes = dictionary<SnsMessageAttribute>();
         for (let index = 1; ; index++) {
           const name = params.get(`MessageAttributes.entry.${index}.Name`);
           if (name === null) break;
+          if (index > MAX_MESSAGE_ATTRIBUTES) {
+            throw invalidParameter(
+              `MessageAttributes: at most ${MAX_MESSAGE_ATTRIBUTES} message attributes are allowed`,
+            );
+          }
           const prefix = `MessageAttributes.entry.${index}.Value`;
-          messageAttributes[name] = {
-            Type: params.get(`${prefix}.DataType`) ?? 'String',
-            Value: params.get(`${prefix}.StringValue`) ?? params.get(`${prefix}.BinaryValue`) ?? '',
-          };
+          const type = params.get(`${prefix}.DataType`) ?? 'String';
+          const value = params.get(`${prefix}.StringValue`) ?? params.get(`${prefix}.BinaryValue`) ?? '';
+          if (!ATTRIBUTE_NAME.test(name))
+            throw invalidParameter(`MessageAttributes name ${name.slice(0, 256)}`);
+          if (!ATTRIBUTE_TYPE.test(type)) throw invalidParameter(`MessageAttributes type of ${name}`);
+          messageAttributes[name] = { Type: type, Value: value };
+          bytes += Buffer.byteLength(name) + Buffer.byteLength(type) + Buffer.byteLength(value);
+        }
+        if (bytes > MAX_MESSAGE_BYTES) {
+          throw invalidParameter(
+            `Message too long: ${bytes} bytes with its attributes, at most ${MAX_MESSAGE_BYTES}`,
+          );
         }
         const subject = params.get('Subject');
+        if (subject !== null && !SUBJECT.test(subject)) throw invalidParameter('Subject');
         const groupId = params.get('MessageGroupId');
         const dedupId = params.get('MessageDeduplicationId');
+        if (groupId !== null && !FIFO_ID.test(groupId)) throw invalidParameter('MessageGroupId');
+        if (dedupId !== null && !FIFO_ID.test(dedupId)) throw invalidParameter('MessageDeduplicationId');
         const messageId = this.publish(topicArn, {
-          message: requireParam(params, 'Message'),
+          message,
           ...(subject ? { subject } : {}),
           messageAttributes,
           ...(groupId ? { messageGroupId: groupId } : {}),
@@ -226,7 +264,7 @@ export class SnsService implements LocalService {
     const arn = `arn:aws:sns:${region}:${LOCAL_ACCOUNT_ID}:${name}`;
     const existing = this.topics.get(arn);
     if (existing) return existing;
-    const topic: Topic = { arn, name, attributes: { ...attributes } };
+    const topic: Topic = { arn, name, attributes: dictionaryFrom(Object.entries(attributes)) };
     this.topics.set(arn, topic);
     return topic;
   }
@@ -260,7 +298,7 @@ export class SnsService implements LocalService {
       topicArn,
       protocol,
       endpoint,
-      attributes: { ...attributes },
+      attributes: dictionaryFrom(Object.entries(attributes)),
     };
     this.subscriptions.set(subscription.arn, subscription);
     return subscription;
@@ -394,6 +432,7 @@ export class SnsService implements LocalService {
   }
 
   private requireTopic(arn: string): Topic {
+    if (arn.length > 1024) throw invalidParameter('TopicArn');
     const topic = this.topics.get(arn);
     if (!topic) throw new AwsError('NotFound', 'Topic does not exist', 404);
     return topic;
@@ -413,8 +452,25 @@ export class SnsService implements LocalService {
     const snapshot = state as Partial<SnsSnapshot>;
     this.topics.clear();
     this.subscriptions.clear();
-    for (const topic of snapshot.topics ?? []) this.topics.set(topic.arn, topic);
-    for (const subscription of snapshot.subscriptions ?? [])
-      this.subscriptions.set(subscription.arn, subscription);
+    // Attributes come back from JSON: rebuilt as prototype-free maps.
+    for (const topic of snapshot.topics ?? []) {
+      this.topics.set(topic.arn, {
+        ...topic,
+        attributes: dictionaryFrom(Object.entries(topic.attributes ?? {})),
+      });
+    }
+    for (const subscription of snapshot.subscriptions ?? []) {
+      this.subscriptions.set(subscription.arn, {
+        ...subscription,
+        attributes: dictionaryFrom(Object.entries(subscription.attributes ?? {})),
+      });
+    }
   }
+}
+
+/** AttributeName of SetTopicAttributes / SetSubscriptionAttributes: a name, not a path or a blob. */
+function attributeName(params: URLSearchParams): string {
+  const name = requireParam(params, 'AttributeName');
+  if (!/^[A-Za-z0-9_.:-]{1,256}$/.test(name)) throw invalidParameter('AttributeName');
+  return name;
 }
