@@ -215,7 +215,8 @@ describe('SQS messages', () => {
   });
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html
-  it('rejects ChangeMessageVisibility for a message that is no longer in flight and beyond 12 hours', async () => {
+  // A lapsed message's latest handle is accepted, as AWS answered when recorded (see sqs-aws-fifo.test.ts).
+  it('rejects ChangeMessageVisibility beyond 12 hours and accepts it once the message is visible again', async () => {
     const url = await createQueue(cloud, 'cmvnotinflight');
     await send(url, 'x');
     const [message] = await receive(url, { VisibilityTimeout: 1 });
@@ -229,15 +230,14 @@ describe('SQS messages', () => {
       ),
     ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
     await sleep(1200);
-    await expect(
-      cloud.clients.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: url,
-          ReceiptHandle: message!.ReceiptHandle,
-          VisibilityTimeout: 10,
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'MessageNotInflight' });
+    const lapsed = await cloud.clients.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: url,
+        ReceiptHandle: message!.ReceiptHandle,
+        VisibilityTimeout: 10,
+      }),
+    );
+    expect(lapsed.$metadata.httpStatusCode).toBe(200);
   });
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-timers.html

@@ -872,11 +872,19 @@ export class SqsEngine {
    * Only the most recent receipt handle deletes: "you must provide the most recently received
    * receipt handle for the message (otherwise, the request succeeds, but the message will not be
    * deleted)". https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html
+   * On a FIFO queue a handle whose visibility lapsed has expired: AWS rejects it and the message is
+   * delivered again (recorded: test_fifo_delete_after_visibility_timeout).
    */
   private deleteByHandle(queue: Queue, handle: string): void {
     const decoded = decodeReceiptHandle(handle);
     if (!decoded || decoded.queue !== queue.name) throw receiptHandleInvalid(handle);
+    if (queue.fifo) queue.store.counts();
     const message = queue.store.messages.get(decoded.messageId);
+    if (queue.fifo && message?.receipt === decoded.nonce && message.state !== 'inflight') {
+      throw invalidParameter(
+        `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
+      );
+    }
     if (message && message.receipt === decoded.nonce) {
       queue.store.remove(message);
       this.log({ t: 'delete', queue: queue.name, id: message.id });
@@ -929,9 +937,10 @@ export class SqsEngine {
         `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
       );
     }
-    if (message.state !== 'inflight') {
-      throw new AwsError('MessageNotInflight', 'The message referred to isn’t in flight.');
-    }
+    // The latest handle of a message whose visibility lapsed (and that nobody received since):
+    // AWS answers 200, as recorded (test_change_message_visibility_after_visibility_timeout_expiration
+    // in LocalStack's AWS-validated tests); the message stays visible.
+    if (message.state !== 'inflight') return;
     const now = this.clock.now();
     if (now + timeout * 1000 - (message.receivedAt ?? now) > MAX_VISIBILITY_MS) {
       throw invalidParameter(
