@@ -10,6 +10,7 @@ import {
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
@@ -140,5 +141,53 @@ describe('SQS FIFO receipt handles', () => {
       $metadata: { httpStatusCode: 400 },
     });
     expect((await receive(url))[0]?.MessageId).toBe(message?.MessageId);
+  });
+});
+
+
+describe('SQS FIFO SendMessageBatch', () => {
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+  // Recorded on AWS: test_send_batch_missing_deduplication_id_for_fifo_queue.
+  it('rejects the whole batch when an entry has no deduplication id and content-based deduplication is off', async () => {
+    const url = await createFifo('batch-nodedup', { ContentBasedDeduplication: 'false' });
+    await expect(
+      cloud.clients.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: [
+            { Id: 'a', MessageBody: 'messageBody', MessageGroupId: 'g', MessageDeduplicationId: 'd-a' },
+            { Id: 'b', MessageBody: 'messageBody', MessageGroupId: 'g' },
+          ],
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message:
+        'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(await receive(url, { MaxNumberOfMessages: 10 })).toHaveLength(0);
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+  // Recorded on AWS: test_send_batch_missing_message_group_id_for_fifo_queue.
+  it('rejects the whole batch when an entry has no MessageGroupId', async () => {
+    const url = await createFifo('batch-nogroup');
+    await expect(
+      cloud.clients.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: [
+            { Id: 'a', MessageBody: 'messageBody', MessageGroupId: 'g', MessageDeduplicationId: 'd-a' },
+            { Id: 'b', MessageBody: 'messageBody', MessageDeduplicationId: 'd-b' },
+          ],
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: 'The request must contain the parameter MessageGroupId.',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(await receive(url, { MaxNumberOfMessages: 10 })).toHaveLength(0);
   });
 });

@@ -394,6 +394,24 @@ export class SqsEngine {
         `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${total} bytes.`,
       );
     }
+    if (queue.fifo) {
+      // An entry without its group id, or without a deduplication id the queue cannot derive, fails
+      // the whole request before anything is sent (recorded:
+      // test_send_batch_missing_message_group_id_for_fifo_queue, ..._deduplication_id_...).
+      for (const entry of entries) {
+        if (entry.MessageGroupId === undefined || entry.MessageGroupId === null) {
+          throw invalidParameter('The request must contain the parameter MessageGroupId.');
+        }
+        if (
+          (entry.MessageDeduplicationId === undefined || entry.MessageDeduplicationId === null) &&
+          queue.attributes.ContentBasedDeduplication !== 'true'
+        ) {
+          throw invalidParameter(
+            'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+          );
+        }
+      }
+    }
     return eachBatchEntry(entries, (entry) => this.enqueue(queue, this.prepareSend(queue, entry), scope));
   }
 
