@@ -191,3 +191,37 @@ describe('SQS FIFO SendMessageBatch', () => {
     expect(await receive(url, { MaxNumberOfMessages: 10 })).toHaveLength(0);
   });
 });
+
+
+describe('SQS FIFO message groups', () => {
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
+  // Recorded on AWS: test_fifo_group_visibility_extends_with_change_message_visibility. The
+  // extended message and the messages of its group after it stay invisible; the ones before it
+  // are delivered again once their own visibility lapsed.
+  it.each([
+    [0, []],
+    [1, ['foo']],
+    [2, ['foo', 'bar']],
+  ])(
+    'after extending message %i of a group, delivers %j again when the others lapse',
+    async (position, expected) => {
+      const url = await createFifo(`group-extend-${position}`, { VisibilityTimeout: '1' });
+      for (const body of ['foo', 'bar', 'baz']) {
+        await cloud.clients.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: url,
+            MessageBody: body,
+            MessageGroupId: '1',
+            MessageDeduplicationId: body,
+          }),
+        );
+      }
+      const all = await receive(url, { MaxNumberOfMessages: 5 });
+      expect(all.map((message) => message.Body)).toEqual(['foo', 'bar', 'baz']);
+      await changeVisibility(url, all[position], 4);
+      await elapse(cloud, clock, 2500);
+      const again = await receive(url, { MaxNumberOfMessages: 5 });
+      expect(again.map((message) => message.Body)).toEqual(expected);
+    },
+  );
+});

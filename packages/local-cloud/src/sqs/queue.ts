@@ -2,7 +2,11 @@
  * One SQS queue's messages and the structures that make receiving cheap on big queues:
  * - standard queues keep visible messages in a deque (array + head index, lazy deletion);
  * - FIFO queues keep one ordered list per message group and a deque of groups that can deliver
- *   (no message in flight, first message visible), so a receive never scans locked groups;
+ *   (their first message visible), so a receive never scans locked groups; a receive takes a
+ *   group's messages in order up to the first one that is not visible, so messages received
+ *   together and left to lapse come back while a later one whose visibility was extended stays
+ *   hidden, as AWS does (FIFO-queues-understanding-logic.html; recorded in LocalStack's
+ *   AWS-validated test_fifo_group_visibility_extends_with_change_message_visibility);
  * - delayed and in-flight messages sit in a min-heap by due time; entries are invalidated by a
  *   version number instead of being removed, and the heap is rebuilt when stale entries dominate.
  */
@@ -198,7 +202,7 @@ export class MessageStore {
       const group = this.groupQueue[this.groupHead]!;
       this.groupQueue[this.groupHead++] = undefined as unknown as MessageGroup;
       group.queued = false;
-      if (group.inflight > 0 || this.groups.get(group.id) !== group) continue;
+      if (this.groups.get(group.id) !== group) continue;
       this.scanning = true;
       let index = group.head;
       while (taken.length < max && index < group.messages.length) {
@@ -320,7 +324,7 @@ export class MessageStore {
       group.messages = messages.slice(group.head);
       group.head = 0;
     }
-    if (group.queued || group.inflight > 0) return;
+    if (group.queued) return;
     if (group.messages[group.head]?.state !== 'visible') return;
     group.queued = true;
     this.groupQueue.push(group);
