@@ -65,10 +65,10 @@ describe('deploying a cloud assembly', () => {
     });
   });
 
-  it("runs the ES module bundle of a nested stage's stack", async () => {
-    expect(await invoke(String(summaries.get('Dev-Service')!.outputs.EsmHandlerName))).toEqual({
-      module: 'esm',
-    });
+  it("runs the ES module bundles of a nested stage's stack: .mjs, and .js under type module", async () => {
+    const outputs = summaries.get('Dev-Service')!.outputs;
+    expect(await invoke(String(outputs.EsmHandlerName))).toEqual({ module: 'esm' });
+    expect(await invoke(String(outputs.PackageEsmHandlerName))).toEqual({ module: 'esm-package' });
   });
 
   it('answers DescribeStacks for each stack with its outputs', async () => {
