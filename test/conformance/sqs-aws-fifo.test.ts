@@ -9,6 +9,7 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -77,7 +78,6 @@ describe('SQS visibility as AWS applies it', () => {
   });
 });
 
-
 describe('SQS FIFO receipt handles', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html
   // Recorded on AWS: test_fifo_delete_after_visibility_timeout.
@@ -144,7 +144,6 @@ describe('SQS FIFO receipt handles', () => {
   });
 });
 
-
 describe('SQS FIFO SendMessageBatch', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
   // Recorded on AWS: test_send_batch_missing_deduplication_id_for_fifo_queue.
@@ -192,7 +191,6 @@ describe('SQS FIFO SendMessageBatch', () => {
   });
 });
 
-
 describe('SQS FIFO message groups', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
   // Recorded on AWS: test_fifo_group_visibility_extends_with_change_message_visibility. The
@@ -224,4 +222,47 @@ describe('SQS FIFO message groups', () => {
       expect(again.map((message) => message.Body)).toEqual(expected);
     },
   );
+});
+
+describe('SQS FIFO delays and purges', () => {
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html
+  // (FIFO queues take the delay from the queue, not per message.) Recorded on AWS:
+  // test_fifo_queue_send_message_with_zero_delay_defaults_to_queue_delay.
+  it("delays a message sent with DelaySeconds=0 by the queue's DelaySeconds", async () => {
+    const url = await createFifo('zero-delay', { ContentBasedDeduplication: 'true', DelaySeconds: '2' });
+    const sent = await cloud.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: 'message-1',
+        MessageGroupId: '1',
+        DelaySeconds: 0,
+      }),
+    );
+    expect(sent.SequenceNumber).toBeTruthy();
+    expect(await receive(url)).toHaveLength(0);
+    await elapse(cloud, clock, 3000);
+    const [message] = await receive(url);
+    expect(message?.Body).toBe('message-1');
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_PurgeQueue.html
+  // Recorded on AWS: test_purge_queue_clears_fifo_deduplication_cache (the re-send is delivered).
+  it('forgets the deduplication ids of purged messages', async () => {
+    const url = await createFifo('purge-dedup');
+    const send = (body: string) =>
+      cloud.clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: url,
+          MessageBody: body,
+          MessageGroupId: 'g',
+          MessageDeduplicationId: 'same-dedup',
+        }),
+      );
+    const first = await send('message-1');
+    await cloud.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    const second = await send('message-2');
+    expect(second.MessageId).not.toBe(first.MessageId);
+    const messages = await receive(url, { MaxNumberOfMessages: 10, WaitTimeSeconds: 1 });
+    expect(messages.map((message) => message.Body)).toEqual(['message-2']);
+  });
 });

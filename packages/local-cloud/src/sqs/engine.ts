@@ -329,6 +329,9 @@ export class SqsEngine {
     }
     queue.lastPurgeAt = now;
     queue.store.removeAll();
+    // A purge also forgets the FIFO deduplication ids: a re-send is delivered (recorded:
+    // test_purge_queue_clears_fifo_deduplication_cache). The journal's purge record does the same.
+    queue.dedup.clear();
     this.log({ t: 'purge', name: queue.name, at: now });
     return {};
   }
@@ -690,7 +693,11 @@ export class SqsEngine {
       body,
       attributes: user.attributes,
       systemAttributes: system.attributes,
-      delaySeconds: delay ?? Number(queue.attributes.DelaySeconds),
+      // A FIFO queue delays every message by its own DelaySeconds, even one sent with DelaySeconds=0
+      // (recorded: test_fifo_queue_send_message_with_zero_delay_defaults_to_queue_delay).
+      delaySeconds: queue.fifo
+        ? Number(queue.attributes.DelaySeconds)
+        : (delay ?? Number(queue.attributes.DelaySeconds)),
       groupId,
       dedupId,
     };

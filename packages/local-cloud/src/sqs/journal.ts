@@ -96,6 +96,7 @@ export function replaySqs(snapshot: SqsSnapshot | undefined, records: readonly S
         const queue = queues.get(record.name);
         if (queue) {
           queue.messages.clear();
+          queue.dedup.clear();
           queue.lastPurgeAt = record.at;
         }
         break;
