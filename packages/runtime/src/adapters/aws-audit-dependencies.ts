@@ -8,6 +8,7 @@ import { DynamoDbAuditStore } from './dynamodb-audit-store.js';
 import { SqsQueueInspector } from './sqs-queue-inspector.js';
 import { SqsRepublisher } from './sqs-republisher.js';
 
+/** The resources an audit reads, by name (table names, queue URLs). */
 export interface AuditResources {
   readonly claimsTable: string;
   readonly leasesTable: string;

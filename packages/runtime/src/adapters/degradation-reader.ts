@@ -5,6 +5,13 @@ import { CONTROL, type DegradationLevel, PARTITION_KEY } from '../core/tables.js
 
 const LEVELS: ReadonlySet<string> = new Set<DegradationLevel>(['normal', 'elevated', 'critical']);
 
+/**
+ * The consumer's DegradationReader: the `level` of the control table's `degradation` item.
+ *
+ * @example
+ * const degradation = new DynamoDbDegradationReader(clients.documents, controlTable);
+ * await degradation.read(); // 'normal' | 'elevated' | 'critical'
+ */
 export class DynamoDbDegradationReader implements DegradationReader {
   constructor(
     private readonly documents: DynamoDBDocumentClient,

@@ -33,6 +33,7 @@ import {
   PARTITION_KEY,
 } from '../core/tables.js';
 
+/** The tables the audit store reads and writes. */
 export interface DynamoDbAuditStoreTables {
   readonly claims: string;
   readonly outbox?: string;
@@ -46,6 +47,12 @@ const CHECKPOINT_PREFIX = CONTROL.auditCheckpointKey('');
 
 type Item = Record<string, unknown>;
 
+/**
+ * The auditor's AuditStore on DynamoDB (see the module comment for what it reads where).
+ *
+ * @example
+ * const store = new DynamoDbAuditStore(clients.documents, { claims, leases, control, outbox });
+ */
 export class DynamoDbAuditStore implements AuditStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,

@@ -4,6 +4,13 @@ import type { ClaimStatusReader } from '../core/producer/ports.js';
 import { type ClaimStatus, PARTITION_KEY } from '../core/tables.js';
 import { batchGetByIds } from './dynamodb-batch-get.js';
 
+/**
+ * Compensation's ClaimStatusReader: the claim status of each envelope id, with BatchGetItem.
+ *
+ * @example
+ * const claims = new DynamoDbClaimStatusReader(clients.documents, claimsTable);
+ * const statuses = await claims.statuses(['1234', '1235']); // Map id -> COMPLETED | REJECTED | IN_PROGRESS
+ */
 export class DynamoDbClaimStatusReader implements ClaimStatusReader {
   constructor(
     private readonly documents: DynamoDBDocumentClient,

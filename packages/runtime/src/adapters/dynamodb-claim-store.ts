@@ -29,6 +29,7 @@ import type { ClaimAttempt, ClaimRecord, ClaimStore, CommitResult } from '../cor
 import { PARTITION_KEY } from '../core/tables.js';
 import { type TransactionWrite, toTransactItem } from '../core/transaction-write.js';
 
+/** Options of {@link DynamoDbClaimStore}. */
 export interface DynamoDbClaimStoreOptions {
   /** Ask DynamoDB for consumed capacity (for benchmarks and cost reports). @default false */
   readonly returnConsumedCapacity?: boolean;
@@ -40,6 +41,13 @@ const OWNER_FENCE = '#owner = :owner AND #status = :inProgress';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
+/**
+ * The consumer's ClaimStore on a DynamoDB claims table (partition key `pk`, string).
+ *
+ * @example
+ * const claims = new DynamoDbClaimStore(clients.documents, 'my-claims-table');
+ * const handle = createConsumer({ handlers, claims, messages });
+ */
 export class DynamoDbClaimStore implements ClaimStore {
   private readonly capacity: { ReturnConsumedCapacity?: 'TOTAL' };
 

@@ -14,6 +14,12 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import type { Lease, LeaseStore } from '../core/producer/ports.js';
 import { LEASES, PARTITION_KEY, type StreamClosure } from '../core/tables.js';
 
+/**
+ * The producer's LeaseStore on the DynamoDB leases table (see the module comment for the item layout).
+ *
+ * @example
+ * const keeper = new LeaseKeeper({ store: new DynamoDbLeaseStore(clients.documents, leasesTable) });
+ */
 export class DynamoDbLeaseStore implements LeaseStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,

@@ -21,6 +21,13 @@ import { OUTBOX, type OutboxStatus, PARTITION_KEY } from '../core/tables.js';
 import { type TransactionWrite, toTransactItem } from '../core/transaction-write.js';
 import { batchGetByIds } from './dynamodb-batch-get.js';
 
+/**
+ * The producer's OutboxStore on the DynamoDB outbox table, whose `byStatus` index the sweeps read.
+ *
+ * @example
+ * const store = new DynamoDbOutboxStore(clients.documents, outboxTable);
+ * await relayPendingOutbox({ store, sender, fifo: false });
+ */
 export class DynamoDbOutboxStore implements OutboxStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,

@@ -15,6 +15,13 @@ interface DegradationItem extends ScalingState {
   readonly writtenAt: number;
 }
 
+/**
+ * The scaler's ScalingStateStore: the control table's `degradation` item, written with a version condition.
+ *
+ * @example
+ * const store = new DynamoDbScalingStateStore(clients.documents, controlTable);
+ * await applyAlarmEvent(policy, change, { store, control });
+ */
 export class DynamoDbScalingStateStore implements ScalingStateStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,

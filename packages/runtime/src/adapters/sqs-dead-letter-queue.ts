@@ -46,6 +46,7 @@ export interface DeadLetter {
   readonly sourceArn: string | undefined;
 }
 
+/** Reads a DLQ message's reason, envelope stamps and timing from its attributes (the body only when they are missing). */
 export function describeDeadLetter(message: Message): DeadLetter {
   const attributes = message.MessageAttributes ?? {};
   const system = message.Attributes ?? {};
@@ -76,7 +77,12 @@ export function describeDeadLetter(message: Message): DeadLetter {
   };
 }
 
-/** Peeks (VisibilityTimeout 0) at up to `max` DLQ messages; nothing is consumed. */
+/**
+ * Peeks (VisibilityTimeout 0) at up to `max` DLQ messages; nothing is consumed.
+ *
+ * @example
+ * for (const letter of await listDeadLetters(clients.sqs, dlqUrl, 100)) console.log(letter.reason, letter.type);
+ */
 export async function listDeadLetters(
   sqs: SQSClient,
   deadLetterQueueUrl: string,
@@ -86,6 +92,7 @@ export async function listDeadLetters(
   return messages.map(describeDeadLetter).sort((a, b) => (a.sentAt ?? 0) - (b.sentAt ?? 0));
 }
 
+/** The ARN of a queue, from its QueueArn attribute. */
 export async function queueArnOf(sqs: SQSClient, queueUrl: string): Promise<string> {
   const { Attributes: attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
@@ -94,6 +101,7 @@ export async function queueArnOf(sqs: SQSClient, queueUrl: string): Promise<stri
   return attributes.QueueArn;
 }
 
+/** A message move task as `oncely dlq` reports it. */
 export interface RedriveTask {
   readonly taskHandle: string | undefined;
   readonly status: string;
@@ -106,6 +114,10 @@ export interface RedriveTask {
  * Starts a message move task from the DLQ. With `destinationArn` every message goes there (needed
  * for messages the consumer dead-lettered itself, which SQS cannot trace to a source); without it
  * each message returns to the queue it came from.
+ *
+ * @example
+ * const handle = await startRedrive(clients.sqs, dlqArn, { destinationArn: queueArn });
+ * const task = await waitForRedrive(clients.sqs, dlqArn, handle);
  */
 export async function startRedrive(
   sqs: SQSClient,
@@ -160,6 +172,7 @@ export async function waitForRedrive(
   }
 }
 
+/** Which DLQ messages {@link redriveSelected} moves, and where. */
 export interface SelectiveRedriveOptions {
   /** Redrive only messages whose reason equals this (see {@link DeadLetter.reason}). */
   readonly reason?: string;
@@ -174,6 +187,7 @@ export interface SelectiveRedriveOptions {
   readonly onProgress?: (moved: number, failed: number) => void;
 }
 
+/** What {@link redriveSelected} did. */
 export interface SelectiveRedriveResult {
   readonly moved: number;
   readonly skipped: number;
@@ -185,6 +199,9 @@ export interface SelectiveRedriveResult {
  * Receives DLQ messages (hidden for `holdSeconds`), re-sends the matching ones with body and
  * envelope attributes unchanged, and deletes each from the DLQ only after its send succeeded.
  * Non-matching and failed messages stay in the DLQ and are made visible again at the end.
+ *
+ * @example
+ * const { moved } = await redriveSelected(clients.sqs, dlqUrl, { reason: MAX_RECEIVE_COUNT_REASON });
  */
 export async function redriveSelected(
   sqs: SQSClient,

@@ -5,6 +5,13 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 
+/**
+ * An SQS record as the Lambda event source mapping would deliver `message` (received with every attribute) from the queue `queueArn`.
+ *
+ * @example
+ * const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }));
+ * await handler({ Records: Messages.map((message) => toSqsRecord(message, queueArn)) });
+ */
 export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
   return {
     messageId: message.MessageId ?? '',

@@ -13,6 +13,7 @@ import type { MessageActions, PoisonDelivery, SqsRecordRef } from '../core/consu
 import { POISON_ATTRIBUTES } from '../core/envelope.js';
 import { isFifoQueueUrl } from '../core/producer/queue-message.js';
 
+/** Options of {@link SqsMessageActions}. */
 export interface SqsMessageActionsOptions {
   /** Where poison messages go; normally the source queue's own DLQ. */
   readonly deadLetterQueueUrl: string;
@@ -29,6 +30,12 @@ const MAX_MESSAGE_ATTRIBUTES = 10;
 export const OVERFLOW_ATTRIBUTE = 'oncely.poison.originalAttributes';
 const MAX_ERROR_TEXT = 1_024;
 
+/**
+ * The consumer's MessageActions on SQS: poison messages to the DLQ (with `oncely.poison.*` attributes), retry backoff with ChangeMessageVisibility.
+ *
+ * @example
+ * const messages = new SqsMessageActions(clients.sqs, { deadLetterQueueUrl, sourceQueueUrl: queueUrl });
+ */
 export class SqsMessageActions implements MessageActions {
   /** Queue URLs by ARN: the event carries ARNs, the API wants URLs. */
   private readonly queueUrls = new Map<string, Promise<string>>();

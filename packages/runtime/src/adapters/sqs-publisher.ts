@@ -7,6 +7,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { BatchEntryFailure, Publisher, QueueMessage } from '../core/producer/ports.js';
 
+/**
+ * The producer's Publisher port on SQS: one SendMessageBatch per call, per-entry failures mapped back by index.
+ *
+ * @example
+ * const sender = new BatchingSender({ sender: new SqsPublisher(clients.sqs, queueUrl) });
+ */
 export class SqsPublisher implements Publisher {
   constructor(
     private readonly sqs: SQSClient,

@@ -18,6 +18,7 @@ import type { QueueInspector, QueueSighting, StreamSeqKey } from '../core/audit/
 import { streamSeqKey } from '../core/audit/audit-model.js';
 import { ENVELOPE_ATTRIBUTES } from '../core/envelope.js';
 
+/** A queue's approximate message counts. */
 export interface QueueCounts {
   /** Waiting, receivable now. */
   readonly visible: number;
@@ -30,6 +31,7 @@ export interface QueueCounts {
   readonly arn?: string;
 }
 
+/** The approximate visible, in-flight and delayed message counts of a queue. */
 export async function readQueueCounts(sqs: SQSClient, queueUrl: string): Promise<QueueCounts> {
   const names: QueueAttributeName[] = [
     'ApproximateNumberOfMessages',
@@ -55,6 +57,7 @@ export async function readQueueCounts(sqs: SQSClient, queueUrl: string): Promise
   };
 }
 
+/** Options of {@link peekMessages}. */
 export interface PeekOptions {
   /** Most distinct messages to collect. @default 1000 */
   readonly maxMessages?: number;
@@ -126,6 +129,7 @@ function keyOf(message: Message): StreamSeqKey | undefined {
   return at && streamSeqKey(at.producer, at.seq);
 }
 
+/** The queues {@link SqsQueueInspector} may peek, and how many messages at most. */
 export interface SqsQueueInspectorOptions {
   readonly queueUrl?: string;
   readonly deadLetterQueueUrl?: string;
@@ -133,7 +137,12 @@ export interface SqsQueueInspectorOptions {
   readonly maxPeek?: number;
 }
 
-/** The auditor's view of the source queue and the DLQ. */
+/**
+ * The auditor's view of the source queue and the DLQ.
+ *
+ * @example
+ * const inspector = new SqsQueueInspector(clients.sqs, { queueUrl, deadLetterQueueUrl });
+ */
 export class SqsQueueInspector implements QueueInspector {
   constructor(
     private readonly sqs: SQSClient,

@@ -11,6 +11,12 @@ import type { Envelope } from '../core/envelope.js';
 import { isFifoQueueUrl, toQueueMessage } from '../core/producer/queue-message.js';
 import { SqsPublisher } from './sqs-publisher.js';
 
+/**
+ * The auditor's Republisher on SQS (see the module comment).
+ *
+ * @example
+ * const republisher = new SqsRepublisher(clients.sqs, queueUrl);
+ */
 export class SqsRepublisher implements Republisher {
   private readonly publisher: SqsPublisher;
   private readonly fifo: boolean;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+/** The envelope's schema; the consumer validates every body that carries the stamps with it. */
 export const envelopeSchema = z.object({
   /** Snowflake id, decimal string. */
   id: z.string().regex(/^\d{1,20}$/, 'id must be a decimal Snowflake id'),
@@ -18,6 +19,7 @@ export const envelopeSchema = z.object({
   payload: z.unknown(),
 });
 
+/** A stamped event: what an Oncely producer sends as the message body. */
 export type Envelope<TPayload = unknown> = Omit<z.infer<typeof envelopeSchema>, 'payload'> & {
   payload: TPayload;
 };

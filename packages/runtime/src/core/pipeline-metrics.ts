@@ -8,6 +8,12 @@ export const METRICS_NAMESPACE = 'Oncely';
 /** The single dimension of every Oncely metric. */
 export const SERVICE_DIMENSION = 'service';
 
+/**
+ * The metric names the stack's alarms and dashboard read.
+ *
+ * @example
+ * new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: PIPELINE_METRICS.messagesMissing, dimensionsMap: { [SERVICE_DIMENSION]: serviceName } });
+ */
 export const PIPELINE_METRICS = {
   /** Auditor: messages missing after the grace period (gauge per audit run). Alarm: > 0. */
   messagesMissing: 'MessagesMissing',

@@ -60,9 +60,12 @@ export const scalingPolicySchema = z
     path: ['steps'],
   });
 
+/** One backlog step: its alarm and what the scaler sets while it is the highest step in ALARM. */
 export type ScalingStep = z.infer<typeof scalingStepSchema>;
+/** The scaler's policy (the JSON in ONCELY_SCALING_POLICY), validated by {@link scalingPolicySchema}. */
 export type ScalingPolicy = z.infer<typeof scalingPolicySchema>;
 
+/** A CloudWatch alarm state. */
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
 /** One "CloudWatch Alarm State Change" event, reduced to what the policy needs. */
@@ -89,6 +92,7 @@ export interface ScalingState {
   readonly updatedAt: string;
 }
 
+/** What one alarm event means: ignore it (unknown alarm, older than what was applied, a repeat), or apply a new state. */
 export type ScalingDecision =
   | { readonly kind: 'ignore'; readonly reason: 'unknown-alarm' | 'stale' | 'repeated' }
   | {
@@ -134,7 +138,13 @@ export function activeStep(
   return active;
 }
 
-/** Applies one alarm event to the stored state (or to the initial state when nothing is stored). */
+/**
+ * Applies one alarm event to the stored state (or to the initial state when nothing is stored).
+ *
+ * @example
+ * const decision = decideScaling(policy, stored?.state, parseAlarmStateChange(event));
+ * if (decision.kind === 'apply') console.log(decision.next.maximumConcurrency, decision.next.level);
+ */
 export function decideScaling(
   policy: ScalingPolicy,
   stored: ScalingState | undefined,
@@ -182,7 +192,12 @@ const alarmStateChangeEventSchema = z.object({
   }),
 });
 
-/** Reads an EventBridge "CloudWatch Alarm State Change" event; throws naming what is wrong. */
+/**
+ * Reads an EventBridge "CloudWatch Alarm State Change" event; throws naming what is wrong.
+ *
+ * @example
+ * const change = parseAlarmStateChange(event); // { alarmName, state: 'ALARM', timestamp }
+ */
 export function parseAlarmStateChange(event: unknown): AlarmStateChange {
   const parsed = alarmStateChangeEventSchema.safeParse(event);
   if (!parsed.success)
@@ -203,6 +218,7 @@ export interface ConcurrencyControl {
   setMaximumConcurrency(value: number): Promise<void>;
 }
 
+/** The decision {@link applyAlarmEvent} applied. */
 export interface ScalerOutcome {
   readonly decision: ScalingDecision;
   /** Write attempts needed (more than one when another scaler invocation won a race). */
@@ -214,6 +230,9 @@ export interface ScalerOutcome {
  * conditional write. The mapping is updated before the state is stored so that a failure in
  * between leaves the event unapplied and its retry is not mistaken for a repeat. A lost race
  * re-reads and decides again.
+ *
+ * @example
+ * const { decision } = await applyAlarmEvent(policy, parseAlarmStateChange(event), { store, control });
  */
 export async function applyAlarmEvent(
   policy: ScalingPolicy,

@@ -67,6 +67,7 @@ export class SnowflakeTimeRangeError extends Error {
   override readonly name = 'SnowflakeTimeRangeError';
 }
 
+/** Options of {@link SnowflakeGenerator}. */
 export interface SnowflakeGeneratorOptions {
   /** 0..1023, unique among live generators (lease it; see LeaseKeeper). */
   readonly workerId: number;
@@ -163,7 +164,12 @@ export interface DecodedSnowflake {
   readonly sequence: number;
 }
 
-/** Splits an id into its time, worker id and sequence; for tools and the auditor. */
+/**
+ * Splits an id into its time, worker id and sequence; for tools and the auditor.
+ *
+ * @example
+ * const { workerId, timestampMs } = decodeSnowflake('123456789012345678');
+ */
 export function decodeSnowflake(id: string | bigint, epochMs = SNOWFLAKE_EPOCH_MS): DecodedSnowflake {
   const value = typeof id === 'bigint' ? id : parseSnowflake(id);
   const low = Number(value & ((1n << TIMESTAMP_SHIFT) - 1n));

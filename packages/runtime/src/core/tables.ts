@@ -1,8 +1,9 @@
 /**
- * Names shared by the tables' definitions (cdk/), the runtime (functions/) and the tools (cli/):
+ * Names shared by the tables' definitions (the CDK constructs), the runtime and the tools (the CLI):
  * key attributes, index names, item states. Every table has a string partition key named `pk`.
  */
 
+/** The partition key attribute of every Oncely table (a string). */
 export const PARTITION_KEY = 'pk';
 
 /**
@@ -16,6 +17,7 @@ export const CLAIMS = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/** A claim's state: IN_PROGRESS while a delivery holds it (claim mode), then COMPLETED or REJECTED for good. */
 export type ClaimStatus = 'IN_PROGRESS' | 'COMPLETED' | 'REJECTED';
 
 /**
@@ -61,4 +63,5 @@ export const CONTROL = {
   auditReportKey: 'audit-report',
 } as const;
 
+/** How much non-core work consumers skip: `critical` skips every `nonCore` step. */
 export type DegradationLevel = 'normal' | 'elevated' | 'critical';

@@ -4,6 +4,7 @@
  * CloudWatch turns the metric lines (Embedded Metric Format) into metrics without an API call.
  */
 
+/** Severity of a log line. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** CloudWatch units the runtime's metrics use. */

@@ -129,6 +129,7 @@ export interface AuditFinding {
   readonly compensation?: 'republished' | 'exhausted' | 'unrecoverable' | 'skipped';
 }
 
+/** One producer stream in an audit report. */
 export interface StreamAuditSummary {
   readonly producer: string;
   readonly confirmedSeq: number;

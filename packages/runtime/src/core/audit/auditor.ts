@@ -29,6 +29,7 @@ import {
 import { classify } from './classify.js';
 import { contiguousRanges, initialCheckpoint, type StreamWalkResult, walkStream } from './stream-walk.js';
 
+/** How one audit run looks. */
 export interface AuditOptions {
   /** Unconfirmed messages younger than this are normal (in transit, reordered). @default 300 */
   readonly graceSeconds?: number;
@@ -46,6 +47,7 @@ export interface AuditOptions {
   readonly maxFindings?: number;
 }
 
+/** The ports an audit reads and acts through; `createAuditDependencies` builds them on AWS. */
 export interface AuditDependencies {
   readonly store: AuditStore;
   /** Without an inspector no queue can be ruled out, so nothing is ever classified `missing`. */
@@ -73,6 +75,13 @@ interface StreamWork {
   readonly claimsRead: number;
 }
 
+/**
+ * Audits every producer stream once: walks the claims above each checkpoint, classifies what is overdue, re-publishes what is missing (with `compensate`), saves checkpoints and the report.
+ *
+ * @example
+ * const report = await runAudit(createAuditDependencies(clients, resources), { graceSeconds: 300, compensate: true });
+ * console.log(report.counts.missing);
+ */
 export async function runAudit(deps: AuditDependencies, options: AuditOptions = {}): Promise<AuditReport> {
   const graceSeconds = options.graceSeconds ?? 300;
   const maxAttempts = options.maxAttempts ?? 3;

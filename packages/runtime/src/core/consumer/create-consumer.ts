@@ -86,6 +86,7 @@ export interface RemainingTimeContext {
   getRemainingTimeInMillis(): number;
 }
 
+/** A Lambda handler for SQS events that answers with the batch's item failures (ReportBatchItemFailures). */
 export type SqsConsumerHandler = (
   event: SQSEvent,
   context?: RemainingTimeContext,

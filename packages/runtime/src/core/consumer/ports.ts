@@ -37,11 +37,13 @@ export interface CancellationReason {
   readonly item?: ClaimRecord;
 }
 
+/** The result of {@link ClaimStore.tryClaim}. */
 export type ClaimAttempt =
   | { readonly kind: 'claimed' }
   /** The condition failed; `existing` is the old item when the store returned it (ALL_OLD). */
   | { readonly kind: 'taken'; readonly existing: ClaimRecord | undefined };
 
+/** The result of {@link ClaimStore.commit}. */
 export type CommitResult =
   | { readonly kind: 'committed' }
   /** The whole transaction was cancelled; one reason per action, the claim (if any) first. */
@@ -95,6 +97,7 @@ export interface SqsRecordRef {
   readonly eventSourceARN: string;
 }
 
+/** A poison message on its way to the DLQ: the record as delivered, and why. */
 export interface PoisonDelivery {
   readonly record: SqsRecordRef & {
     readonly body: string;
@@ -113,6 +116,7 @@ export interface SqsMessageAttribute {
   readonly dataType: string;
 }
 
+/** Why a message is poison, as the `oncely.poison.reason` attribute of its DLQ copy says (see docs/consumer.md and docs/interop.md). */
 export type PoisonReason =
   | 'body-not-json'
   | 'envelope-invalid'

@@ -7,6 +7,7 @@ import type { BatchEntryFailure, ProducerClock, Publisher, QueueMessage } from '
 import { systemProducerClock } from './ports.js';
 import { MAX_MESSAGE_BYTES } from './queue-message.js';
 
+/** Options of {@link BatchingSender}. */
 export interface BatchingSenderOptions {
   readonly sender: Publisher;
   /** @default systemProducerClock */
@@ -53,6 +54,13 @@ export interface BatchingSenderStats {
   requestFailures: number;
 }
 
+/**
+ * Batches sends into SendMessageBatch requests and retries every entry SQS did not accept (see the module comment).
+ *
+ * @example
+ * const sender = new BatchingSender({ sender: new SqsPublisher(clients.sqs, queueUrl), lingerMs: 5 });
+ * await sender.send(toQueueMessage(envelope, false)); // resolves once SQS acknowledged it
+ */
 export class BatchingSender {
   readonly stats: BatchingSenderStats = { requests: 0, entriesSent: 0, entryFailures: 0, requestFailures: 0 };
   private readonly sender: Publisher;

@@ -18,6 +18,7 @@ import { systemProducerClock } from './ports.js';
 import { toQueueMessage } from './queue-message.js';
 import { settleAll } from './settle-all.js';
 
+/** What a compensation sweep reads, sends through, and how patiently. */
 export interface CompensationSweepOptions {
   readonly store: OutboxStore;
   readonly claims: ClaimStatusReader;
@@ -34,6 +35,7 @@ export interface CompensationSweepOptions {
   readonly telemetry?: Telemetry;
 }
 
+/** What one compensation sweep did. */
 export interface CompensationReport {
   readonly examined: number;
   /** The consumer acknowledged them (claim COMPLETED or REJECTED); marked COMPLETED. */
@@ -44,7 +46,12 @@ export interface CompensationReport {
   readonly failed: number;
 }
 
-/** Sweeps SENT outbox items older than the deadline. */
+/**
+ * Sweeps SENT outbox items older than the deadline.
+ *
+ * @example
+ * const report = await compensateUnacknowledged({ store, claims, sender, fifo: false, deadlineMs: 300_000 });
+ */
 export async function compensateUnacknowledged(
   options: CompensationSweepOptions,
 ): Promise<CompensationReport> {
@@ -62,6 +69,9 @@ export async function compensateUnacknowledged(
 /**
  * Re-publishes specific envelopes from the outbox/send log, e.g. ids the auditor reported missing.
  * Items the consumer already acknowledged are only marked COMPLETED.
+ *
+ * @example
+ * const { republished, notFound } = await republishFromOutbox(missingIds, { store, claims, sender, fifo: false });
  */
 export async function republishFromOutbox(
   ids: readonly string[],

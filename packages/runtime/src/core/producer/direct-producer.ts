@@ -13,6 +13,7 @@ import type { OutboxStore, ProducerClock } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { assertFitsInMessage, type EventDraft, MAX_MESSAGE_BYTES, toQueueMessage } from './queue-message.js';
 
+/** Options of {@link DirectProducer}. */
 export interface DirectProducerOptions {
   readonly keeper: LeaseKeeper;
   readonly sender: BatchingSender;
@@ -34,6 +35,7 @@ export interface DirectProducerOptions {
   readonly telemetry?: Telemetry;
 }
 
+/** What an acknowledged publish returns: the stamped envelope, and which way it went. */
 export interface PublishReceipt<TPayload = unknown> {
   readonly envelope: Envelope<TPayload>;
   /** `queue`: SQS acknowledged it. `outbox`: SQS would not, so the relay will deliver it. */
@@ -53,6 +55,13 @@ export class PublishFailedError extends Error {
   }
 }
 
+/**
+ * Direct mode over the producer's ports (see the module comment); `createProducer` wires it to AWS.
+ *
+ * @example
+ * const producer = new DirectProducer({ keeper, sender, fifo: false, outbox });
+ * const { envelope, via } = await producer.publish({ type: 'inventory.reserve', key: sku, payload });
+ */
 export class DirectProducer {
   private readonly clock: ProducerClock;
   private readonly telemetry: Telemetry;

@@ -25,6 +25,7 @@ import type { Lease, LeaseStore, ProducerClock } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import type { EventDraft } from './queue-message.js';
 
+/** Options of {@link LeaseKeeper}. */
 export interface LeaseKeeperOptions {
   readonly store: LeaseStore;
   /** Who holds the lease, for operators. @default a random UUID */
@@ -61,6 +62,14 @@ export class LeaseUnavailableError extends Error {
   override readonly name = 'LeaseUnavailableError';
 }
 
+/**
+ * Leases a worker id and stamps envelopes on its producer stream (see the module comment).
+ *
+ * @example
+ * const keeper = new LeaseKeeper({ store: new DynamoDbLeaseStore(clients.documents, leasesTable) });
+ * const envelope = await keeper.stamp({ type: 'inventory.reserve', key: sku, payload });
+ * await keeper.close(); // releases the worker id, closing the stream at its last seq
+ */
 export class LeaseKeeper {
   readonly holder: string;
   private readonly store: LeaseStore;

@@ -12,6 +12,7 @@ import type { OutboxStore, ProducerClock } from './ports.js';
 import { systemProducerClock } from './ports.js';
 import { assertFitsInMessage, type EventDraft, MAX_MESSAGE_BYTES, toQueueMessage } from './queue-message.js';
 
+/** Options of {@link OutboxProducer}. */
 export interface OutboxProducerOptions {
   readonly keeper: LeaseKeeper;
   readonly store: OutboxStore;
@@ -28,12 +29,20 @@ export interface OutboxProducerOptions {
   readonly telemetry?: Telemetry;
 }
 
+/** What a committed transaction returns. */
 export interface TransactReceipt {
   readonly envelopes: Envelope[];
   /** How many events the eager publish delivered; the relay sends the rest. */
   readonly published: number;
 }
 
+/**
+ * Outbox mode over the producer's ports (see the module comment); `createProducer` wires it to AWS.
+ *
+ * @example
+ * const producer = new OutboxProducer({ keeper, store, sender, fifo: false });
+ * await producer.transact([{ Put: { TableName: 'orders', Item: order, ConditionExpression: 'attribute_not_exists(pk)' } }], [event]);
+ */
 export class OutboxProducer {
   private readonly clock: ProducerClock;
   private readonly telemetry: Telemetry;

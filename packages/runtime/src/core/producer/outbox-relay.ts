@@ -14,6 +14,7 @@ import { systemProducerClock } from './ports.js';
 import { toQueueMessage } from './queue-message.js';
 import { settleAll } from './settle-all.js';
 
+/** What a relay sweep reads, sends through, and how patiently. */
 export interface RelaySweepOptions {
   readonly store: OutboxStore;
   readonly sender: BatchingSender;
@@ -33,6 +34,7 @@ export interface RelaySweepOptions {
   readonly telemetry?: Telemetry;
 }
 
+/** What one relay sweep did. */
 export interface RelaySweepReport {
   readonly examined: number;
   readonly published: number;
@@ -40,6 +42,12 @@ export interface RelaySweepReport {
   readonly exhausted: number;
 }
 
+/**
+ * Publishes PENDING outbox items that are due and marks them SENT; a failed item is retried with backoff, then EXHAUSTED.
+ *
+ * @example
+ * const { published } = await relayPendingOutbox({ store, sender, fifo: false, minAgeMs: 5_000 });
+ */
 export async function relayPendingOutbox(options: RelaySweepOptions): Promise<RelaySweepReport> {
   const clock = options.clock ?? systemProducerClock;
   const now = clock.now();

@@ -95,7 +95,17 @@ export interface OutboxItem {
   readonly outcome?: string;
 }
 
-/** A condition on one of the business writes failed, so nothing was committed. */
+/**
+ * A condition on one of the business writes failed, so nothing was committed.
+ *
+ * @example
+ * try {
+ *   await producer.transact([orderPut], [event]);
+ * } catch (error) {
+ *   if (error instanceof BusinessConditionFailedError) return { status: 'ALREADY_PLACED' };
+ *   throw error;
+ * }
+ */
 export class BusinessConditionFailedError extends Error {
   override readonly name = 'BusinessConditionFailedError';
   constructor(
@@ -119,6 +129,7 @@ export interface OutboxUpdate {
   readonly outcome?: string;
 }
 
+/** The outbox table: business writes and outbox items committed together, and the sweeps' reads and updates. */
 export interface OutboxStore {
   /** Commits business writes and outbox items atomically; BusinessConditionFailedError when a write's condition fails. */
   commit(writes: readonly TransactionWrite[], items: readonly OutboxItem[]): Promise<void>;
@@ -143,6 +154,7 @@ export interface ProducerClock {
   sleep(ms: number): Promise<void>;
 }
 
+/** The real clock: Date.now and setTimeout. */
 export const systemProducerClock: ProducerClock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -51,6 +51,9 @@ export function assertFitsInMessage(draft: EventDraft, limitBytes = MAX_MESSAGE_
  * Maps a stamped envelope to a message. On FIFO queues the key becomes the MessageGroupId and the
  * id the MessageDeduplicationId; `deduplicationId` overrides the latter (compensation re-sends use
  * a fresh one on purpose, so SQS's five-minute dedup window cannot swallow them).
+ *
+ * @example
+ * await publisher.sendBatch([toQueueMessage(envelope, isFifoQueueUrl(queueUrl))]);
  */
 export function toQueueMessage(
   envelope: Envelope,
