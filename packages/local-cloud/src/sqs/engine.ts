@@ -1089,7 +1089,9 @@ function isKnownAttributeName(name: string, fifo: boolean): boolean {
     'KmsDataKeyReusePeriodSeconds',
   ];
   const fifoOnly = ['FifoQueue', 'ContentBasedDeduplication', 'DeduplicationScope', 'FifoThroughputLimit'];
-  return optional.includes(name) || (fifo && fifoOnly.includes(name)) || name in STANDARD_DEFAULTS;
+  return (
+    optional.includes(name) || (fifo && fifoOnly.includes(name)) || Object.hasOwn(STANDARD_DEFAULTS, name)
+  );
 }
 
 /** Opaque to clients; carries the queue, the message and the nonce of this particular receive. */

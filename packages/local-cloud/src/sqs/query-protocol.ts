@@ -5,7 +5,8 @@
  * engine serves both protocols.
  * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-making-api-requests-xml.html
  */
-import type { AwsError, ServiceResponse } from '../protocol.js';
+import { dictionary } from '../input-limits.js';
+import { AwsError, type ServiceResponse } from '../protocol.js';
 
 const XML_NAMESPACE = 'http://queue.amazonaws.com/doc/2012-11-05/';
 
@@ -26,6 +27,14 @@ type Tree = { [key: string]: Tree | string };
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * Segments of the deepest parameter name SQS defines
+ * (`SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringListValue.1`) is 7; a deeper
+ * name is a syntax error, not a tree to build (thousands of segments overflowed the stack).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html
+ */
+const MAX_NAME_SEGMENTS = 8;
+
 /** Decodes the form parameters of one request into the JSON protocol's input shape. */
 export function decodeQueryInput(
   operation: string,
@@ -37,6 +46,14 @@ export function decodeQueryInput(
   for (const [key, value] of params) {
     if (key === 'Action' || key === 'Version') continue;
     const path = key.split('.');
+    if (path.length > MAX_NAME_SEGMENTS) {
+      // SQS documents this error with HTTP 404 (CommonErrors.html).
+      throw new AwsError(
+        'MalformedQueryString',
+        `The query string contains a syntax error: parameter ${key.slice(0, 128)}... has ${path.length} parts.`,
+        404,
+      );
+    }
     // Flattened names become object keys; these would reach Object.prototype instead.
     if (path.some((segment) => UNSAFE_KEYS.has(segment))) continue;
     let node = tree;
@@ -75,7 +92,8 @@ function normalise(tree: Tree, operation: string): unknown {
       out[LIST_RENAMES[key]] = items;
     } else if (MAP_RENAMES[key]) {
       const [name, keyField, valueField] = MAP_RENAMES[key];
-      const map: Record<string, unknown> = {};
+      // Keyed by client-chosen names (a message attribute may be called `__proto__`).
+      const map = dictionary<unknown>();
       for (const item of items) {
         if (typeof item !== 'object') continue;
         const entryName = item[keyField];
@@ -85,7 +103,7 @@ function normalise(tree: Tree, operation: string): unknown {
       }
       out[name] = map;
     } else if (key === 'Tag') {
-      const map: Record<string, string> = {};
+      const map = dictionary<string>();
       for (const item of items) {
         if (typeof item === 'object' && typeof item.Key === 'string')
           map[item.Key] = String(item.Value ?? '');
