@@ -18,6 +18,7 @@ import { MessageMoveTasks, type MoveTaskState } from './move-tasks.js';
 import { MessageStore, type StoredMessage } from './queue.js';
 import {
   COMPUTED_ATTRIBUTES,
+  canonicalValue,
   FIFO_DEFAULTS,
   parseRedriveAllowPolicy,
   parseRedrivePolicy,
@@ -189,7 +190,7 @@ export class SqsEngine {
         `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (queue name ${name}).`,
       );
     }
-    const fifo = given.FifoQueue === 'true';
+    const fifo = given.FifoQueue?.toLowerCase() === 'true';
     if (fifo !== fifoName) {
       throw new AwsError(
         'InvalidParameterValue',
@@ -1011,14 +1012,14 @@ function safeAttributeBytes(raw: unknown): { bytes: number } {
 }
 
 /**
- * Stores policies the way SQS returns them: RedrivePolicy re-serialised with a numeric
- * maxReceiveCount, so a re-create with the same policy written differently is still identical.
- * `FifoQueue=false` is the standard queue's implicit value and is not stored.
+ * Stores values the way SQS returns them: booleans in lower case (`True` is accepted), RedrivePolicy
+ * re-serialised with a numeric maxReceiveCount, so a re-create with the same values written
+ * differently is still identical.
  */
 function normaliseAttributes(attributes: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === 'FifoQueue' && value === 'false') continue;
+  for (const [key, raw] of Object.entries(attributes)) {
+    const value = canonicalValue(key, raw);
     if (key === 'RedrivePolicy' && value !== '') {
       const policy = parseRedrivePolicy(value);
       out[key] = JSON.stringify({

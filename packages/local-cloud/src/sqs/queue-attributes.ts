@@ -64,18 +64,44 @@ function invalidValue(name: string, value: string, reason: string): AwsError {
   );
 }
 
+/** Attributes whose values are booleans; SQS reads them in any case (`True`) and reports them in lower case. */
+const BOOLEANS = new Set(['FifoQueue', 'ContentBasedDeduplication', 'SqsManagedSseEnabled']);
+
+/** The value as SQS stores it: booleans in lower case, everything else as given. */
+export function canonicalValue(name: string, value: string): string {
+  return BOOLEANS.has(name) && /^(true|false)$/i.test(value) ? value.toLowerCase() : value;
+}
+
 /**
- * Checks one attribute a caller sets. `creating` allows `FifoQueue`, which cannot change later.
- * Cross-queue rules (the dead-letter queue exists, has the same type, allows this source) are the
- * engine's, since they need the other queues.
+ * Checks one attribute a caller sets on a FIFO (`fifo`) or standard queue, at CreateQueue
+ * (`creating`) or SetQueueAttributes. Cross-queue rules (the dead-letter queue exists, has the same
+ * type, allows this source) are the engine's, since they need the other queues. The FIFO-only
+ * rules and their wording are AWS's as recorded (LocalStack's AWS-validated
+ * test_create_standard_queue_with_fifo_attribute_raises_error, test_set_unsupported_attribute_*).
  */
 export function validateAttribute(name: string, value: string, fifo: boolean, creating: boolean): void {
-  if (name === 'FifoQueue' && creating) {
-    if (value !== 'true' && value !== 'false') throw invalidValue(name, value, 'must be true or false');
+  if (name === 'FifoQueue') {
+    // A standard queue knows no such attribute, not even `false`; a FIFO queue cannot stop being one.
+    if (!fifo) throw new AwsError('InvalidAttributeName', 'Unknown Attribute FifoQueue.');
+    if (value.toLowerCase() !== 'true') {
+      throw new AwsError(
+        'InvalidAttributeValue',
+        'Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.',
+      );
+    }
     return;
+  }
+  if (creating && !fifo && (name === 'DeduplicationScope' || name === 'FifoThroughputLimit')) {
+    throw new AwsError(
+      'InvalidAttributeName',
+      `You can specify the ${name} only when FifoQueue is set to true.`,
+    );
   }
   if (!SETTABLE.has(name) || (FIFO_ONLY.has(name) && !fifo)) {
     throw new AwsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
+  }
+  if (BOOLEANS.has(name) && !/^(true|false)$/i.test(value)) {
+    throw invalidValue(name, value, 'must be true or false');
   }
   const range = INTEGER_RANGES[name];
   if (range) {
@@ -85,10 +111,6 @@ export function validateAttribute(name: string, value: string, fifo: boolean, cr
     return;
   }
   switch (name) {
-    case 'ContentBasedDeduplication':
-    case 'SqsManagedSseEnabled':
-      if (value !== 'true' && value !== 'false') throw invalidValue(name, value, 'must be true or false');
-      return;
     case 'DeduplicationScope':
       if (value !== 'messageGroup' && value !== 'queue')
         throw invalidValue(name, value, 'must be messageGroup or queue');
