@@ -4,6 +4,7 @@
  * recorded (LocalStack's AWS-validated snapshot tests, tests/aws/services/sqs/test_sqs.py).
  */
 import {
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
@@ -101,5 +102,134 @@ describe('SQS FIFO attributes', () => {
       message: 'Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.',
       $metadata: { httpStatusCode: 400 },
     });
+  });
+});
+
+
+describe('SQS DeduplicationScope changed on an existing queue', () => {
+  function send(queueUrl: string, body: string, group: string, dedup: string) {
+    return cloud.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: body,
+        MessageGroupId: group,
+        MessageDeduplicationId: dedup,
+      }),
+    );
+  }
+
+  async function receiveAndDelete(queueUrl: string): Promise<string[]> {
+    const messages = await receive(queueUrl, { WaitTimeSeconds: 5 });
+    for (const message of messages) {
+      await cloud.clients.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
+    }
+    return messages.map((message) => message.Body!);
+  }
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+  // Recorded on AWS: test_fifo_change_to_high_throughput_after_creation. The new scope is reported
+  // at once, but deduplication stays queue-wide: ids sent before and after the change still
+  // deduplicate across message groups.
+  it('keeps deduplicating across groups after a change from queue to messageGroup', async () => {
+    const url = await createQueue(cloud, 'scope-to-group.fifo', {
+      FifoQueue: 'True',
+      ContentBasedDeduplication: 'False',
+      DeduplicationScope: 'queue',
+    });
+    await send(url, 'Test1', 'group1', 'same-dedup');
+    expect(await receiveAndDelete(url)).toEqual(['Test1']);
+    await send(url, 'Test2', 'group2', 'same-dedup');
+    expect(await receive(url, { VisibilityTimeout: 0 })).toHaveLength(0);
+    await setAttributes(url, {
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+    });
+    expect(await attributes(url, ['DeduplicationScope', 'FifoThroughputLimit'])).toEqual({
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+    });
+    expect(await receive(url)).toHaveLength(0);
+    await send(url, 'Test3', 'group3', 'same-dedup');
+    expect(await receive(url)).toHaveLength(0);
+    await send(url, 'Test4', 'group4', 'dedup_2');
+    expect(await receiveAndDelete(url)).toEqual(['Test4']);
+    await send(url, 'Test5', 'group5', 'dedup_2');
+    expect(await receive(url)).toHaveLength(0);
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+  // Recorded on AWS: test_fifo_change_to_regular_throughput_after_creation.
+  it('delivers an id already used in other groups after a change from messageGroup to queue', async () => {
+    const url = await createQueue(cloud, 'scope-to-queue.fifo', {
+      FifoQueue: 'True',
+      ContentBasedDeduplication: 'False',
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+    });
+    await send(url, 'Test1', 'group1', 'same-dedup');
+    expect(await receiveAndDelete(url)).toEqual(['Test1']);
+    await send(url, 'Test2', 'group2', 'same-dedup');
+    expect(await receiveAndDelete(url)).toEqual(['Test2']);
+    await setAttributes(url, { DeduplicationScope: 'queue', FifoThroughputLimit: 'perQueue' });
+    expect(await attributes(url, ['DeduplicationScope', 'FifoThroughputLimit'])).toEqual({
+      DeduplicationScope: 'queue',
+      FifoThroughputLimit: 'perQueue',
+    });
+    await send(url, 'Test3', 'group3', 'same-dedup');
+    expect(await receiveAndDelete(url)).toEqual(['Test3']);
+  });
+});
+
+
+describe('SQS server-side encryption attributes', () => {
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+  // ("Only one server-side encryption option is supported per queue"). Recorded on AWS:
+  // test_sse_kms_and_sqs_are_mutually_exclusive.
+  it('refuses SSE-KMS and SQS-managed SSE in one request', async () => {
+    const url = await createQueue(cloud, 'sse-both');
+    await expect(
+      setAttributes(url, { KmsMasterKeyId: 'testKeyId', SqsManagedSseEnabled: 'true' }),
+    ).rejects.toMatchObject({
+      name: 'InvalidAttributeName',
+      message:
+        'You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.',
+      $metadata: { httpStatusCode: 400 },
+    });
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+  // Recorded on AWS: test_set_queue_attributes_default_values, test_sse_queue_attributes.
+  it('turns SQS-managed SSE off when a KMS key is set, and hides the KMS attributes once the key is cleared', async () => {
+    const url = await createQueue(cloud, 'sse-kms');
+    const initial = await attributes(url);
+    expect(initial.SqsManagedSseEnabled).toBe('true');
+    expect(initial).not.toHaveProperty('KmsMasterKeyId');
+    expect(initial).not.toHaveProperty('KmsDataKeyReusePeriodSeconds');
+
+    await setAttributes(url, { KmsMasterKeyId: 'testKeyId', KmsDataKeyReusePeriodSeconds: '6000' });
+    expect(await attributes(url, KMS_ATTRIBUTES)).toEqual({
+      KmsMasterKeyId: 'testKeyId',
+      KmsDataKeyReusePeriodSeconds: '6000',
+      SqsManagedSseEnabled: 'false',
+    });
+
+    await setAttributes(url, { KmsMasterKeyId: '', KmsDataKeyReusePeriodSeconds: '300' });
+    expect(await attributes(url, KMS_ATTRIBUTES)).toEqual({ SqsManagedSseEnabled: 'false' });
+
+    const managed = await createQueue(cloud, 'sse-sqs');
+    await setAttributes(managed, { SqsManagedSseEnabled: 'true' });
+    expect(await attributes(managed, KMS_ATTRIBUTES)).toEqual({ SqsManagedSseEnabled: 'true' });
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+  // ("Only one server-side encryption option is supported per queue"): switching SQS-managed SSE
+  // on switches KMS off.
+  it('drops the KMS key when SQS-managed SSE is switched on', async () => {
+    const url = await createQueue(cloud, 'sse-switch');
+    await setAttributes(url, { KmsMasterKeyId: 'testKeyId', SqsManagedSseEnabled: 'false' });
+    await setAttributes(url, { SqsManagedSseEnabled: 'true' });
+    expect(await attributes(url, KMS_ATTRIBUTES)).toEqual({ SqsManagedSseEnabled: 'true' });
   });
 });
