@@ -12,7 +12,7 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { createQueue } from '../support/sqs-queues.js';
+import { createQueue, createQueueWithArn } from '../support/sqs-queues.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const cloud = useTestCloud();
@@ -231,5 +231,19 @@ describe('SQS server-side encryption attributes', () => {
     await setAttributes(url, { KmsMasterKeyId: 'testKeyId', SqsManagedSseEnabled: 'false' });
     await setAttributes(url, { SqsManagedSseEnabled: 'true' });
     expect(await attributes(url, KMS_ATTRIBUTES)).toEqual({ SqsManagedSseEnabled: 'true' });
+  });
+});
+
+
+describe('SQS redrive policy naming the queue itself', () => {
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+  // (a dead-letter queue is any queue of the same type that allows the source; nothing excludes
+  // the source itself).
+  it('accepts a RedrivePolicy whose dead-letter target is the queue itself', async () => {
+    const queue = await createQueueWithArn(cloud, 'self-dlq');
+    const policy = { deadLetterTargetArn: queue.arn, maxReceiveCount: 3 };
+    await setAttributes(queue.url, { RedrivePolicy: JSON.stringify(policy) });
+    const { RedrivePolicy } = await attributes(queue.url, ['RedrivePolicy']);
+    expect(JSON.parse(RedrivePolicy!)).toEqual(policy);
   });
 });

@@ -644,7 +644,6 @@ export class SqsEngine {
       );
     if (!target) throw reason('Dead letter target does not exist.');
     if (target.fifo !== fifo) throw reason('Dead-letter queue must be same type of queue as the source.');
-    if (target.name === name) throw reason('A queue cannot be its own dead-letter queue.');
     const allow = target.attributes.RedriveAllowPolicy
       ? parseRedriveAllowPolicy(target.attributes.RedriveAllowPolicy)
       : undefined;
@@ -814,7 +813,9 @@ export class SqsEngine {
     const policy = queue.redrive;
     if (!policy || message.receiveCount < policy.maxReceiveCount) return false;
     const target = this.queueByArn(policy.deadLetterTargetArn);
-    if (!target || target.fifo !== queue.fifo) return false;
+    // A queue may name itself as its dead-letter queue (AWS accepts that policy); moving a message
+    // to where it already is would only loop, so it is delivered as usual.
+    if (!target || target.fifo !== queue.fifo || target === queue) return false;
     queue.store.remove(message);
     const now = this.clock.now();
     const moved: StoredMessage = {
