@@ -247,3 +247,76 @@ describe('SQS redrive policy naming the queue itself', () => {
     expect(JSON.parse(RedrivePolicy!)).toEqual(policy);
   });
 });
+
+
+describe('SQS message attribute names', () => {
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html
+  // Recorded on AWS: test_send_message_with_invalid_string_attributes (accepts "attr.1øßä",
+  // refuses names with "!", '"', "§", "(" or "?").
+  it('accepts letters outside ASCII in a message attribute name and refuses punctuation', async () => {
+    const url = await createQueue(cloud, 'unicode-names');
+    const valid = { 'attr.1øßä': { DataType: 'String', StringValue: 'Valida' } };
+    await cloud.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: 'test', MessageAttributes: valid }),
+    );
+    const [message] = await receive(url, { MessageAttributeNames: ['All'], WaitTimeSeconds: 5 });
+    expect(message?.MessageAttributes).toEqual(valid);
+    for (const char of ['!', '"', '§', '(', '?']) {
+      await expect(
+        cloud.clients.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: url,
+            MessageBody: 'test',
+            MessageAttributes: { [`Invalid-${char}-attr`]: { DataType: 'String', StringValue: 'Valid' } },
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
+    }
+  });
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
+  // (MessageAttributeNames: "All" or ".*" for every attribute, "bar.*" for a prefix). Recorded on
+  // AWS, digests included: test_receive_message_message_attribute_names_filters.
+  it('selects message attributes with *, .*, All, names and a prefix.*', async () => {
+    const url = await createQueue(cloud, 'attr-filters', { VisibilityTimeout: '0' });
+    const sent = await cloud.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: 'msg',
+        MessageAttributes: {
+          'Help.Me': { DataType: 'String', StringValue: 'Me' },
+          Hello: { DataType: 'String', StringValue: 'There' },
+          General: { DataType: 'String', StringValue: 'Kenobi' },
+        },
+      }),
+    );
+    expect(sent.MD5OfMessageAttributes).toBe('4c360f3fdafd970e05fae2f149d997f5');
+    const select = async (names: string[]) => {
+      const [message] = await receive(url, { MessageAttributeNames: names, WaitTimeSeconds: 5 });
+      return {
+        names: Object.keys(message?.MessageAttributes ?? {}).sort(),
+        md5: message?.MD5OfMessageAttributes,
+      };
+    };
+    const everything = { names: ['General', 'Hello', 'Help.Me'], md5: '4c360f3fdafd970e05fae2f149d997f5' };
+    expect(await select([])).toEqual({ names: [], md5: undefined });
+    expect(await select(['All'])).toEqual(everything);
+    expect(await select(['*'])).toEqual(everything);
+    expect(await select(['.*'])).toEqual(everything);
+    expect(await select(['Foo', 'Help'])).toEqual({ names: [], md5: undefined });
+    expect(await select(['Hello', 'General'])).toEqual({
+      names: ['General', 'Hello'],
+      md5: 'fca026605781cb4126a1e9044df24232',
+    });
+    expect(await select(['Foo', 'Hello'])).toEqual({
+      names: ['Hello'],
+      md5: 'a311262e065454b75da111d535b8dacd',
+    });
+    expect(await select(['Hel.*'])).toEqual({
+      names: ['Hello', 'Help.Me'],
+      md5: '83fee93c1bcd8b9a5a923ffacdc636c7',
+    });
+    expect(await select(['AWS.'])).toEqual({ names: [], md5: undefined });
+    expect(await select(['..foo'])).toEqual({ names: [], md5: undefined });
+  });
+});

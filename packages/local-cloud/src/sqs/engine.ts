@@ -1134,14 +1134,16 @@ function batchFailure(id: string, error: unknown): Output {
 }
 
 /**
- * `All` or `.*` selects every attribute, `prefix.*` those under the prefix, anything else by name.
+ * `All`, `*` or `.*` selects every attribute, `prefix.*` those whose names start with `prefix`
+ * (`Hel.*` selects `Hello` and `Help.Me`), anything else by name: AWS's answers as recorded
+ * (test_receive_message_message_attribute_names_filters in LocalStack's AWS-validated tests).
  * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
  */
 function messageAttributeFilter(names: readonly string[]): ((name: string) => boolean) | undefined {
   if (names.length === 0) return undefined;
-  if (names.includes('All') || names.includes('.*')) return () => true;
+  if (names.includes('All') || names.includes('*') || names.includes('.*')) return () => true;
   const exact = new Set(names.filter((name) => !name.endsWith('.*')));
-  const prefixes = names.filter((name) => name.endsWith('.*')).map((name) => name.slice(0, -1));
+  const prefixes = names.filter((name) => name.endsWith('.*')).map((name) => name.slice(0, -2));
   return (name) => exact.has(name) || prefixes.some((prefix) => name.startsWith(prefix));
 }
 

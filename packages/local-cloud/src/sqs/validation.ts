@@ -89,7 +89,12 @@ export function validateBody(body: unknown): string {
   return body;
 }
 
-const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
+/**
+ * Letters and digits of any script, `_`, `-` and `.`: AWS accepts `attr.1øßä` and refuses `§`, `!`,
+ * `"`, `(` and `?` (recorded: test_send_message_with_invalid_string_attributes in LocalStack's
+ * AWS-validated tests).
+ */
+const ATTRIBUTE_NAME = /^[\p{L}\p{N}_.-]{1,256}$/u;
 const DATA_TYPE = /^(String|Number|Binary)(\..+)?$/;
 
 /**
