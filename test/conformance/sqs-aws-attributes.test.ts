@@ -105,7 +105,6 @@ describe('SQS FIFO attributes', () => {
   });
 });
 
-
 describe('SQS DeduplicationScope changed on an existing queue', () => {
   function send(queueUrl: string, body: string, group: string, dedup: string) {
     return cloud.clients.sqs.send(
@@ -182,7 +181,6 @@ describe('SQS DeduplicationScope changed on an existing queue', () => {
   });
 });
 
-
 describe('SQS server-side encryption attributes', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
   // ("Only one server-side encryption option is supported per queue"). Recorded on AWS:
@@ -234,7 +232,6 @@ describe('SQS server-side encryption attributes', () => {
   });
 });
 
-
 describe('SQS redrive policy naming the queue itself', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
   // (a dead-letter queue is any queue of the same type that allows the source; nothing excludes
@@ -247,7 +244,6 @@ describe('SQS redrive policy naming the queue itself', () => {
     expect(JSON.parse(RedrivePolicy!)).toEqual(policy);
   });
 });
-
 
 describe('SQS message attribute names', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html
@@ -318,5 +314,37 @@ describe('SQS message attribute names', () => {
     });
     expect(await select(['AWS.'])).toEqual({ names: [], md5: undefined });
     expect(await select(['..foo'])).toEqual({ names: [], md5: undefined });
+  });
+});
+
+describe('SQS X-Ray trace header', () => {
+  // https://docs.aws.amazon.com/xray/latest/devguide/xray-services-sqs.html ("The default trace
+  // header is carried by X-Amzn-Trace-Id and corresponds to all messages included in a SendMessage
+  // or SendMessageBatch request"). Recorded on AWS: test_aws_trace_header_propagation.
+  it('keeps the X-Amzn-Trace-Id header of a SendMessage as the AWSTraceHeader system attribute', async () => {
+    const url = await createQueue(cloud, 'trace-header');
+    const traceHeader = 'Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1';
+    const command = new SendMessageCommand({
+      QueueUrl: url,
+      MessageBody: 'test',
+      MessageAttributes: { timestamp: { StringValue: '1493147359900', DataType: 'Number' } },
+    });
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['X-Amzn-Trace-Id'] = traceHeader;
+        return next(args);
+      },
+      { step: 'build', name: 'xrayTraceHeader' },
+    );
+    const sent = await cloud.clients.sqs.send(command);
+    expect(sent.MD5OfMessageAttributes).toBe('235c5c510d26fb653d073faed50ae77c');
+    const [message] = await receive(url, {
+      MessageSystemAttributeNames: ['SentTimestamp', 'AWSTraceHeader'],
+      MessageAttributeNames: ['All'],
+      WaitTimeSeconds: 5,
+    });
+    expect(message?.Attributes?.AWSTraceHeader).toBe(traceHeader);
+    expect(Object.keys(message?.Attributes ?? {}).sort()).toEqual(['AWSTraceHeader', 'SentTimestamp']);
+    expect(message?.MD5OfMessageAttributes).toBe('235c5c510d26fb653d073faed50ae77c');
   });
 });

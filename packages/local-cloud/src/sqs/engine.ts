@@ -46,6 +46,8 @@ export interface RequestScope {
   readonly host: string;
   readonly region: string;
   readonly accountId: string;
+  /** The request's `X-Amzn-Trace-Id` header, which SendMessage(Batch) keeps as AWSTraceHeader. */
+  readonly traceHeader?: string;
 }
 
 export type Output = Record<string, unknown>;
@@ -409,7 +411,7 @@ export class SqsEngine {
 
   sendMessage(input: Input, scope: RequestScope): Output {
     const queue = this.queue(input);
-    const prepared = this.prepareSend(queue, input);
+    const prepared = this.prepareSend(queue, input, scope.traceHeader);
     return this.enqueue(queue, prepared, scope);
   }
 
@@ -447,7 +449,9 @@ export class SqsEngine {
         }
       }
     }
-    return eachBatchEntry(entries, (entry) => this.enqueue(queue, this.prepareSend(queue, entry), scope));
+    return eachBatchEntry(entries, (entry) =>
+      this.enqueue(queue, this.prepareSend(queue, entry, scope.traceHeader), scope),
+    );
   }
 
   async receiveMessage(input: Input): Promise<Output> {
@@ -686,7 +690,7 @@ export class SqsEngine {
     throw invalidParameter('Invalid NextToken value.');
   }
 
-  private prepareSend(queue: Queue, input: Input): PreparedMessage {
+  private prepareSend(queue: Queue, input: Input, traceHeader: string | undefined): PreparedMessage {
     const body = validateBody(input.MessageBody);
     const user = validateMessageAttributes(input.MessageAttributes, 'user');
     const system = validateMessageAttributes(input.MessageSystemAttributes, 'system');
@@ -733,6 +737,7 @@ export class SqsEngine {
         : (delay ?? Number(queue.attributes.DelaySeconds)),
       groupId,
       dedupId,
+      traceHeader,
     };
   }
 
@@ -759,7 +764,7 @@ export class SqsEngine {
             md5OfMessageAttributes: md5OfAttributes(prepared.attributes),
           }
         : {}),
-      ...(prepared.systemAttributes ? { systemAttributes: prepared.systemAttributes } : {}),
+      ...storedSystemAttributes(prepared),
       sentAt: now,
       senderId: scope.accountId,
       ...(prepared.groupId !== undefined ? { groupId: prepared.groupId } : {}),
@@ -1031,10 +1036,27 @@ export class SqsEngine {
 interface PreparedMessage {
   readonly body: string;
   readonly attributes: Record<string, MessageAttributeValue> | undefined;
+  /** As given in MessageSystemAttributes (their digest is returned). */
   readonly systemAttributes: Record<string, MessageAttributeValue> | undefined;
+  /** The request's X-Amzn-Trace-Id, stored as AWSTraceHeader unless the system attribute is given. */
+  readonly traceHeader: string | undefined;
   readonly delaySeconds: number;
   readonly groupId: string | undefined;
   readonly dedupId: string | undefined;
+}
+
+/**
+ * The system attributes a message keeps: those given, else the request's X-Amzn-Trace-Id as
+ * AWSTraceHeader; "if both ... are set, the message system attribute overrides the HTTP trace
+ * header" (https://docs.aws.amazon.com/xray/latest/devguide/xray-services-sqs.html; recorded on AWS:
+ * test_aws_trace_header_propagation).
+ */
+function storedSystemAttributes(prepared: PreparedMessage): {
+  systemAttributes?: Record<string, MessageAttributeValue>;
+} {
+  if (prepared.systemAttributes) return { systemAttributes: prepared.systemAttributes };
+  if (!prepared.traceHeader) return {};
+  return { systemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: prepared.traceHeader } } };
 }
 
 function safeAttributeBytes(raw: unknown): { bytes: number } {

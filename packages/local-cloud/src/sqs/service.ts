@@ -88,7 +88,13 @@ async function dispatch(engine: SqsEngine, request: ServiceRequest): Promise<Ser
     const input = query
       ? decodeQueryInput(request.operation, request.input as URLSearchParams, request.url, request.host)
       : asInput(request.input);
-    const scope: RequestScope = { host: request.host, region: request.region, accountId: request.accountId };
+    const trace = request.headers['x-amzn-trace-id'];
+    const scope: RequestScope = {
+      host: request.host,
+      region: request.region,
+      accountId: request.accountId,
+      ...(typeof trace === 'string' && trace !== '' ? { traceHeader: trace } : {}),
+    };
     const output = await operation(engine, input, scope);
     return query ? renderQueryOutput(request.operation, output, request.requestId) : jsonResponse(output);
   } catch (error) {
