@@ -301,7 +301,7 @@ async function deploy(cloud: LocalCloud, source: ReadySource): Promise<DeploySum
   return summaries;
 }
 
-/** A stack for people: the outputs as `key: value`, then how its resources fared. */
+/** A stack for people: how its resources fared, then its outputs as `key: value`. */
 function describeDeployment(summary: DeploySummary): string {
   const statuses = Object.values(summary.resources).map((resource) => resource.status);
   const count = (status: string) => statuses.filter((candidate) => candidate === status).length;
