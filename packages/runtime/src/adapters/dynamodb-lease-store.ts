@@ -41,7 +41,8 @@ export class DynamoDbLeaseStore implements LeaseStore {
     const epoch = previousEpoch + 1;
     const stream = streamId(workerId, epoch);
     const leaseUntil = now + leaseMs;
-    const names: Record<string, string> = {};
+    // STREAM is a DynamoDB reserved word: the attribute is always written through a name placeholder.
+    const names: Record<string, string> = { '#currentStream': 'stream' };
     const values: Record<string, unknown> = {
       ':workerId': workerId,
       ':epoch': epoch,
@@ -57,7 +58,7 @@ export class DynamoDbLeaseStore implements LeaseStore {
       'holder = :holder',
       'leaseUntil = :leaseUntil',
       'highWater = :zero',
-      'stream = :stream',
+      '#currentStream = :stream',
       'acquiredAt = :now',
     ];
     let condition: string;
@@ -84,7 +85,7 @@ export class DynamoDbLeaseStore implements LeaseStore {
           Key: key,
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: condition,
-          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       );
@@ -127,9 +128,9 @@ export class DynamoDbLeaseStore implements LeaseStore {
           // leaseUntil 0 frees the worker id at once; the stream moves to the closed history.
           UpdateExpression:
             'SET leaseUntil = :zero, highWater = :stamped, releasedAt = :now, ' +
-            'closedStreams.#stream = :stamped, closedBy.#stream = :release REMOVE holder, stream',
+            'closedStreams.#stream = :stamped, closedBy.#stream = :release REMOVE holder, #currentStream',
           ConditionExpression: 'holder = :holder AND epoch = :epoch',
-          ExpressionAttributeNames: { '#stream': lease.stream },
+          ExpressionAttributeNames: { '#stream': lease.stream, '#currentStream': 'stream' },
           ExpressionAttributeValues: {
             ':zero': 0,
             ':stamped': stampedHighWater,
