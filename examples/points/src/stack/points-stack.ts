@@ -3,7 +3,6 @@
  * (accounts, ledger) and the trade service's orders table, an `OncelyPipeline` around the points
  * consumer, and the trade service's `place-order` function publishing through the pipeline's outbox.
  */
-import { fileURLToPath } from 'node:url';
 import {
   OncelyPipeline,
   PipelineFunction,
@@ -14,6 +13,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { POINTS_ENVIRONMENT } from '../config.js';
+import { examplePath } from '../paths.js';
 
 /** Outputs of the example's own resources (the pipeline adds its own, see OUTPUT_KEYS). */
 export const POINTS_OUTPUT_KEYS = {
@@ -29,9 +29,9 @@ export interface PointsStackProps extends StackProps {
   readonly settings?: PipelineSettingsInput;
 }
 
-/** A handler module of this example, from the sources or the compiled package alike. */
+/** A handler module of this example (its TypeScript source, which NodejsFunction bundles). */
 function handlerEntry(name: string): string {
-  return fileURLToPath(new URL(`../../src/handlers/${name}.ts`, import.meta.url));
+  return examplePath(`src/handlers/${name}.ts`);
 }
 
 export class PointsStack extends Stack {
