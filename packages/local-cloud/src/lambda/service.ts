@@ -7,6 +7,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../input-limits.js';
+import { type Input, JsonInputReader, validationMessage } from '../json-input.js';
 import {
   AwsError,
   DEFAULT_REGION,
@@ -140,6 +142,49 @@ export interface LambdaService extends LocalService {
 }
 
 const MAX_MAPPING_BATCH = 10_000;
+
+/**
+ * Lambda's request shapes and limits (https://docs.aws.amazon.com/lambda/latest/api/): a member
+ * of the wrong JSON type is an InvalidRequestContentException, one outside its constraints a
+ * ValidationException with AWS's "1 validation error detected" message.
+ */
+const reader = new JsonInputReader({
+  missing: (path) =>
+    new AwsError('ValidationException', validationMessage(path, null, 'Member must not be null')),
+  serialization: (path) =>
+    new AwsError('InvalidRequestContentException', `Could not parse request body into json: member ${path}.`),
+  constraint: (path, value, rule) =>
+    new AwsError('ValidationException', validationMessage(path, value, rule)),
+});
+/** API_Invoke.html FunctionName: a name, a partial or a full ARN, 1-170 characters. */
+const FUNCTION_NAME_OR_ARN = {
+  max: 170,
+  pattern:
+    /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$/,
+} as const;
+/** A function's own name: 1-64 letters, digits, hyphens and underscores. */
+const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
+/**
+ * Invocation payloads (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+ * 6 MB synchronous, 1 MB asynchronous.
+ */
+const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
+/** Environment variables: 4 KB in total (gettingstarted-limits.html). */
+const MAX_ENVIRONMENT_BYTES = 4 * 1024;
+const INVOCATION_TYPES = ['Event', 'RequestResponse', 'DryRun'];
+
+/** A path segment, percent-decoded; a malformed escape is the client's error, not ours. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AwsError(
+      'ValidationException',
+      `The request path has a malformed percent-encoding: ${segment.slice(0, 64)}`,
+    );
+  }
+}
 
 interface FunctionState {
   readonly runtime: FunctionRuntime;
@@ -438,53 +483,87 @@ export function createLambdaService(
     };
   }
 
-  async function createFunctionFromRequest(input: Record<string, unknown>, region: string) {
-    const code = (input.Code ?? {}) as { ZipFile?: string };
-    if (typeof input.FunctionName !== 'string') {
-      throw new AwsError('InvalidParameterValueException', 'FunctionName is required');
+  /**
+   * CreateFunction (API_CreateFunction.html). Every member is checked before anything is written:
+   * the function name becomes part of a temporary directory's name, so one that is too long or
+   * holds a path separator must never reach mkdtemp.
+   */
+  async function createFunctionFromRequest(input: Input, region: string) {
+    const name = functionNameOf(
+      reader.requiredString(input, 'FunctionName', { ...FUNCTION_NAME_OR_ARN, max: 140 }),
+    );
+    if (!FUNCTION_NAME.test(name)) {
+      throw new AwsError(
+        'ValidationException',
+        validationMessage(
+          'functionName',
+          name,
+          'Member must satisfy regular expression pattern: [a-zA-Z0-9-_]{1,64}',
+        ),
+      );
     }
-    if (!code.ZipFile) {
+    const code = reader.optionalStructure(input, 'Code') ?? {};
+    const zipFile = reader.string(code, 'ZipFile', {}, 'code.zipFile');
+    const handler = reader.string(input, 'Handler', { max: 128, pattern: /^[^\s]+$/ });
+    const runtime = reader.string(input, 'Runtime', { min: 1, max: 64 });
+    const timeout = reader.number(input, 'Timeout', { integer: true, min: 1, max: 900 });
+    const memorySize = reader.number(input, 'MemorySize', { integer: true, min: 128, max: 10_240 });
+    const role = reader.string(input, 'Role', { min: 1, max: 2048 });
+    const description = reader.string(input, 'Description', { max: 256 });
+    const environment = environmentVariables(input);
+    if (!zipFile) {
       throw new AwsError(
         'InvalidParameterValueException',
         'The local cloud accepts Code.ZipFile only (S3 and image code are not available locally)',
       );
     }
-    if (functions.has(input.FunctionName)) {
-      throw new AwsError('ResourceConflictException', `Function already exist: ${input.FunctionName}`, 409);
+    if (functions.has(name)) {
+      throw new AwsError('ResourceConflictException', `Function already exist: ${name}`, 409);
     }
-    const directory = await mkdtemp(join(tmpdir(), `oncely-lambda-${input.FunctionName}-`));
+    const directory = await mkdtemp(join(tmpdir(), `oncely-lambda-${name}-`));
     try {
-      await extractZip(Buffer.from(code.ZipFile, 'base64'), directory);
+      await extractZip(Buffer.from(zipFile, 'base64'), directory);
     } catch (error) {
       throw new AwsError(
         'InvalidParameterValueException',
         `Could not unzip uploaded file: ${(error as Error).message}`,
       );
     }
-    const environment = (input.Environment as { Variables?: Record<string, string> } | undefined)?.Variables;
     registerFunction({
-      name: input.FunctionName,
+      name,
       codeDirectory: directory,
       region,
-      ...defined({
-        handler: input.Handler as string | undefined,
-        runtime: input.Runtime as string | undefined,
-        timeout: input.Timeout as number | undefined,
-        memorySize: input.MemorySize as number | undefined,
-        role: input.Role as string | undefined,
-        description: input.Description as string | undefined,
-        environment,
-      }),
+      ...defined({ handler, runtime, timeout, memorySize, role, description, environment }),
     });
-    return functionConfiguration(requireFunction(input.FunctionName));
+    return functionConfiguration(requireFunction(name));
   }
 
   async function invokeFromRequest(request: ServiceRequest, name: string): Promise<ServiceResponse> {
     const state = requireFunction(name);
-    const invocationType = headerValue(request, 'x-amz-invocation-type') ?? 'RequestResponse';
+    const invocationType = headerValue(request, 'x-amz-invocation-type') || 'RequestResponse';
+    if (!INVOCATION_TYPES.includes(invocationType)) {
+      throw new AwsError(
+        'ValidationException',
+        validationMessage(
+          'invocationType',
+          invocationType,
+          `Member must satisfy enum value set: [${INVOCATION_TYPES.join(', ')}]`,
+        ),
+      );
+    }
+    const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
+    if (request.rawBody.length > limit) {
+      throw new AwsError(
+        'RequestTooLargeException',
+        `Request must be smaller than ${limit} bytes for the ${invocationType} invocation type`,
+        413,
+      );
+    }
     const raw = request.rawBody.length ? request.rawBody.toString('utf8') : '{}';
     let event: unknown;
     try {
+      // Deeper payloads would overflow the stack of whatever copies them to the function.
+      if (jsonDepthExceeds(raw, MAX_JSON_DEPTH)) throw new Error('too deep');
       event = JSON.parse(raw);
     } catch {
       throw new AwsError('InvalidRequestContentException', 'Could not parse request body into json', 400);
@@ -522,10 +601,13 @@ export function createLambdaService(
   async function route(request: ServiceRequest): Promise<ServiceResponse> {
     const [rawPath = '/', rawQuery = ''] = request.url.split('?');
     const query = new URLSearchParams(rawQuery);
-    const segments = rawPath.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = rawPath.split('/').filter(Boolean).map(decodePathSegment);
     const [version, collection, id, sub] = segments;
+    if (collection === 'functions' && id !== undefined) {
+      reader.requiredString({ id }, 'id', FUNCTION_NAME_OR_ARN, 'functionName');
+    }
     const method = request.method.toUpperCase();
-    const input = (request.input ?? {}) as Record<string, unknown>;
+    const input = reader.structure(request.input ?? {}, 'body');
     seenEndpoint ??= `http://${request.host}`;
 
     if (version === '_oncely' && collection === 'lambda' && id === 'stats' && method === 'GET') {
@@ -564,8 +646,11 @@ export function createLambdaService(
       if (id && sub === 'concurrency') {
         const state = requireFunction(id);
         if (method === 'PUT') {
-          const value = input.ReservedConcurrentExecutions;
-          if (typeof value !== 'number' || value < 0 || !Number.isInteger(value)) {
+          const value = reader.number(input, 'ReservedConcurrentExecutions', {
+            required: true,
+            integer: true,
+          });
+          if (value === undefined || value < 0) {
             throw new AwsError('InvalidParameterValueException', 'ReservedConcurrentExecutions must be >= 0');
           }
           setReservedConcurrency(state, value);
@@ -725,27 +810,75 @@ function validateMapping(config: SqsMappingConfig): SqsMappingConfig {
   return config;
 }
 
-/** Wire members (CreateEventSourceMapping / UpdateEventSourceMapping) to the internal input. */
-function mappingInputFromWire(
-  input: Record<string, unknown>,
-  creating: boolean,
-): Partial<CreateMappingInput> {
-  const scaling = input.ScalingConfig as { MaximumConcurrency?: number } | undefined;
-  if (creating && (typeof input.FunctionName !== 'string' || typeof input.EventSourceArn !== 'string')) {
+/**
+ * Wire members (CreateEventSourceMapping / UpdateEventSourceMapping) to the internal input, each
+ * with its shape (API_CreateEventSourceMapping.html); ranges are validateMapping's.
+ */
+function mappingInputFromWire(input: Input, creating: boolean): Partial<CreateMappingInput> {
+  const scaling = reader.optionalStructure(input, 'ScalingConfig');
+  const functionName = reader.string(input, 'FunctionName', { ...FUNCTION_NAME_OR_ARN, min: 1, max: 140 });
+  const eventSourceArn = reader.string(input, 'EventSourceArn', { min: 12, max: 1024 });
+  if (creating && (functionName === undefined || eventSourceArn === undefined)) {
     throw new AwsError('InvalidParameterValueException', 'FunctionName and EventSourceArn are required');
   }
   return {
     ...defined({
-      functionName: input.FunctionName as string | undefined,
-      eventSourceArn: input.EventSourceArn as string | undefined,
-      batchSize: input.BatchSize as number | undefined,
-      maximumBatchingWindowInSeconds: input.MaximumBatchingWindowInSeconds as number | undefined,
-      enabled: input.Enabled as boolean | undefined,
-      functionResponseTypes: input.FunctionResponseTypes as string[] | undefined,
+      functionName,
+      eventSourceArn,
+      batchSize: reader.number(input, 'BatchSize', { integer: true }),
+      maximumBatchingWindowInSeconds: reader.number(input, 'MaximumBatchingWindowInSeconds', {
+        integer: true,
+      }),
+      enabled: reader.boolean(input, 'Enabled'),
+      functionResponseTypes:
+        input.FunctionResponseTypes === undefined
+          ? undefined
+          : reader.stringList(input, 'FunctionResponseTypes', {
+              max: 1,
+              item: { values: ['ReportBatchItemFailures'] },
+            }),
     }),
     // An empty ScalingConfig removes the limit, as on Lambda.
-    ...(scaling ? { maximumConcurrency: scaling.MaximumConcurrency } : {}),
+    ...(scaling
+      ? {
+          maximumConcurrency: reader.number(
+            scaling,
+            'MaximumConcurrency',
+            { integer: true },
+            'scalingConfig.maximumConcurrency',
+          ),
+        }
+      : {}),
   };
+}
+
+/** Environment.Variables: names [a-zA-Z][a-zA-Z0-9_]+, string values, 4 KB in total. */
+function environmentVariables(input: Input): Record<string, string> | undefined {
+  const environment = reader.optionalStructure(input, 'Environment', 'environment');
+  const variables =
+    environment && reader.optionalStructure(environment, 'Variables', 'environment.variables');
+  if (!variables) return undefined;
+  let bytes = 0;
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (!/^[a-zA-Z][a-zA-Z0-9_]+$/.test(name)) {
+      throw reader.errors.constraint(
+        'environment.variables',
+        name,
+        'Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+',
+      );
+    }
+    if (typeof value !== 'string') throw reader.errors.serialization(`environment.variables.${name}`);
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+    result[name] = value;
+  }
+  if (bytes > MAX_ENVIRONMENT_BYTES) {
+    throw new AwsError(
+      'InvalidParameterValueException',
+      `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. Size: ${bytes} bytes`,
+    );
+  }
+  return result;
 }
 
 function mappingToWire(config: SqsMappingConfig, transition?: string): Record<string, unknown> {

@@ -7,10 +7,21 @@ import { dirname, resolve, sep } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 
 const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
+/**
+ * "Deployment package (.zip file archive) size: ... 250 MB (unzipped)"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); inflating stops
+ * there, so a small archive that expands without end is refused instead of filling memory.
+ */
+export const MAX_UNZIPPED_BYTES = 250 * 1024 * 1024;
 const CENTRAL_DIRECTORY_HEADER = 0x02014b50;
 
 /** Writes every file of the archive below `target`; rejects entries that would escape it. */
-export async function extractZip(archive: Buffer, target: string): Promise<void> {
+export async function extractZip(
+  archive: Buffer,
+  target: string,
+  maxUnzippedBytes = MAX_UNZIPPED_BYTES,
+): Promise<void> {
+  let unzipped = 0;
   const end = findEndOfCentralDirectory(archive);
   const entries = archive.readUInt16LE(end + 10);
   let offset = archive.readUInt32LE(end + 16);
@@ -37,8 +48,20 @@ export async function extractZip(archive: Buffer, target: string): Promise<void>
       localHeader + 30 + archive.readUInt16LE(localHeader + 26) + archive.readUInt16LE(localHeader + 28);
     const data = archive.subarray(dataStart, dataStart + compressedSize);
     if (method !== 0 && method !== 8) throw new Error(`Unsupported zip compression method ${method}`);
+    const remaining = maxUnzippedBytes - unzipped;
+    if (method === 0 && data.length > remaining) throw new Error('Unzipped size must be smaller than 250 MB');
+    let content: Buffer;
+    try {
+      content = method === 8 ? inflateRawSync(data, { maxOutputLength: Math.max(1, remaining) }) : data;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new Error('Unzipped size must be smaller than 250 MB');
+      }
+      throw error;
+    }
+    unzipped += content.length;
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, method === 8 ? inflateRawSync(data) : data);
+    await writeFile(path, content);
   }
 }
 
