@@ -283,7 +283,12 @@ export class EventsService implements LocalService {
     const entries = reader.structures(input, 'Entries', { required: true, max: 10 }).map((entry, index) => {
       const path = `entries.${index + 1}`;
       const time = entry.Time;
-      if (time !== undefined && time !== null && (typeof time !== 'number' || !Number.isFinite(time))) {
+      // Epoch seconds a date can show (JavaScript dates reach +-8.64e15 ms).
+      if (
+        time !== undefined &&
+        time !== null &&
+        (typeof time !== 'number' || !Number.isFinite(time) || Math.abs(time) > 8.64e12)
+      ) {
         throw reader.errors.serialization(`${path}.time`);
       }
       const eventBus = reader.string(entry, 'EventBusName', BUS_NAME_OR_ARN, `${path}.eventBusName`);
