@@ -23,6 +23,8 @@ export function encodeFrame(lines: readonly string[]): Buffer {
 export interface DecodedLog {
   /** The records of every intact frame, in order (each a JSON text). */
   readonly lines: string[];
+  /** Intact frames: one per group commit. */
+  readonly frames: number;
   /** Bytes up to the end of the last intact frame. */
   readonly validBytes: number;
   /** Why reading stopped before the end of the data: a torn or corrupt frame. */
@@ -34,17 +36,18 @@ export function decodeLog(data: Buffer): DecodedLog {
   if (data.length < LOG_MAGIC.length) {
     // Created but the magic never reached the disk: an empty log.
     return data.length === 0 || LOG_MAGIC.subarray(0, data.length).equals(data)
-      ? { lines: [], validBytes: data.length }
-      : { lines: [], validBytes: 0, damage: 'not an Oncely log (bad magic)' };
+      ? { lines: [], frames: 0, validBytes: data.length }
+      : { lines: [], frames: 0, validBytes: 0, damage: 'not an Oncely log (bad magic)' };
   }
   if (!data.subarray(0, LOG_MAGIC.length).equals(LOG_MAGIC)) {
-    return { lines: [], validBytes: 0, damage: 'not an Oncely log (bad magic)' };
+    return { lines: [], frames: 0, validBytes: 0, damage: 'not an Oncely log (bad magic)' };
   }
   const lines: string[] = [];
+  let frames = 0;
   let offset = LOG_MAGIC.length;
   while (offset < data.length) {
     if (data.length - offset < FRAME_HEADER_BYTES) {
-      return { lines, validBytes: offset, damage: `torn frame header at byte ${offset}` };
+      return { lines, frames, validBytes: offset, damage: `torn frame header at byte ${offset}` };
     }
     const length = data.readUInt32LE(offset);
     const checksum = data.readUInt32LE(offset + 4);
@@ -52,16 +55,23 @@ export function decodeLog(data: Buffer): DecodedLog {
     if (end > data.length) {
       return {
         lines,
+        frames,
         validBytes: offset,
         damage: `torn frame at byte ${offset} (${length} bytes announced, ${data.length - offset - FRAME_HEADER_BYTES} present)`,
       };
     }
     const payload = data.subarray(offset + FRAME_HEADER_BYTES, end);
     if (crc32(payload) !== checksum) {
-      return { lines, validBytes: offset, damage: `checksum mismatch in the frame at byte ${offset}` };
+      return {
+        lines,
+        frames,
+        validBytes: offset,
+        damage: `checksum mismatch in the frame at byte ${offset}`,
+      };
     }
     if (length > 0) lines.push(...payload.toString('utf8').split('\n'));
+    frames++;
     offset = end;
   }
-  return { lines, validBytes: offset };
+  return { lines, frames, validBytes: offset };
 }
