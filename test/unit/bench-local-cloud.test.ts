@@ -70,6 +70,7 @@ const report: LocalCloudBenchReport = {
   threads: 2,
   threaded: setup(2, 6012.4, 1050, 900, 3456.7),
   singleThread: setup(0, 4000, 900, 1500, 2800),
+  durable: setup(2, 3006.2, 525, 450, 3111),
   memory: { peakRssMb: 250.5, gcForced: true, heapBeforeMb: 30, heapAfterMb: 40 },
   flatRun: {
     messages: 100_000,
@@ -104,10 +105,20 @@ describe('local-cloud bench table', () => {
     );
   });
 
+  it('puts the figures with a data directory next to the memory-only ones, with the change', () => {
+    const lines = localCloudTable(report).split('\n');
+    expect(lines).toContain('| measurement, 2 worker threads | memory only | --data-dir | change |');
+    expect(lines).toContain('| SQS send+receive+delete, batches of 10 (msgs/s) | 6,012 | 3,006 | -50% |');
+    expect(lines).toContain('| DynamoDB conditional puts, concurrency 1 (puts/s) | 900 | 450 | -50% |');
+    expect(lines).toContain('| DynamoDB conditional puts, concurrency 16 (puts/s) | 3,457 | 3,111 | -10% |');
+  });
+
   it('prints the same rows as aligned plain text, without Markdown pipes', () => {
     const text = formatLocalCloudBench(report);
     expect(text).not.toContain('|');
     expect(text).toContain('Heap checkpoints (MB): 0: 40, 100000: 42');
-    expect(text.split('\n').filter((line) => line.startsWith('SQS'))).toHaveLength(2);
+    // Two SQS rows in the main table, two in the --data-dir one.
+    expect(text.split('\n').filter((line) => line.startsWith('SQS'))).toHaveLength(4);
+    expect(text).toContain('--data-dir');
   });
 });

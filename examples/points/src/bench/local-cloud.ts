@@ -7,14 +7,16 @@
  * Measures SQS send+receive+delete messages/s (batches of 10 and single messages), DynamoDB
  * conditional puts/s (the consumer's claim write) at concurrency 1 and 16, the process's peak RSS
  * (sampled every 100 ms; server and workers share the process), and whether the server's heap stays
- * flat over a 100,000-message run.
+ * flat over a 100,000-message run. Then the same SQS and DynamoDB runs (worker threads) against a
+ * local cloud with a data directory, which answers no write before it is fsynced
+ * (docs/local-cloud-durability.md), so the cost of durability shows side by side.
  *
  * @example
  * const report = await runLocalCloudBench({ onPhase: console.error });
  * console.log(formatLocalCloudBench(report));
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -45,6 +47,11 @@ export interface LocalCloudBenchOptions {
   readonly flatMessages?: number;
   /** Heap checkpoints of the flatness run come every this many messages. @default 10000 */
   readonly checkpointEvery?: number;
+  /**
+   * Puts of the DynamoDB concurrency-1 run with a data directory: each put waits for an fsync,
+   * so it is kept shorter. @default min(puts, 4000)
+   */
+  readonly durableSerialPuts?: number;
   /** Progress lines. */
   readonly onPhase?: (phase: string) => void;
 }
@@ -73,6 +80,11 @@ export interface LocalCloudBenchReport {
   readonly threads: number;
   readonly threaded: LocalCloudSetup;
   readonly singleThread: LocalCloudSetup;
+  /**
+   * The threaded runs against a local cloud with a data directory (every write fsynced before its
+   * answer, group commit), next to `threaded`, which keeps state in memory only.
+   */
+  readonly durable: LocalCloudSetup;
   readonly memory: {
     /** Peak RSS of the whole process (server and client threads) over every run. */
     readonly peakRssMb: number;
@@ -121,6 +133,7 @@ export async function runLocalCloudBench(
   const puts = options.puts ?? 20_000;
   const threads = Math.max(1, options.threads ?? 2);
   const flatMessages = options.flatMessages ?? 100_000;
+  const durableSerialPuts = options.durableSerialPuts ?? Math.min(puts, 4000);
   const checkpointEvery = Math.max(1, options.checkpointEvery ?? 10_000);
   const phase = options.onPhase ?? (() => undefined);
   const gc = forcedGc();
@@ -128,18 +141,24 @@ export async function runLocalCloudBench(
   const cloud = await startLocalCloud({ port: 0 });
   try {
     const heapBeforeMb = heapMb(gc);
-    const setup = async (clientThreads: number): Promise<LocalCloudSetup> => {
-      const label = clientThreads === 0 ? 'single thread' : `${clientThreads} worker threads`;
+    const setup = async (
+      clientThreads: number,
+      endpoint = cloud.endpoint,
+      serialPuts = puts,
+    ): Promise<LocalCloudSetup> => {
+      const label = `${clientThreads === 0 ? 'single thread' : `${clientThreads} worker threads`}${
+        endpoint === cloud.endpoint ? '' : ', --data-dir'
+      }`;
       phase(`SQS, ${label}`);
-      const sqs = await benchSqs(cloud.endpoint, { messages, singleMessages, threads: clientThreads });
+      const sqs = await benchSqs(endpoint, { messages, singleMessages, threads: clientThreads });
       phase(`DynamoDB concurrency 1, ${label}`);
-      const dynamodbC1 = await benchDynamoDb(cloud.endpoint, {
-        puts,
+      const dynamodbC1 = await benchDynamoDb(endpoint, {
+        puts: serialPuts,
         concurrency: 1,
         threads: clientThreads,
       });
       phase(`DynamoDB concurrency 16, ${label}`);
-      const dynamodbC16 = await benchDynamoDb(cloud.endpoint, {
+      const dynamodbC16 = await benchDynamoDb(endpoint, {
         puts,
         concurrency: 16,
         threads: clientThreads,
@@ -160,6 +179,12 @@ export async function runLocalCloudBench(
     const flatRun = await flatnessRun(cloud.endpoint, threads, flatMessages, checkpointEvery, gc);
     const flatPeakRss = rss.peakMb;
     const peakRssMb = Math.max(runPeakRss, flatPeakRss);
+    const durable = await withDataDir(async (endpoint) => {
+      phase('--data-dir warm-up (discarded)');
+      await benchSqs(endpoint, { messages: 2000, singleMessages: 500, threads });
+      await benchDynamoDb(endpoint, { puts: 1000, concurrency: 16, threads });
+      return setup(threads, endpoint, durableSerialPuts);
+    });
     const flatness = judgeFlatness(flatRun.checkpoints.map((checkpoint) => checkpoint.heapMb));
     return {
       date: new Date().toISOString(),
@@ -169,6 +194,7 @@ export async function runLocalCloudBench(
       threads,
       threaded,
       singleThread,
+      durable,
       memory: { peakRssMb, gcForced: gc !== undefined, heapBeforeMb, heapAfterMb },
       flatRun: { ...flatRun, peakRssMb: flatPeakRss, ...flatness },
       reference: {
@@ -184,6 +210,21 @@ export async function runLocalCloudBench(
   } finally {
     rss.stop();
     await cloud.stop();
+  }
+}
+
+/** Runs `body` against a second local cloud that keeps its state in a fresh data directory. */
+async function withDataDir<T>(body: (endpoint: string) => Promise<T>): Promise<T> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'oncely-bench-data-'));
+  try {
+    const cloud = await startLocalCloud({ port: 0, dataDir });
+    try {
+      return await body(cloud.endpoint);
+    } finally {
+      await cloud.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -275,7 +316,7 @@ const thousands = (value: number) => Math.round(value).toLocaleString('en-US');
 
 /** The Markdown table (README and docs/benchmarks.md) for a report. */
 export function localCloudTable(report: LocalCloudBenchReport): string {
-  const { threaded: t, singleThread: s, flatRun: f } = report;
+  const { threaded: t, singleThread: s, durable: d, flatRun: f } = report;
   const yes = (ok: boolean) => (ok ? 'met' : 'not met');
   const rows = [
     [
@@ -333,22 +374,58 @@ export function localCloudTable(report: LocalCloudBenchReport): string {
     `| measurement | ${report.threads} worker threads | single thread | goal |`,
     '|---|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    `With a data directory (\`--data-dir\`): every write is fsynced (group commit) before it is answered (docs/local-cloud-durability.md); ${report.threads} worker threads, same runs${d.dynamodbC1.puts !== t.dynamodbC1.puts ? ` (${thousands(d.dynamodbC1.puts)} puts at concurrency 1)` : ''}.`,
+    '',
+    `| measurement, ${report.threads} worker threads | memory only | --data-dir | change |`,
+    '|---|---|---|---|',
+    ...durableRows(t, d).map((row) => `| ${row.join(' | ')} |`),
   ].join('\n');
+}
+
+function durableRows(memory: LocalCloudSetup, durable: LocalCloudSetup): string[][] {
+  const change = (before: number, after: number) => {
+    const percent = Math.round((after / before - 1) * 100);
+    return before > 0 ? `${percent > 0 ? '+' : ''}${percent}%` : '';
+  };
+  const rate = (label: string, pick: (setup: LocalCloudSetup) => number) => [
+    label,
+    thousands(pick(memory)),
+    thousands(pick(durable)),
+    change(pick(memory), pick(durable)),
+  ];
+  const latency = (setup: LocalCloudSetup) => `${setup.dynamodbC16.p50Ms} / ${setup.dynamodbC16.p99Ms}`;
+  return [
+    rate('SQS send+receive+delete, batches of 10 (msgs/s)', (setup) => setup.sqs.batched.messagesPerSecond),
+    rate('SQS send+receive+delete, single messages (msgs/s)', (setup) => setup.sqs.single.messagesPerSecond),
+    rate('DynamoDB conditional puts, concurrency 1 (puts/s)', (setup) => setup.dynamodbC1.putsPerSecond),
+    rate('DynamoDB conditional puts, concurrency 16 (puts/s)', (setup) => setup.dynamodbC16.putsPerSecond),
+    ['DynamoDB put latency p50 / p99, concurrency 16 (ms)', latency(memory), latency(durable), ''],
+  ];
 }
 
 /** The report for people: the same table as plain text. */
 export function formatLocalCloudBench(report: LocalCloudBenchReport): string {
-  const table = localCloudTable(report)
-    .split('\n')
-    .filter((line) => line.startsWith('|') && !line.startsWith('|---'))
-    .map((line) => line.slice(2, -2).split(' | '));
-  const [columns = [], ...body] = table;
-  const rows = body.map((row) => Object.fromEntries(columns.map((column, index) => [column, row[index]])));
+  // Each Markdown table of the section becomes an aligned plain-text table.
+  const tables: string[][][] = [];
+  let previousWasTable = false;
+  for (const line of localCloudTable(report).split('\n')) {
+    const isTable = line.startsWith('|');
+    if (isTable && !previousWasTable) tables.push([]);
+    if (isTable && !line.startsWith('|---')) tables.at(-1)!.push(line.slice(2, -2).split(' | '));
+    previousWasTable = isTable;
+  }
+  const printed = tables.map(([columns = [], ...body]) =>
+    formatTable(
+      body.map((row) => Object.fromEntries(columns.map((column, index) => [column, row[index]]))),
+      columns,
+    ),
+  );
   const f = report.flatRun;
   return [
     `Local cloud, ${report.cpus} CPUs, Node ${report.node}, load average ${report.loadAverage.join(' ')}`,
     '',
-    formatTable(rows, columns),
+    printed.join('\n\n'),
     '',
     `Memory run: ${thousands(f.messages)} messages in ${f.seconds} s (${thousands(f.messagesPerSecond)} msgs/s, in slices of ${thousands(f.checkpoints[1]?.messages ?? f.messages)} with a fresh queue each).`,
     `Heap checkpoints (MB): ${f.checkpoints.map((checkpoint) => `${checkpoint.messages}: ${checkpoint.heapMb}`).join(', ')}`,
