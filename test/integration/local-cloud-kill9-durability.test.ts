@@ -234,25 +234,9 @@ describe('--data-dir under kill -9', () => {
       const child = await startChild(dataDir);
       try {
         expect(temporaries(), `temporary files after restart ${round}`).toEqual([]);
-        if (round === 0) {
-          const { sqs, dynamodb, queueUrl } = clients(child.port);
-          await sqs.send(
-            new CreateQueueCommand({ QueueName: QUEUE, Attributes: { VisibilityTimeout: '2' } }),
-          );
-          await dynamodb.send(
-            new CreateTableCommand({
-              TableName: TABLE,
-              BillingMode: 'PAY_PER_REQUEST',
-              AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-              KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-            }),
-          );
-          expect(queueUrl).toContain(QUEUE);
-          sqs.destroy();
-          dynamodb.destroy();
-        }
+        if (round === 0) await within(setUp(child.port), 10_000, 'creating the queue and the table');
         if (round === KILLS) {
-          await verify(child.port, ledger);
+          await within(verify(child.port, ledger), 40_000, 'checking every acknowledged write');
           break;
         }
         let killed = false;
@@ -284,6 +268,24 @@ describe('--data-dir under kill -9', () => {
     expect(ledger.put.size).toBeGreaterThan(0);
   });
 });
+
+async function setUp(port: number): Promise<void> {
+  const { sqs, dynamodb } = clients(port);
+  try {
+    await sqs.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { VisibilityTimeout: '2' } }));
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      }),
+    );
+  } finally {
+    sqs.destroy();
+    dynamodb.destroy();
+  }
+}
 
 /** After the last restart: every acknowledged write is there, every acknowledged delete is not. */
 async function verify(port: number, ledger: Ledger): Promise<void> {

@@ -39,6 +39,8 @@ export class WriteAheadLog {
   private file: FileHandle | undefined;
   private fileGeneration = -1;
   private failure: Error | undefined;
+  /** Set by close: records appended later (a timer firing during shutdown) are dropped. */
+  private closed = false;
   /** Bytes written to the current generation's file, frames only. */
   private generationBytes = 0;
   private pendingBytes = 0;
@@ -68,6 +70,7 @@ export class WriteAheadLog {
 
   /** Records one JSON line; it becomes durable with the next write. */
   append(line: string): void {
+    if (this.closed) return;
     this.segments.at(-1)!.lines.push(line);
     this.appended++;
     this.pendingBytes += line.length + 1;
@@ -116,6 +119,7 @@ export class WriteAheadLog {
   /** Writes what is pending and closes the file. */
   async close(): Promise<void> {
     await this.idle().catch(() => undefined);
+    this.closed = true;
     await this.file?.close();
     this.file = undefined;
   }
