@@ -86,21 +86,26 @@ export class StatePersistence {
     const warnings = files.removedTemporaries.map((name) => `removed ${name}, left by an interrupted write`);
 
     let base: Snapshot | undefined;
+    const damaged: { generation: number; reason: string }[] = [];
     for (const generation of files.snapshots) {
       try {
         base = await readSnapshot(dir, generation);
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code) throw error;
-        const aside = await setAside(dir, snapshotName(generation));
-        warnings.push(`${(error as Error).message}; set aside as ${aside}, using the snapshot before it`);
+        damaged.push({ generation, reason: (error as Error).message });
       }
     }
     if (!base && files.snapshots.length > 0) {
+      // Nothing is renamed: the next start must refuse just the same, not start empty.
       throw new Error(
-        `${dir}: no intact snapshot to start from (${warnings.join('; ')}). ` +
+        `${dir}: no intact snapshot to start from (${damaged.map((entry) => entry.reason).join('; ')}). ` +
           'Move the directory away to start empty.',
       );
+    }
+    for (const { generation, reason } of damaged) {
+      const aside = await setAside(dir, snapshotName(generation));
+      warnings.push(`${reason}; set aside as ${aside}, starting from ${snapshotName(base!.generation)}`);
     }
     if (!base && files.logs.length > 0) {
       throw new Error(
