@@ -394,13 +394,18 @@ function durableRows(memory: LocalCloudSetup, durable: LocalCloudSetup): string[
     thousands(pick(durable)),
     change(pick(memory), pick(durable)),
   ];
-  const latency = (setup: LocalCloudSetup) => `${setup.dynamodbC16.p50Ms} / ${setup.dynamodbC16.p99Ms}`;
+  const latency = (setup: LocalCloudSetup) =>
+    `${round(setup.dynamodbC16.p50Ms)} / ${round(setup.dynamodbC16.p99Ms)}`;
   return [
     rate('SQS send+receive+delete, batches of 10 (msgs/s)', (setup) => setup.sqs.batched.messagesPerSecond),
     rate('SQS send+receive+delete, single messages (msgs/s)', (setup) => setup.sqs.single.messagesPerSecond),
     rate('DynamoDB conditional puts, concurrency 1 (puts/s)', (setup) => setup.dynamodbC1.putsPerSecond),
     rate('DynamoDB conditional puts, concurrency 16 (puts/s)', (setup) => setup.dynamodbC16.putsPerSecond),
     ['DynamoDB put latency p50 / p99, concurrency 16 (ms)', latency(memory), latency(durable), ''],
+    // CPU time depends far less on machine load than throughput does.
+    rate('Process CPU per put, concurrency 16 (µs; server and clients)', (setup) =>
+      Math.round(setup.dynamodbC16.processCpuMicrosPerPut),
+    ),
   ];
 }
 
