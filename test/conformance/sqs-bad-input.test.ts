@@ -47,30 +47,30 @@ async function stillServes(): Promise<void> {
 const cases: Array<[string, string, string, string]> = [
   ['malformed JSON', 'SendMessage', '{"QueueUrl":', 'SerializationException'],
   ['a body that is not an object', 'SendMessage', '[1,2]', 'SerializationException'],
-  ['a missing QueueUrl', 'SendMessage', '{"MessageBody":"x"}', 'MissingParameter'],
+  ['a missing QueueUrl', 'SendMessage', '{"MessageBody":"x"}', 'MissingRequiredParameterException'],
   [
     'a number where a string belongs',
     'SendMessage',
     '{"QueueUrl":"QURL","MessageBody":42}',
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'a string where a number belongs',
     'ReceiveMessage',
     '{"QueueUrl":"QURL","MaxNumberOfMessages":"many"}',
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'a fractional wait time',
     'ReceiveMessage',
     '{"QueueUrl":"QURL","WaitTimeSeconds":1.5}',
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'a wait time above 20 seconds',
     'ReceiveMessage',
     '{"QueueUrl":"QURL","WaitTimeSeconds":21}',
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'an unknown queue',
@@ -82,37 +82,37 @@ const cases: Array<[string, string, string, string]> = [
     'Entries that are not a list',
     'SendMessageBatch',
     '{"QueueUrl":"QURL","Entries":"x"}',
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'Attributes that are not a map',
     'CreateQueue',
     '{"QueueName":"q-bad-attrs","Attributes":[1]}',
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'an attribute without a data type',
     'SendMessage',
     '{"QueueUrl":"QURL","MessageBody":"x","MessageAttributes":{"a":{"StringValue":"v"}}}',
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'a Number attribute that is not a number',
     'SendMessage',
     '{"QueueUrl":"QURL","MessageBody":"x","MessageAttributes":{"a":{"DataType":"Number","StringValue":"abc"}}}',
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'a reserved attribute name',
     'SendMessage',
     '{"QueueUrl":"QURL","MessageBody":"x","MessageAttributes":{"AWS.x":{"DataType":"String","StringValue":"v"}}}',
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'an oversize message',
     'SendMessage',
     `{"QueueUrl":"QURL","MessageBody":"${'x'.repeat(1048577)}"}`,
-    'InvalidParameterValue',
+    'InvalidParameterValueException',
   ],
   [
     'a lone surrogate in the body',
@@ -126,6 +126,8 @@ const cases: Array<[string, string, string, string]> = [
 describe('SQS bad input', () => {
   for (const [what, operation, body, expected] of cases) {
     // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html
+    // The JSON __type of InvalidParameterValue and MissingParameter is AWS's
+    // (sqs-json-api-responses.html; see sqs-aws-wire.test.ts).
     it(`answers ${what} with ${expected} and HTTP 400, then keeps serving`, async () => {
       const result = await rawJson(operation, body.replaceAll('QURL', queueUrl));
       expect(result.status).toBe(400);

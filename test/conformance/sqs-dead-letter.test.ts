@@ -172,7 +172,7 @@ describe('SQS dead-letter queues', () => {
     );
     await expect(
       cloud.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn })),
-    ).rejects.toMatchObject({ name: 'UnsupportedOperation', $metadata: { httpStatusCode: 400 } });
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
     const { ApproximateNumberOfMessagesMoved } = await cloud.clients.sqs.send(
       new CancelMessageMoveTaskCommand({ TaskHandle }),
     );
@@ -189,9 +189,10 @@ describe('SQS dead-letter queues', () => {
     await expect(
       cloud.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: plain.arn })),
     ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
+    // Not a task handle at all (base64 of "no-such-task"): AWS answers InvalidParameterValue.
     await expect(
       cloud.clients.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: 'bm8tc3VjaC10YXNr' })),
-    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
   });
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html

@@ -356,9 +356,11 @@ export class SqsEngine {
     const queue = this.queue(input);
     const now = this.clock.now();
     if (queue.lastPurgeAt !== undefined && now - queue.lastPurgeAt < PURGE_INTERVAL_MS) {
+      // HTTP 403, as recorded on AWS (test_successive_purge_calls_fail) and in the SQS model.
       throw new AwsError(
         'PurgeQueueInProgress',
         `Only one PurgeQueue operation on ${queue.name} is allowed every 60 seconds.`,
+        403,
       );
     }
     queue.lastPurgeAt = now;
@@ -450,17 +452,19 @@ export class SqsEngine {
       }
     }
     return eachBatchEntry(entries, (entry) =>
-      this.enqueue(queue, this.prepareSend(queue, entry, scope.traceHeader), scope),
+      this.enqueue(queue, this.prepareSend(queue, entry, scope.traceHeader, true), scope),
     );
   }
 
   async receiveMessage(input: Input): Promise<Output> {
     const queue = this.queue(input);
-    const max = optionalInteger(input, 'MaxNumberOfMessages', 1, 10) ?? 1;
+    // Wording as recorded on AWS (test_send_receive_max_number_of_messages, ..._wait_time_seconds).
+    const max =
+      optionalInteger(input, 'MaxNumberOfMessages', 1, 10, 'Must be between 1 and 10, if provided.') ?? 1;
     const visibility =
       optionalInteger(input, 'VisibilityTimeout', 0, 43200) ?? Number(queue.attributes.VisibilityTimeout);
     const wait =
-      optionalInteger(input, 'WaitTimeSeconds', 0, 20) ??
+      optionalInteger(input, 'WaitTimeSeconds', 0, 20, 'Must be >= 0 and <= 20, if provided.') ??
       Number(queue.attributes.ReceiveMessageWaitTimeSeconds);
     const attemptId = queue.fifo ? optionalString(input, 'ReceiveRequestAttemptId') : undefined;
     const systemNames = new Set([
@@ -690,7 +694,12 @@ export class SqsEngine {
     throw invalidParameter('Invalid NextToken value.');
   }
 
-  private prepareSend(queue: Queue, input: Input, traceHeader: string | undefined): PreparedMessage {
+  private prepareSend(
+    queue: Queue,
+    input: Input,
+    traceHeader: string | undefined,
+    inBatch = false,
+  ): PreparedMessage {
     const body = validateBody(input.MessageBody);
     const user = validateMessageAttributes(input.MessageAttributes, 'user');
     const system = validateMessageAttributes(input.MessageSystemAttributes, 'system');
@@ -701,7 +710,9 @@ export class SqsEngine {
     const limit = Number(queue.attributes.MaximumMessageSize);
     if (size > limit) {
       throw invalidParameter(
-        `One or more parameters are invalid. Reason: Message must be shorter than ${limit} bytes.`,
+        // A batch entry is worded differently (recorded on AWS: test_send_oversized_message,
+        // test_send_batch_message_size).
+        `One or more parameters ${inBatch ? 'cannot be validated' : 'are invalid'}. Reason: Message must be shorter than ${limit} bytes.`,
       );
     }
     if (groupId !== undefined) validateFifoId('MessageGroupId', groupId);
@@ -1142,7 +1153,9 @@ function eachBatchEntry(
       failed.push(batchFailure(entry.Id as string, error));
     }
   }
-  return { Successful: successful, Failed: failed };
+  // AWS leaves Failed out when nothing failed (recorded:
+  // test_send_message_batch_with_oversized_contents_with_updated_maximum_message_size).
+  return failed.length > 0 ? { Successful: successful, Failed: failed } : { Successful: successful };
 }
 
 function batchFailure(id: string, error: unknown): Output {

@@ -24,6 +24,22 @@ export function queryErrorCode(code: string): string {
   return QUERY_CODES[code] ?? code;
 }
 
+/**
+ * Short code -> the `__type` AWS sends over the JSON protocol, for the two common errors that are
+ * not shapes of the SQS model (recorded on AWS: botocore reports them as the QueryErrorCode of
+ * InvalidParameterValue and MissingParameter errors in LocalStack's AWS-validated snapshots).
+ * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-json-api-responses.html
+ */
+const JSON_TYPES: Readonly<Record<string, string>> = {
+  InvalidParameterValue: 'InvalidParameterValueException',
+  MissingParameter: 'MissingRequiredParameterException',
+};
+
+/** The JSON protocol's `__type` name for an error whose short code is `code`. */
+export function jsonErrorType(code: string): string {
+  return JSON_TYPES[code] ?? code;
+}
+
 export function queueDoesNotExist(): AwsError {
   return new AwsError('QueueDoesNotExist', 'The specified queue does not exist.');
 }

@@ -60,30 +60,21 @@ export class MessageMoveTasks {
     const destinationArn = optionalString(input, 'DestinationArn');
     const rate = optionalInteger(input, 'MaxNumberOfMessagesPerSecond', 1, 500);
     const source = this.queues.queueByArn(sourceArn);
-    if (!source)
-      throw new AwsError(
-        'ResourceNotFoundException',
-        'The resource that you specified for the SourceArn parameter does not exist.',
-      );
+    if (!source) throw resourceNotFound('SourceArn');
     if (!this.queues.isDeadLetterQueue(sourceArn)) {
       throw invalidParameter('Source queue must be configured as a Dead Letter Queue.');
     }
     if (destinationArn !== undefined) {
       const destination = this.queues.queueByArn(destinationArn);
-      if (!destination) {
-        throw new AwsError(
-          'ResourceNotFoundException',
-          'The resource that you specified for the DestinationArn parameter does not exist.',
-        );
-      }
+      if (!destination) throw resourceNotFound('DestinationArn');
       if (destination === source)
         throw invalidParameter('Source queue and destination queue must be different.');
       if (destination.fifo !== source.fifo)
         throw invalidParameter('Source and destination queues must be of the same type.');
     }
     if (this.tasks.some((task) => task.sourceArn === sourceArn && task.status === 'RUNNING')) {
-      throw new AwsError(
-        'UnsupportedOperation',
+      // InvalidParameterValue, as recorded on AWS (test_start_multiple_move_tasks).
+      throw invalidParameter(
         'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
       );
     }
@@ -111,12 +102,7 @@ export class MessageMoveTasks {
   list(input: Input): Output {
     const sourceArn = requiredString(input, 'SourceArn');
     const max = optionalInteger(input, 'MaxResults', 1, 10) ?? 1;
-    if (!this.queues.queueByArn(sourceArn)) {
-      throw new AwsError(
-        'ResourceNotFoundException',
-        'The resource that you specified for the SourceArn parameter does not exist.',
-      );
-    }
+    if (!this.queues.queueByArn(sourceArn)) throw resourceNotFound('SourceArn');
     const results = this.tasks
       .filter((task) => task.sourceArn === sourceArn)
       .reverse()
@@ -138,11 +124,24 @@ export class MessageMoveTasks {
     return { Results: results };
   }
 
+  /**
+   * A handle that is not a task handle is an invalid parameter; one naming a queue that does not
+   * exist, or a task that does not, is not found (HTTP 404), as recorded on AWS
+   * (test_cancel_with_invalid_task_handle, ..._invalid_source_arn_in_task_handle,
+   * ..._invalid_task_id_in_task_handle in LocalStack's AWS-validated test_sqs_move_task.py).
+   */
   cancel(input: Input): Output {
     const handle = requiredString(input, 'TaskHandle');
-    const task = this.tasks.find((candidate) => candidate.handle === handle);
-    if (task?.status !== 'RUNNING') {
-      throw new AwsError('ResourceNotFoundException', 'Task does not exist or is not running.');
+    const decoded = decodeTaskHandle(handle);
+    if (!decoded) throw invalidParameter('Value for parameter TaskHandle is invalid.');
+    if (!this.queues.queueByArn(decoded.sourceArn)) throw resourceNotFound('SourceArn');
+    const task = this.tasks.find((candidate) => {
+      const known = decodeTaskHandle(candidate.handle);
+      return known?.taskId === decoded.taskId && known.sourceArn === decoded.sourceArn;
+    });
+    if (!task) throw new AwsError('ResourceNotFoundException', 'Task does not exist.', 404);
+    if (task.status !== 'RUNNING') {
+      throw new AwsError('ResourceNotFoundException', 'Task does not exist or is not running.', 404);
     }
     task.status = 'CANCELLED';
     this.logProgress(task);
@@ -229,6 +228,28 @@ export class MessageMoveTasks {
   private logProgress(task: MoveTaskState): void {
     const { handle, status, moved, cursor, credit, failureReason } = task;
     this.log({ t: 'taskProgress', progress: { handle, status, moved, cursor, credit, failureReason } });
+  }
+}
+
+/** HTTP 404 in AWS's words (recorded: test_destination_needs_to_exist and the cancel cases). */
+function resourceNotFound(parameter: 'SourceArn' | 'DestinationArn'): AwsError {
+  return new AwsError(
+    'ResourceNotFoundException',
+    `The resource that you specified for the ${parameter} parameter doesn't exist.`,
+    404,
+  );
+}
+
+/** A task handle is base64 of `{"taskId": ..., "sourceArn": ...}`; anything else is not one. */
+function decodeTaskHandle(handle: string): { taskId: string; sourceArn: string } | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(handle)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(handle, 'base64').toString('utf8'));
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const { taskId, sourceArn } = parsed as Record<string, unknown>;
+    return typeof taskId === 'string' && typeof sourceArn === 'string' ? { taskId, sourceArn } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -20,7 +20,7 @@ import {
   SqsEngine,
   type SqsSnapshot,
 } from './engine.js';
-import { queryErrorCode } from './errors.js';
+import { jsonErrorType, queryErrorCode } from './errors.js';
 import { replaySqs, type SqsRecord } from './journal.js';
 import { decodeQueryInput, renderQueryError, renderQueryOutput } from './query-protocol.js';
 import { asInput, type Input } from './validation.js';
@@ -100,8 +100,31 @@ async function dispatch(engine: SqsEngine, request: ServiceRequest): Promise<Ser
   } catch (error) {
     if (!(error instanceof AwsError)) throw error;
     const code = queryErrorCode(error.code);
-    return query
-      ? renderQueryError(error, code, request.requestId)
-      : jsonErrorResponse(error, 'com.amazonaws.sqs', { queryErrorCode: code });
+    if (query) return renderQueryError(asQueryError(error), code, request.requestId);
+    // The JSON protocol names two common errors differently (errors.ts); the SDK reads the code
+    // from x-amzn-query-error, which keeps the query code.
+    const typed = new AwsError(
+      jsonErrorType(error.code),
+      error.message,
+      error.status,
+      error.extra,
+      error.fault,
+    );
+    return jsonErrorResponse(typed, 'com.amazonaws.sqs', { queryErrorCode: code });
   }
+}
+
+/**
+ * The query protocol words an unknown queue as "... does not exist for this wsdl version." (recorded
+ * on AWS: test_non_existent_queue, test_get_on_deleted_queue_fails).
+ */
+function asQueryError(error: AwsError): AwsError {
+  if (error.code !== 'QueueDoesNotExist') return error;
+  return new AwsError(
+    error.code,
+    'The specified queue does not exist for this wsdl version.',
+    error.status,
+    error.extra,
+    error.fault,
+  );
 }

@@ -29,15 +29,22 @@ export function optionalString(input: Input, name: string): string | undefined {
   return value;
 }
 
-/** An integer parameter within `[min, max]`; the query protocol's digit strings are accepted too. */
-export function optionalInteger(input: Input, name: string, min: number, max: number): number | undefined {
+/**
+ * An integer parameter within `[min, max]`; the query protocol's digit strings are accepted too.
+ * `reason` words the error where AWS's wording is known.
+ */
+export function optionalInteger(
+  input: Input,
+  name: string,
+  min: number,
+  max: number,
+  reason = `must be an integer between ${min} and ${max}.`,
+): number | undefined {
   const raw = input[name];
   if (raw === undefined || raw === null) return undefined;
   const value = typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidParameter(
-      `Value ${String(raw)} for parameter ${name} is invalid. Reason: must be an integer between ${min} and ${max}.`,
-    );
+    throw invalidParameter(`Value ${String(raw)} for parameter ${name} is invalid. Reason: ${reason}`);
   }
   return value;
 }
@@ -157,7 +164,7 @@ export function validateMessageAttributes(
         !/^[A-Za-z0-9+/]*={0,2}$/.test(BinaryValue)
       ) {
         throw invalidParameter(
-          `The message attribute '${name}' must contain a non-empty message attribute value for message attribute type 'Binary'.`,
+          `Message (${kind}) attribute '${name}' must contain a non-empty value of type 'Binary'.`,
         );
       }
       setOwn(attributes, name, { DataType, BinaryValue });
@@ -165,7 +172,8 @@ export function validateMessageAttributes(
     } else {
       if (typeof StringValue !== 'string' || StringValue === '') {
         throw invalidParameter(
-          `The message attribute '${name}' must contain a non-empty message attribute value for message attribute type '${base}'.`,
+          // AWS's wording (recorded: test_send_message_with_empty_string_attribute).
+          `Message (${kind}) attribute '${name}' must contain a non-empty value of type '${base}'.`,
         );
       }
       if (INVALID_BODY_CHARACTER.test(StringValue)) {
