@@ -78,11 +78,15 @@ export function decodeQueryInput(
   return input;
 }
 
+/** List members by their JSON names, which botocore's query serializer sends bare (`Name=`) when empty. */
+const LIST_MEMBERS = new Set(Object.values(LIST_RENAMES));
+
 function normalise(tree: Tree, operation: string): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(tree)) {
     if (typeof value === 'string') {
-      out[key] = value;
+      // An empty list (`MessageAttributeNames=`) is a list, as AWS reads it.
+      out[key] = value === '' && LIST_MEMBERS.has(key) ? [] : value;
       continue;
     }
     const items = numbered(value);
@@ -132,18 +136,85 @@ const LIST_ELEMENTS: Readonly<Record<string, string>> = {
   Results: 'ListMessageMoveTasksResultEntry',
 };
 
-/** Renders a JSON-shaped output as the query protocol's `<OpResponse><OpResult>` document. */
+/** Actions whose response has no result element: they have no output in the SQS API. */
+const WITHOUT_OUTPUT = new Set([
+  'AddPermission',
+  'ChangeMessageVisibility',
+  'DeleteMessage',
+  'DeleteQueue',
+  'PurgeQueue',
+  'RemovePermission',
+  'SetQueueAttributes',
+  'TagQueue',
+  'UntagQueue',
+]);
+
+/**
+ * Renders a JSON-shaped output as the query protocol's `<OpResponse><OpResult>` document. An
+ * action with output keeps its result element even when it is empty (`<ReceiveMessageResult/>`):
+ * "the main response element ... contains ActionNameResult", and botocore's query clients fail
+ * without it.
+ * See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-xml-api-responses.html
+ */
 export function renderQueryOutput(
   operation: string,
   output: Record<string, unknown>,
   requestId: string,
 ): ServiceResponse {
   const result = renderMembers(operation, output);
+  const resultElement = WITHOUT_OUTPUT.has(operation)
+    ? ''
+    : result
+      ? `<${operation}Result>${result}</${operation}Result>`
+      : `<${operation}Result/>`;
   const body =
     `<?xml version="1.0"?><${operation}Response xmlns="${XML_NAMESPACE}">` +
-    (result ? `<${operation}Result>${result}</${operation}Result>` : '') +
+    resultElement +
     `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
   return { status: 200, headers: { 'content-type': 'text/xml' }, body };
+}
+
+/**
+ * The JSON a query-protocol GET gets when it accepts `application/json` (AWS answers such GETs in
+ * JSON, recorded in LocalStack's AWS-validated test_get_list_queues_with_query_auth):
+ * `{"<Op>Response": {"<Op>Result": ..., "ResponseMetadata": {"RequestId": ...}}}`, with the lists
+ * AWS was recorded naming in lower camel case (`messages`) and queue attributes as Name/Value pairs.
+ */
+export function renderQueryJsonOutput(
+  operation: string,
+  output: Record<string, unknown>,
+  requestId: string,
+): ServiceResponse {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(output)) {
+    if (key === 'Messages' || key === 'QueueUrls') result[key[0]!.toLowerCase() + key.slice(1)] = value;
+    else if (key === 'Attributes' && operation === 'GetQueueAttributes') {
+      result.Attributes = Object.entries(value as Record<string, string>).map(([Name, Value]) => ({
+        Name,
+        Value,
+      }));
+    } else result[key] = value;
+  }
+  const response: Record<string, unknown> = {};
+  if (!WITHOUT_OUTPUT.has(operation)) response[`${operation}Result`] = result;
+  response.ResponseMetadata = { RequestId: requestId };
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ [`${operation}Response`]: response }),
+  };
+}
+
+/** An error for a query-protocol GET that accepts `application/json`. */
+export function renderQueryJsonError(error: AwsError, code: string, requestId: string): ServiceResponse {
+  return {
+    status: error.status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      Error: { Type: error.fault, Code: code, Message: error.message, Detail: null },
+      RequestId: requestId,
+    }),
+  };
 }
 
 export function renderQueryError(error: AwsError, code: string, requestId: string): ServiceResponse {

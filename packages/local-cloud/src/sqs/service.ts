@@ -22,7 +22,13 @@ import {
 } from './engine.js';
 import { jsonErrorType, queryErrorCode } from './errors.js';
 import { replaySqs, type SqsRecord } from './journal.js';
-import { decodeQueryInput, renderQueryError, renderQueryOutput } from './query-protocol.js';
+import {
+  decodeQueryInput,
+  renderQueryError,
+  renderQueryJsonError,
+  renderQueryJsonOutput,
+  renderQueryOutput,
+} from './query-protocol.js';
 import { asInput, type Input } from './validation.js';
 
 type Operation = (engine: SqsEngine, input: Input, scope: RequestScope) => Output | Promise<Output>;
@@ -73,14 +79,23 @@ export function createSqsService(
   };
 }
 
+/** Actions of the service endpoint that a queue URL refuses (the recorded ones). */
+const SERVICE_ONLY_ACTIONS = new Set(['CreateQueue', 'ListQueues']);
+
 async function dispatch(engine: SqsEngine, request: ServiceRequest): Promise<ServiceResponse> {
   const query = request.protocol === 'query';
+  // A query GET that accepts JSON is answered in JSON, as AWS does (query-protocol.ts).
+  const queryJson =
+    query && request.method === 'GET' && /application\/json/i.test(String(request.headers.accept ?? ''));
   try {
     // Own properties only: a client-chosen name like `toString` must not reach Object.prototype.
     const operation = Object.hasOwn(OPERATIONS, request.operation)
       ? OPERATIONS[request.operation]
       : undefined;
-    if (!operation) {
+    // On a queue URL the service-level actions are not valid either (recorded on AWS:
+    // test_get_create_queue_fails, test_get_list_queues_fails).
+    const onQueueUrl = /^\/[^/]+\/[^/]+\/?$/.test(request.url.split('?')[0] ?? '/');
+    if (!operation || (query && onQueueUrl && SERVICE_ONLY_ACTIONS.has(request.operation))) {
       throw query
         ? new AwsError('InvalidAction', `The action ${request.operation} is not valid for this endpoint.`)
         : new AwsError('UnknownOperationException', `Unknown operation ${request.operation}.`);
@@ -96,11 +111,17 @@ async function dispatch(engine: SqsEngine, request: ServiceRequest): Promise<Ser
       ...(typeof trace === 'string' && trace !== '' ? { traceHeader: trace } : {}),
     };
     const output = await operation(engine, input, scope);
+    if (queryJson) return renderQueryJsonOutput(request.operation, output, request.requestId);
     return query ? renderQueryOutput(request.operation, output, request.requestId) : jsonResponse(output);
   } catch (error) {
     if (!(error instanceof AwsError)) throw error;
     const code = queryErrorCode(error.code);
-    if (query) return renderQueryError(asQueryError(error), code, request.requestId);
+    if (query) {
+      const queryError = asQueryError(error);
+      return queryJson
+        ? renderQueryJsonError(queryError, code, request.requestId)
+        : renderQueryError(queryError, code, request.requestId);
+    }
     // The JSON protocol names two common errors differently (errors.ts); the SDK reads the code
     // from x-amzn-query-error, which keeps the query code.
     const typed = new AwsError(
