@@ -81,7 +81,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 /** Validates a JSON-valued setting against a schema, naming the variable on failure; undefined when unset. */
 export function parseJsonSetting<T>(config: Config, name: SettingName, schema: z.ZodType<T>): T | undefined {
   const raw = config.optional(name);
-  if (raw === undefined) return undefined;
+  return raw === undefined ? undefined : parseJson(name, raw, schema);
+}
+
+/** Like {@link parseJsonSetting}, but a missing setting is an error naming its variable. */
+export function requireJsonSetting<T>(config: Config, name: SettingName, schema: z.ZodType<T>): T {
+  return parseJson(name, config.require(name), schema);
+}
+
+function parseJson<T>(name: SettingName, raw: string, schema: z.ZodType<T>): T {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -92,10 +100,4 @@ export function parseJsonSetting<T>(config: Config, name: SettingName, schema: z
   if (!parsed.success)
     throw new Error(`Invalid configuration ${settings[name]}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
-}
-
-/** Like {@link parseJsonSetting}, but a missing setting is an error naming its variable. */
-export function requireJsonSetting<T>(config: Config, name: SettingName, schema: z.ZodType<T>): T {
-  config.require(name);
-  return parseJsonSetting(config, name, schema) as T;
 }

@@ -120,8 +120,9 @@ export function createProducer(options: ProducerOptions): Producer;
 export function createProducer(options: ProducerOptions): Producer | TransactionalProducer {
   if (options.sendLog && !options.outboxTable)
     throw new Error('createProducer: sendLog needs an outboxTable');
-  const owned = options.clients ? undefined : createAwsClients(options.clientConfig);
-  const clients: ProducerClients = options.clients ?? (owned as AwsClients);
+  // Clients built here are closed by close(); clients passed in stay the caller's.
+  const owned = options.clients === undefined ? createAwsClients(options.clientConfig) : undefined;
+  const clients: ProducerClients = options.clients ?? owned!;
   const fifo = isFifoQueueUrl(options.queueUrl);
   const telemetry = options.telemetry ?? new EmfTelemetry({ service: 'oncely-producer' });
   const clock = options.clock ? { clock: options.clock } : {};
