@@ -5,6 +5,7 @@
  * Secondary indexes add their own writes (an index entry that moves costs a delete and a put).
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
  */
+import { dictionary } from '../input-limits.js';
 import { type Item, itemSize, valuesEqual } from './attribute-values.js';
 import { project } from './expression-evaluator.js';
 import { type IndexDefinition, keyNamesOf, type Table } from './table-store.js';
@@ -112,8 +113,9 @@ export class CapacityMeter {
     return result;
   }
 
+  /** Keyed by index names, which may be `__proto__`: a prototype-free map keeps every one. */
   private unitsMap(map: Map<string, number>): Record<string, Record<string, number>> {
-    const result: Record<string, Record<string, number>> = {};
+    const result = dictionary<Record<string, number>>();
     for (const [name, units] of map) result[name] = this.units(units);
     return result;
   }
