@@ -68,17 +68,33 @@ export function defaultMessageKey(message: Pick<ReceivedMessage, 'record'>): str
   return message.record.attributes?.MessageDeduplicationId || message.record.messageId;
 }
 
+/** How much of the message text {@link parseDelivery} may quote in its errors. */
+export interface DeliveryParseOptions {
+  /**
+   * Quote the body in errors (a JSON parse error quotes its first characters). Off unless payload
+   * logging is on: errors go to logs and to the DLQ's `oncely.poison.error` attribute.
+   */
+  readonly quotePayload: boolean;
+}
+
 export function parseDelivery(
   record: SQSRecord,
   handlers: ReadonlyMap<string, EventHandler>,
   policy: ForeignMessagePolicy,
+  options: DeliveryParseOptions = { quotePayload: false },
 ): ValidDelivery | PoisonInput {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
   } catch (error) {
-    return { kind: 'poison', reason: 'body-not-json', error: (error as Error).message };
+    return {
+      kind: 'poison',
+      reason: 'body-not-json',
+      error: options.quotePayload ? (error as Error).message : describeParseError(record.body, error),
+    };
   }
+  const unstorable = findUnstorableText(record.body, body);
+  if (unstorable) return { kind: 'poison', reason: 'payload-invalid', error: unstorable };
   if (claimsToBeEnvelope(body, record)) return parseEnvelope(record, body, handlers);
   if (policy.envelopesOnly)
     return {
@@ -196,6 +212,61 @@ function validate(
   if (!payload.success)
     return { kind: 'poison', reason: 'payload-invalid', error: z.prettifyError(payload.error), message };
   return { kind: 'valid', message, handler, payload: payload.data, payloadHash: payloadHash(rawPayload) };
+}
+
+/**
+ * A JSON parse error without the body text V8 quotes in it (`Unexpected token 'n', "not json S"...`):
+ * only the body's size and, when V8 gives one, the position.
+ */
+function describeParseError(body: string, error: unknown): string {
+  const position = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  return `the body is not JSON (${Buffer.byteLength(body, 'utf8')} bytes${
+    position === undefined ? '' : `, error at position ${position}`
+  }; the parser's message quotes the body, so it is left out unless logPayload is on)`;
+}
+
+/**
+ * A lone UTF-16 surrogate (raw, or from a JSON escape such as `\ud800`), which neither SQS (its
+ * allowed characters exclude #xD800-#xDFFF) nor DynamoDB (strings are UTF-8) can store, and an
+ * applied one breaks every reader of the row. With the `u` flag a paired surrogate is one code
+ * point, so only unpaired ones match.
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+/**
+ * U+FFFD, what a decoder leaves for invalid UTF-8 bytes. It is a valid character, but one in a
+ * body means its text was already lost on the way, so applying it would store corrupted data.
+ */
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/** Why the body's text cannot be applied, or undefined. Walks the parsed value (escapes) without recursion. */
+function findUnstorableText(raw: string, body: unknown): string | undefined {
+  const problem = (text: string) =>
+    LONE_SURROGATE.test(text)
+      ? 'a lone UTF-16 surrogate (such as the escape \\ud800), which DynamoDB and SQS cannot store'
+      : text.includes(REPLACEMENT_CHARACTER)
+        ? 'U+FFFD, the replacement for invalid UTF-8 bytes: the text was corrupted before it arrived'
+        : undefined;
+  const found = problem(raw);
+  if (found) return `the body holds ${found}`;
+  // Escapes only exist in the raw text as `\u`: skip the walk for bodies without any.
+  if (!raw.includes('\\u')) return undefined;
+  const pending: unknown[] = [body];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      const inString = problem(value);
+      if (inString) return `a string in the body holds ${inString}`;
+    } else if (Array.isArray(value)) {
+      for (const item of value) pending.push(item);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, entry] of Object.entries(value)) {
+        const inKey = problem(key);
+        if (inKey) return `a field name in the body holds ${inKey}`;
+        pending.push(entry);
+      }
+    }
+  }
+  return undefined;
 }
 
 function describeKey(value: unknown): string {

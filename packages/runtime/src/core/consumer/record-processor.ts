@@ -67,7 +67,9 @@ export class RecordProcessor {
   constructor(private readonly deps: RecordProcessorDependencies) {}
 
   async process(record: SQSRecord, batch: BatchFacts): Promise<RecordOutcome> {
-    const delivery = parseDelivery(record, this.deps.handlers, this.deps.foreignMessages);
+    const delivery = parseDelivery(record, this.deps.handlers, this.deps.foreignMessages, {
+      quotePayload: this.deps.logPayload,
+    });
     const fields: Fields = { messageId: record.messageId, receiveCount: receiveCount(record) };
     if (delivery.kind === 'poison') {
       if (delivery.message) Object.assign(fields, messageFields(delivery.message));
