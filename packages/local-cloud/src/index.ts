@@ -24,4 +24,5 @@ export type {
 } from './lambda/function-logs.js';
 export type { LambdaService } from './lambda/service.js';
 export * from './protocol.js';
+export type { LocalRoute } from './routes.js';
 export * from './server.js';

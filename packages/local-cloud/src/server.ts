@@ -25,6 +25,7 @@ import {
   type WireProtocol,
 } from './protocol.js';
 import { BodyError, readRequestBody } from './request-body.js';
+import { type LocalRoute, MountedRoutes } from './routes.js';
 import { createSqsService } from './sqs/service.js';
 
 /** `allowRemote`, `allowedHosts`, `allowedOrigins`: who may reach it besides loopback clients (http-guard.ts). */
@@ -66,6 +67,11 @@ export interface LocalCloud {
   readonly context: ServiceContext;
   /** Every Lambda function's log lines as they are written, and a bounded tail per function. */
   readonly logs: FunctionLogs;
+  /**
+   * Serves `route` at `prefix` (`/_oncely/<name>`) and below, on this origin, behind the same guard
+   * as the AWS APIs and same-origin only (routes.ts). Returns a function that unmounts it.
+   */
+  mount(prefix: string, route: LocalRoute): () => Promise<void>;
   /** With a data directory: compacts its log into a fresh snapshot now (also done as it grows, on stop). */
   flush(): Promise<void>;
   stop(): Promise<void>;
@@ -105,9 +111,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   await persistence?.load();
 
   const router = new Router(services, options.interceptor, persistence);
+  const routes = new MountedRoutes();
   const server = createServer((req, res) => {
     // Cross-origin, DNS-rebound and wrong-content-type requests end here, unread.
     if (guard.intercept(req, res, services)) return;
+    if (routes.dispatch(req, res)) return;
     router.handle(req, res).catch((error: unknown) => {
       // Router.handle renders every failure itself; this only guards against a broken socket.
       if (!res.headersSent) res.writeHead(500).end();
@@ -130,10 +138,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     services,
     context,
     logs: lambda.logs,
+    mount: (prefix, route) => routes.mount(prefix, route),
     flush: async () => {
       await persistence?.flush();
     },
     stop: async () => {
+      // First: mounted routes end their open streams, which would otherwise hold the server open.
+      await routes.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
