@@ -178,6 +178,8 @@ export interface SelectiveRedriveOptions {
   readonly reason?: string;
   /** Redrive only messages of this envelope type. */
   readonly type?: string;
+  /** Redrive only these messages (SQS message ids of the DLQ copies, as {@link DeadLetter.messageId}). */
+  readonly messageIds?: readonly string[];
   /** Where to send them; default: each message's source queue. */
   readonly destinationUrl?: string;
   /** Most messages to move. @default unlimited */
@@ -209,7 +211,8 @@ export async function redriveSelected(
   options: SelectiveRedriveOptions,
 ): Promise<SelectiveRedriveResult> {
   const hold = options.holdSeconds ?? 120;
-  const max = options.max ?? Number.POSITIVE_INFINITY;
+  const wanted = options.messageIds ? new Set(options.messageIds) : undefined;
+  const max = Math.min(options.max ?? Number.POSITIVE_INFINITY, wanted?.size ?? Number.POSITIVE_INFINITY);
   /** Messages received and still in the DLQ, by id, with their latest receipt handle. */
   const held = new Map<string, Message>();
   const seen = new Set<string>();
@@ -245,6 +248,7 @@ export async function redriveSelected(
         const matches =
           (options.reason === undefined || letter.reason === options.reason) &&
           (options.type === undefined || letter.type === options.type) &&
+          (wanted === undefined || wanted.has(id)) &&
           moved < max;
         if (!matches) {
           skipped += 1;
