@@ -67,6 +67,7 @@ Local cloud:
   --data-dir DIR       keep state in DIR so it survives a restart (default: memory only)
   --time-scale X       run alarm periods and schedules X times faster (default 1)
   --outputs-file FILE  where to write the stack outputs (default ${DEFAULT_OUTPUTS_FILE})
+  --no-console         do not serve the live console (default: at <endpoint>/_oncely/console/)
   -h, --help           show this help
 
 From another terminal, every tool works against it unchanged:
@@ -86,6 +87,7 @@ From another terminal, every tool works against it unchanged:
     'data-dir': { type: 'string' },
     'time-scale': { type: 'string' },
     'outputs-file': { type: 'string' },
+    'no-console': { type: 'boolean' },
   },
   async run(values) {
     const settings = readSettings(values);
@@ -93,7 +95,11 @@ From another terminal, every tool works against it unchanged:
     const source = settings.source.kind === 'app' ? await synthesize(settings.source) : settings.source;
     const cloud = await listen(settings);
     try {
-      await deployAndServe(cloud, source, settings);
+      // Before deploying, so its charts start with the deployment; stacks appear as they deploy.
+      const liveConsole = settings.console
+        ? await (await import('../console/index.js')).attachConsole(cloud)
+        : undefined;
+      await deployAndServe(cloud, source, settings, liveConsole?.url);
     } finally {
       await cloud.stop();
     }
@@ -127,6 +133,7 @@ interface Settings {
   readonly dataDir: string | undefined;
   readonly timeScale: number;
   readonly outputsFile: string;
+  readonly console: boolean;
 }
 
 /** Every option checked up front, each bad one refused in one line naming it. */
@@ -175,7 +182,17 @@ function readSettings(values: Record<string, unknown>): Settings {
       throw new UsageError('--stack needs something to deploy: --app, --template or a ./cdk.json');
     }
   }
-  return { source, port, host, allowRemote, allowedHosts, dataDir, timeScale, outputsFile };
+  return {
+    source,
+    port,
+    host,
+    allowRemote,
+    allowedHosts,
+    dataDir,
+    timeScale,
+    outputsFile,
+    console: values['no-console'] !== true,
+  };
 }
 
 /** `cdk.out/Orders.template.json` -> `Orders`, as the deployer names a stack from its file. */
@@ -249,7 +266,12 @@ async function listen(settings: Settings): Promise<LocalCloud> {
   }
 }
 
-async function deployAndServe(cloud: LocalCloud, source: ReadySource, settings: Settings): Promise<void> {
+async function deployAndServe(
+  cloud: LocalCloud,
+  source: ReadySource,
+  settings: Settings,
+  consoleUrl: string | undefined,
+): Promise<void> {
   // Subscribed before deploying, so no line is lost; held back until the outputs are printed.
   const printer = new FunctionLogPrinter();
   const unsubscribe = cloud.logs.subscribe((event) => printer.line(event));
@@ -266,7 +288,7 @@ async function deployAndServe(cloud: LocalCloud, source: ReadySource, settings: 
           '  oncely local --app "npx ts-node --prefer-ts-exts bin/app.ts"   or   oncely local --template cdk.out/Stack.template.json',
       );
     }
-    console.log(readyMessage(cloud, summaries));
+    console.log(readyMessage(cloud, summaries, consoleUrl));
     printer.start(summaries);
     await interrupted();
     progress('Stopping the local cloud...');
@@ -327,10 +349,15 @@ async function writeOutputs(file: string, summaries: readonly DeploySummary[]): 
   await writeFile(file, `${JSON.stringify(outputs, null, 2)}\n`);
 }
 
-function readyMessage(cloud: LocalCloud, summaries: readonly DeploySummary[]): string {
+function readyMessage(
+  cloud: LocalCloud,
+  summaries: readonly DeploySummary[],
+  consoleUrl: string | undefined,
+): string {
   const stack = summaries.at(-1)?.stackName ?? 'NAME';
   return [
     `Oncely local cloud ready at ${cloud.endpoint} (Ctrl-C stops it); function logs follow.`,
+    ...(consoleUrl ? [`  console: ${consoleUrl}  (open it in a browser: the stacks live)`] : []),
     `  try: oncely status --stack ${stack} --endpoint ${cloud.endpoint}`,
     `       aws --endpoint-url ${cloud.endpoint} --region us-east-1 cloudformation describe-stacks`,
   ].join('\n');

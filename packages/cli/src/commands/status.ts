@@ -71,7 +71,8 @@ ${RESOURCE_OPTIONS_USAGE}
   },
 };
 
-async function readStatus(context: CliContext, mayPeek: boolean): Promise<PipelineStatus> {
+/** What `oncely status` reports, read as it prints it; the console's numbers come from here too. */
+export async function readStatus(context: CliContext, mayPeek: boolean): Promise<PipelineStatus> {
   const { sqs, cloudwatch, lambda, documents } = context.clients;
   const queue = await queueStatus(sqs, cloudwatch, context.require('queueUrl'), mayPeek);
   const dlqUrl = context.optional('deadLetterQueueUrl');
@@ -109,7 +110,8 @@ async function readStatus(context: CliContext, mayPeek: boolean): Promise<Pipeli
   return { queue, deadLetterQueue, eventSourceMapping, degradationLevel, lastAudit };
 }
 
-async function queueStatus(
+/** One queue's counts and age of the oldest message, as `oncely status` shows them. */
+export async function queueStatus(
   sqs: SQSClient,
   cloudwatch: CloudWatchClient,
   url: string,
