@@ -84,10 +84,13 @@ function overview(): string {
   ].join('\n');
 }
 
-/** The version of this package, read from its package.json. */
+/**
+ * The version of this package, read from its package.json. By package name (a self-reference
+ * through its exports), so it resolves alike from src/ and from the compiled dist/esm/.
+ */
 export function version(): string {
   const require = createRequire(import.meta.url);
-  return (require('../package.json') as { version: string }).version;
+  return (require('oncely/package.json') as { version: string }).version;
 }
 
 /**
