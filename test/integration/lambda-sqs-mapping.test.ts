@@ -13,13 +13,22 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../packages/local-cloud/src/clock.js';
 import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { createQueueWithArn, createQueueWithDeadLetter, queueDepth } from '../support/sqs-queues.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
+import { waitFor } from '../support/wait.js';
 
 const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
 
-const cloud = useTestCloud();
+/**
+ * Visibility timeouts run on this clock: a message comes back only when a test advances it, never
+ * because a busy machine made an invocation slow.
+ */
+const clock = new ManualClock(Date.now());
+const cloud = useTestCloud({ clock });
+/** Generous bound on the mapping's background work; it only limits how long a failure takes. */
+const DEADLINE_MS = 120_000;
 let lambda: LambdaService;
 
 beforeAll(() => {
@@ -115,12 +124,36 @@ async function createMapping(input: {
   return output.UUID!;
 }
 
+/**
+ * Drives a mapping whose batches fail through their visibility timeouts: each time another failed
+ * batch (`failures()` went up) has finished and the mapping runs nothing, the clock moves past the
+ * queue's visibility timeout so the batch comes back. Resolves when `done()` holds.
+ */
+async function throughVisibilityTimeouts(
+  what: string,
+  uuid: string,
+  visibilitySeconds: number,
+  failures: () => number,
+  done: () => boolean | Promise<boolean>,
+): Promise<void> {
+  let advancedFor = 0;
+  await waitFor(what, DEADLINE_MS, async () => {
+    if (await done()) return true;
+    const failed = failures();
+    if (lambda.mappingStats(uuid).inFlight === 0 && failed > advancedFor) {
+      advancedFor = failed;
+      clock.advance(visibilitySeconds * 1000);
+    }
+    return false;
+  });
+}
+
 async function disable(uuid: string): Promise<void> {
   await cloud.clients.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false }));
   await lambda.mappingIdle(uuid);
 }
 
-describe('SQS event source mapping', () => {
+describe('SQS event source mapping', { timeout: 4 * DEADLINE_MS }, () => {
   it('delivers every message in a Lambda-shaped SQS event and deletes it after success', async () => {
     const queue = await createQueueWithArn(cloud, `basic`);
     const sink = await createQueueWithArn(cloud, `basic-sink`);
@@ -131,7 +164,7 @@ describe('SQS event source mapping', () => {
     );
     const uuid = await createMapping({ functionName: 'basic', queueArn: queue.arn, batchSize: 10 });
 
-    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: 20_000 }).toBe(25);
+    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: DEADLINE_MS }).toBe(25);
     await disable(uuid);
     expect(await queueDepth(cloud, queue.url)).toBe(0);
 
@@ -184,7 +217,7 @@ describe('SQS event source mapping', () => {
       window: 2,
     });
 
-    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: 20_000 }).toBe(31);
+    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: DEADLINE_MS }).toBe(31);
     await disable(uuid);
     const deliveries = await drainSink(sink.url, []);
     const sizes = deliveries.map((delivery) => delivery.batchSize);
@@ -200,7 +233,7 @@ describe('SQS event source mapping', () => {
   });
 
   it('redelivers only the items reported in batchItemFailures', async () => {
-    // Long enough that no delivery outlives it on a busy machine, so only reported items come back.
+    // Reported items come back only when the test moves the clock, once all 20 were delivered.
     const queue = await createQueueWithArn(cloud, `partial`, { VisibilityTimeout: '5' });
     const sink = await createQueueWithArn(cloud, `partial-sink`);
     recorder('partial', sink.url);
@@ -213,7 +246,15 @@ describe('SQS event source mapping', () => {
       reportFailures: true,
     });
 
-    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: 20_000 }).toBe(20);
+    const stats = lambda.mappingStats(uuid);
+    await throughVisibilityTimeouts(
+      'all 20 messages deleted after 5 reported failures',
+      uuid,
+      5,
+      // One advance, after every message's first delivery: 15 deleted, 5 reported failed.
+      () => (stats.reportedItemFailures === 5 && stats.messagesDeleted === 15 ? 1 : 0),
+      () => stats.messagesDeleted === 20,
+    );
     await disable(uuid);
     const deliveries = await drainSink(sink.url, []);
     const deliveriesOf = (n: number) =>
@@ -235,7 +276,13 @@ describe('SQS event source mapping', () => {
       reportFailures: true,
     });
 
-    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: 20_000 }).toBe(4);
+    await throughVisibilityTimeouts(
+      'all 4 messages deleted after the rejected response',
+      uuid,
+      1,
+      () => lambda.mappingStats(uuid).rejectedResponses,
+      () => lambda.mappingStats(uuid).messagesDeleted === 4,
+    );
     await disable(uuid);
     expect(lambda.mappingStats(uuid).rejectedResponses).toBeGreaterThanOrEqual(1);
     const deliveries = await drainSink(sink.url, []);
@@ -263,7 +310,13 @@ describe('SQS event source mapping', () => {
     await sendBodies(queue.url, [{ crash: true, id: 'poison' }]);
     const uuid = await createMapping({ functionName: 'crasher', queueArn: queue.arn, batchSize: 1 });
 
-    await expect.poll(() => queueDepth(cloud, deadLetters.url), { timeout: 20_000 }).toBe(1);
+    await throughVisibilityTimeouts(
+      'the poison message to reach the dead-letter queue',
+      uuid,
+      1,
+      () => lambda.mappingStats(uuid).failedInvocations,
+      async () => (await queueDepth(cloud, deadLetters.url)) === 1,
+    );
     await disable(uuid);
     const stats = lambda.mappingStats(uuid);
     expect(stats.failedInvocations).toBe(2);
@@ -291,14 +344,14 @@ describe('SQS event source mapping', () => {
     });
     const stats = lambda.mappingStats(uuid);
 
-    await expect.poll(() => stats.peakInFlight, { timeout: 20_000 }).toBe(3);
-    await expect.poll(() => stats.messagesDeleted, { timeout: 20_000 }).toBeGreaterThanOrEqual(10);
+    await expect.poll(() => stats.peakInFlight, { timeout: DEADLINE_MS }).toBe(3);
+    await expect.poll(() => stats.messagesDeleted, { timeout: DEADLINE_MS }).toBeGreaterThanOrEqual(10);
     expect(stats.peakInFlight).toBe(3);
 
     await cloud.clients.lambda.send(
       new UpdateEventSourceMappingCommand({ UUID: uuid, ScalingConfig: { MaximumConcurrency: 6 } }),
     );
-    await expect.poll(() => stats.peakInFlight, { timeout: 20_000 }).toBe(6);
+    await expect.poll(() => stats.peakInFlight, { timeout: DEADLINE_MS }).toBe(6);
     const fetched = await cloud.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
     expect(fetched.ScalingConfig?.MaximumConcurrency).toBe(6);
 
@@ -306,9 +359,9 @@ describe('SQS event source mapping', () => {
       new UpdateEventSourceMappingCommand({ UUID: uuid, ScalingConfig: { MaximumConcurrency: 2 } }),
     );
     // Batches already running finish; no new batch starts until the count is under the new bound.
-    await expect.poll(() => stats.inFlight, { timeout: 20_000 }).toBeLessThanOrEqual(2);
+    await expect.poll(() => stats.inFlight, { timeout: DEADLINE_MS }).toBeLessThanOrEqual(2);
     lambda.resetMappingPeak(uuid);
-    await expect.poll(() => stats.messagesDeleted, { timeout: 60_000 }).toBe(120);
+    await expect.poll(() => stats.messagesDeleted, { timeout: DEADLINE_MS }).toBe(120);
     expect(stats.peakInFlight).toBeLessThanOrEqual(2);
     expect(stats.concurrencyLimit).toBe(2);
     await disable(uuid);
@@ -334,7 +387,7 @@ describe('SQS event source mapping', () => {
       maximumConcurrency: 4,
     });
 
-    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: 30_000 }).toBe(40);
+    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: DEADLINE_MS }).toBe(40);
     await disable(uuid);
     const finishes: Finish[] = [];
     const deliveries = await drainSink(sink.url, [], finishes);
@@ -375,7 +428,7 @@ describe('SQS event source mapping', () => {
     expect(await queueDepth(cloud, queue.url)).toBe(2);
 
     await cloud.clients.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true }));
-    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: 20_000 }).toBe(2);
+    await expect.poll(() => lambda.mappingStats(uuid).messagesDeleted, { timeout: DEADLINE_MS }).toBe(2);
     await disable(uuid);
   });
 
