@@ -157,7 +157,12 @@ export function normaliseItem(item: unknown, level = 0): Item {
     throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
   }
   const result = emptyItem();
-  for (const [name, value] of Object.entries(item)) result[name] = normaliseValue(value, level + 1);
+  for (const [name, value] of Object.entries(item)) {
+    // Attribute names are 1 to 64 KB long, at the top level and inside maps alike (DynamoDB Local
+    // 1.25.1 words the error as below). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.NamingRules
+    if (name === '') throw validationError('Empty attribute name');
+    result[name] = normaliseValue(value, level + 1);
+  }
   return result;
 }
 
