@@ -337,8 +337,59 @@ export function listTables(state: EngineState, input: Input): unknown {
   };
 }
 
+/** The UpdateTable members that change something (AttributeDefinitions alone does not). */
+const TABLE_UPDATES = [
+  'BillingMode',
+  'ProvisionedThroughput',
+  'StreamSpecification',
+  'DeletionProtectionEnabled',
+  'SSESpecification',
+  'ReplicaUpdates',
+  'TableClass',
+  'OnDemandThroughput',
+  'WarmThroughput',
+];
+
+/**
+ * What UpdateTable rejects before changing anything (wording from DynamoDB Local 1.25.1, where
+ * the API page names the rule but not the message).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html
+ */
+function checkTableUpdate(table: Table, input: Input): void {
+  const indexUpdates = optionalArray(input, 'GlobalSecondaryIndexUpdates') ?? [];
+  const changes = TABLE_UPDATES.some((member) => input[member] !== undefined && input[member] !== null);
+  if (!changes && indexUpdates.length === 0) throw validationError('Nothing to update');
+  for (const raw of indexUpdates) {
+    const update = asInput(raw);
+    if (
+      !['Create', 'Delete', 'Update'].some(
+        (action) => update[action] !== undefined && update[action] !== null,
+      )
+    ) {
+      throw validationError('Update global secondary index action is null');
+    }
+  }
+  const throughput = optionalObject(input, 'ProvisionedThroughput');
+  const current = table.definition.provisioned;
+  if (
+    throughput &&
+    current &&
+    throughput.ReadCapacityUnits === current.read &&
+    throughput.WriteCapacityUnits === current.write
+  ) {
+    throw validationError('The requested throughput value equals the current value');
+  }
+  const stream = optionalObject(input, 'StreamSpecification');
+  const streaming = (table.definition.streamSpecification as { StreamEnabled?: boolean } | undefined)
+    ?.StreamEnabled;
+  if (stream && stream.StreamEnabled === false && !streaming) {
+    throw validationError('Table has no stream to disable');
+  }
+}
+
 export function updateTable(state: EngineState, input: Input, region: string): unknown {
   const table = state.table(requiredString(input, 'TableName', 'tableName'));
+  checkTableUpdate(table, input);
   let definition = table.definition;
   const billingMode = optionalEnum(
     input,
@@ -429,8 +480,17 @@ export function updateTimeToLive(state: EngineState, input: Input): unknown {
     );
   }
   const current = table.definition.ttl;
-  if (enabled && current?.enabled) throw validationError('TimeToLive is already enabled');
   if (!enabled && !current?.enabled) throw validationError('TimeToLive is already disabled');
+  // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TimeToLiveSpecification.html
+  if (attribute.length < 1 || attribute.length > 255) {
+    throw validationError(
+      `1 validation error detected: Value '${attribute}' at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length ${attribute.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 255'}`,
+    );
+  }
+  if (current?.enabled && current.attribute !== attribute) {
+    throw validationError('TimeToLive is active on a different AttributeName');
+  }
+  if (enabled && current?.enabled) throw validationError('TimeToLive is already enabled');
   table.definition = { ...table.definition, ttl: { attribute, enabled } };
   return { TimeToLiveSpecification: { Enabled: enabled, AttributeName: attribute } };
 }
