@@ -464,7 +464,16 @@ export function applyUpdate(
           );
         }
         const existing = getAtPath(result, path);
-        if (existing === undefined) break;
+        if (existing === undefined) {
+          // Deleting from a missing set is a no-op, but only where the set could be: inside a
+          // missing map, or by index into a map, the path is invalid (DynamoDB Local 1.25.1).
+          const parent = parentOf(result, path);
+          const last = path[path.length - 1];
+          if (parent === undefined || !((typeof last === 'number' ? 'L' : 'M') in parent)) {
+            throw validationError(INVALID_PATH);
+          }
+          break;
+        }
         const have = setMembers(existing);
         if (!have || have[0] !== remove[0]) throw validationError(WRONG_TYPE);
         const left = have[1].filter((member) => !remove[1].includes(member));

@@ -18,7 +18,6 @@ import { CapacityMeter, type CapacityMode, readUnits } from './capacity.js';
 import type { EngineState } from './engine-state.js';
 import {
   applyUpdate,
-  checkOverlap,
   evaluateCondition,
   type Placeholders,
   project,
@@ -34,6 +33,14 @@ import {
   parseUpdate,
   type UpdateAction,
 } from './expression-parser.js';
+import {
+  checkUpdateTargets,
+  type KeyAttributes,
+  keyAttributesOf,
+  validateCondition,
+  validateProjection,
+  validateUpdate,
+} from './expression-validator.js';
 import {
   asInput,
   type Input,
@@ -63,6 +70,57 @@ export interface PreparedWrite {
   readonly condition?: Parsed<ConditionNode>;
   readonly placeholders: Placeholders;
   readonly returnOnFailure: 'ALL_OLD' | 'NONE';
+  /**
+   * In a transaction, what AWS reports as this action's ValidationError cancellation reason
+   * instead of rejecting the whole request (a key of the wrong type).
+   */
+  readonly rejection?: AwsError;
+}
+
+/**
+ * A write AWS refuses for its item, not its request: in a transaction it becomes the action's
+ * ValidationError cancellation reason; on its own it is the ValidationException it extends.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html#API_TransactWriteItems_Errors
+ */
+export class RejectedItem extends AwsError {
+  constructor(message: string) {
+    super('ValidationException', message);
+  }
+}
+
+const TYPE_MISMATCH = /Type mismatch for (Index )?Key/i;
+let rejectedKeys = 0;
+
+/**
+ * In a transaction a key or index key of the wrong type becomes the action's cancellation reason
+ * (DynamoDB Local 1.25.1's answer; the AWS pages name ValidationError for "an invalid data format"
+ * without saying which checks it covers). Other key errors still reject the whole request.
+ */
+function transactionalKeyCheck(check: () => void): RejectedItem | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    // Only a scalar of the wrong type: a set or document where a key belongs fails the whole request.
+    const actual = /actual: (\w+)/i.exec(error instanceof Error ? error.message : '')?.[1];
+    if (error instanceof AwsError && TYPE_MISMATCH.test(error.message) && ['S', 'N', 'B'].includes(actual!)) {
+      return new RejectedItem(error.message);
+    }
+    throw error;
+  }
+}
+
+/** A Key naming exactly the key attributes, one of them of the wrong type. */
+export function keyOfWrongType(table: Table, key: Item): boolean {
+  const names = table.keyNames;
+  if (Object.keys(key).length !== names.length || names.some((name) => key[name] === undefined)) return false;
+  const { hash, range } = table.definition.key;
+  const attributes = [hash, ...(range ? [range] : [])];
+  const scalar = (name: string) => ['S', 'N', 'B'].some((type) => type in key[name]!);
+  return (
+    attributes.every((attribute) => scalar(attribute.name)) &&
+    attributes.some((attribute) => !(attribute.type in key[attribute.name]!))
+  );
 }
 
 /** The request's ReturnConsumedCapacity. */
@@ -95,6 +153,15 @@ export function prepareWrite(
   }
   const update = updateText === undefined ? undefined : parseUpdate(updateText);
   const placeholders = placeholdersOf(input, [condition, update]);
+  // AWS validates expressions before it reads the item, so a bad one never becomes a condition failure.
+  // Key paths in a ConditionCheck's condition are not checked, in a transactional Update's only
+  // those into the table's keys (DynamoDB Local 1.25.1's answers; the rest are evaluated like any
+  // other path).
+  let keys: KeyAttributes | undefined = keyAttributesOf(table.definition);
+  if (kind === 'ConditionCheck') keys = undefined;
+  else if (transactional && kind === 'Update') keys = { table: keys.table, index: new Set() };
+  if (condition) validateCondition('ConditionExpression', condition.tree, placeholders, keys);
+  if (update) validateUpdate(update.tree, placeholders);
   const returnOnFailure = optionalEnum(
     input,
     'ReturnValuesOnConditionCheckFailure',
@@ -103,13 +170,39 @@ export function prepareWrite(
   );
   if (kind === 'Put') {
     const item = requiredItem(input, 'Item');
-    validateItemKeys(table.definition, item);
+    let rejection: RejectedItem | undefined;
+    if (transactional) rejection = transactionalKeyCheck(() => validateItemKeys(table.definition, item));
+    else validateItemKeys(table.definition, item);
     assertItemSize(item);
     const keyItem = emptyItem();
     for (const name of table.keyNames) keyItem[name] = item[name]!;
-    return { kind, table, key: table.keyText(item), keyItem, item, condition, placeholders, returnOnFailure };
+    // A rejected action gets a key of its own, so it neither collides with another nor is looked up.
+    const key = rejection ? `\u0000rejected\u0000${rejectedKeys++}` : table.keyText(item);
+    return {
+      kind,
+      table,
+      key,
+      keyItem,
+      item,
+      condition,
+      placeholders,
+      returnOnFailure,
+      ...(rejection ? { rejection } : {}),
+    };
   }
   const keyItem = requiredItem(input, 'Key');
+  if (transactional && keyOfWrongType(table, keyItem)) {
+    return {
+      kind,
+      table,
+      key: `\u0000rejected\u0000${rejectedKeys++}`,
+      keyItem,
+      condition,
+      placeholders,
+      returnOnFailure,
+      rejection: new RejectedItem('One or more parameter values were invalid: Type mismatch for key'),
+    };
+  }
   validateKey(table.definition, keyItem);
   return {
     kind,
@@ -153,8 +246,19 @@ export function computeWrite(
     case 'Update': {
       const base = before ?? write.keyItem;
       if (!write.update) return { after: base, paths: [] };
+      // Checked after the condition, as AWS does: a failed condition wins over a key update.
+      checkUpdateTargets(
+        write.update.tree,
+        write.placeholders,
+        keyAttributesOf(write.table.definition),
+        (name) =>
+          new RejectedItem(
+            `One or more parameter values were invalid: Cannot update attribute ${name}. This attribute is part of the key`,
+          ),
+      );
       const result = applyUpdate(write.update.tree, base, write.placeholders, write.table.keyNames);
-      validateItemKeys(write.table.definition, result.item);
+      const rejection = transactionalKeyCheck(() => validateItemKeys(write.table.definition, result.item));
+      if (rejection) throw rejection;
       // A value put at a nested path can take the item past the nesting limit.
       assertNesting(result.item);
       assertItemSize(result.item);
@@ -223,14 +327,15 @@ export function projectionOf(input: Input): Parsed<PathNode[]> | undefined {
   return text === undefined ? undefined : parseProjection(text);
 }
 
-/** Substitutes the placeholders of a projection and rejects overlapping paths, as AWS does. */
+/** Substitutes the placeholders of a projection and rejects key paths and overlapping paths, as AWS does. */
 export function resolveProjection(
   parsed: Parsed<PathNode[]> | undefined,
   placeholders: Placeholders,
+  keys: KeyAttributes,
 ): ResolvedPath[] | undefined {
   if (!parsed) return undefined;
   const paths = parsed.tree.map((path) => resolvePath(path, placeholders));
-  checkOverlap('ProjectionExpression', paths);
+  validateProjection(paths, keys);
   return paths;
 }
 
@@ -252,7 +357,7 @@ export function prepareRead(state: EngineState, input: Input, keyItem: unknown):
   return {
     table,
     key: table.keyText(key),
-    projection: resolveProjection(parsed, placeholders),
+    projection: resolveProjection(parsed, placeholders, keyAttributesOf(table.definition)),
     consistent: optionalBoolean(input, 'ConsistentRead') ?? false,
   };
 }

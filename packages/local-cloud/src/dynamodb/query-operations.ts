@@ -26,6 +26,7 @@ import {
   resolvePath,
 } from './expression-evaluator.js';
 import { type Comparator, type ConditionNode, type Operand, parseCondition } from './expression-parser.js';
+import { conditionPaths, keyAttributesOf, validateCondition } from './expression-validator.js';
 import { capacityMode, projectionOf, resolveProjection } from './item-operations.js';
 import {
   type Input,
@@ -228,7 +229,69 @@ interface ReadPlan {
   readonly exclusiveStart: Item | undefined;
 }
 
+/** Top-level attribute names of paths, each once, in order. */
+function topLevelNames(paths: readonly ResolvedPath[]): string[] {
+  return [...new Set(paths.map((path) => path[0] as string))];
+}
+
+/** The attributes an index holds: the table's keys, its own keys, and INCLUDE's non-key attributes. */
+function projectedNames(source: Source): ReadonlySet<string> | undefined {
+  const index = source.index;
+  if (!index || index.projection.type === 'ALL') return undefined;
+  return new Set([
+    ...source.table.keyNames,
+    ...keyNamesOf(index.key),
+    ...(index.projection.type === 'INCLUDE' ? index.projection.nonKeyAttributes : []),
+  ]);
+}
+
+/**
+ * What AWS rejects in a read's filter and projection before reading anything: a Query filter on
+ * the queried keys, and attributes a KEYS_ONLY or INCLUDE index does not hold (in a Query's
+ * filter, in a global index's projection). DynamoDB Local 1.25.1 answers the same; its Scan
+ * accepts a filter on attributes the index does not hold.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.FilterExpression.html
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Projections
+ */
+function checkReadPaths(
+  operation: 'Query' | 'Scan',
+  source: Source,
+  filter: readonly ResolvedPath[] | undefined,
+  projection: readonly ResolvedPath[] | undefined,
+): void {
+  const filterNames = filter ? topLevelNames(filter) : [];
+  if (operation === 'Query') {
+    const keys = keyNamesOf(source.schema);
+    const key = filterNames.find((name) => keys.includes(name));
+    if (key !== undefined) {
+      throw validationError(
+        `Filter Expression can only contain non-primary key attributes: Primary key attribute: ${key}`,
+      );
+    }
+  }
+  const projected = projectedNames(source);
+  if (!projected) return;
+  const index = source.index!;
+  if (operation === 'Query') {
+    const missing = filterNames.filter((name) => !projected.has(name));
+    if (missing.length > 0) {
+      throw validationError(
+        `One or more parameter values were invalid: Secondary index ${index.name} does not project one or more filter attributes: [${missing.join(', ')}]`,
+      );
+    }
+  }
+  if (index.kind === 'GSI' && projection) {
+    const missing = topLevelNames(projection).filter((name) => !projected.has(name));
+    if (missing.length > 0) {
+      throw validationError(
+        `One or more parameter values were invalid: Global secondary index ${index.name} does not project [${missing.join(', ')}]`,
+      );
+    }
+  }
+}
+
 function readPlan(
+  operation: 'Query' | 'Scan',
   input: Input,
   source: Source,
   extra: readonly (ReturnType<typeof parseCondition> | undefined)[],
@@ -237,13 +300,22 @@ function readPlan(
   const filter = filterText === undefined ? undefined : parseCondition('FilterExpression', filterText);
   const projectionParsed = projectionOf(input);
   const placeholders = placeholdersOf(input, [...extra, filter, projectionParsed]);
-  const projection = resolveProjection(projectionParsed, placeholders);
+  const keys = keyAttributesOf(source.table.definition);
+  const projection = resolveProjection(projectionParsed, placeholders, keys);
+  if (filter) validateCondition('FilterExpression', filter.tree, placeholders, keys);
+  checkReadPaths(operation, source, filter && conditionPaths(filter.tree, placeholders), projection);
   const select = optionalEnum(
     input,
     'Select',
     ['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'] as const,
     projection ? 'SPECIFIC_ATTRIBUTES' : source.index ? 'ALL_PROJECTED_ATTRIBUTES' : 'ALL_ATTRIBUTES',
   );
+  if (!projection && select === 'SPECIFIC_ATTRIBUTES') {
+    // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html#DDB-Query-request-Select
+    throw validationError(
+      'Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES',
+    );
+  }
   if (projection && select !== 'SPECIFIC_ATTRIBUTES') {
     throw validationError(
       `Cannot specify the ProjectionExpression when choosing to get ${select === 'COUNT' ? 'only the COUNT' : select}`,
@@ -331,7 +403,16 @@ class PageCollector {
         this.items.push(projection ? project(shown, projection) : shown);
       }
     }
-    return !(this.plan.limit !== undefined && this.scanned >= this.plan.limit) && this.bytes < MAX_PAGE_BYTES;
+    return !this.limitReached && this.bytes < MAX_PAGE_BYTES;
+  }
+
+  /**
+   * Whether Limit items were evaluated. AWS then returns LastEvaluatedKey even when no item is
+   * left: "LastEvaluatedKey is ... the last item evaluated" once the limit stops the read.
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html
+   */
+  get limitReached(): boolean {
+    return this.plan.limit !== undefined && this.scanned >= this.plan.limit;
   }
 
   output(input: Input, more: boolean): Record<string, unknown> {
@@ -372,7 +453,7 @@ export function query(state: EngineState, input: Input): unknown {
     );
   }
   const keyParsed = parseCondition('KeyConditionExpression', keyText);
-  const plan = readPlan(input, source, [keyParsed]);
+  const plan = readPlan('Query', input, source, [keyParsed]);
   const condition = extractKeyCondition(keyParsed.tree, plan.placeholders, source.schema);
   const forward = optionalBoolean(input, 'ScanIndexForward') ?? true;
   const collector = new PageCollector(plan);
@@ -396,11 +477,11 @@ export function query(state: EngineState, input: Input): unknown {
     if (forward) {
       let i = low;
       while (i < high) if (!collector.visit(entries[i++]!)) break;
-      more = i < high;
+      more = i < high || collector.limitReached;
     } else {
       let i = high - 1;
       while (i >= low) if (!collector.visit(entries[i--]!)) break;
-      more = i >= low;
+      more = i >= low || collector.limitReached;
     }
   }
   return collector.output(input, more);
@@ -409,7 +490,7 @@ export function query(state: EngineState, input: Input): unknown {
 export function scan(state: EngineState, input: Input): unknown {
   rejectLegacyParameters(input);
   const source = sourceOf(state, input);
-  const plan = readPlan(input, source, []);
+  const plan = readPlan('Scan', input, source, []);
   const segment = optionalNumber(input, 'Segment');
   const totalSegments = optionalNumber(input, 'TotalSegments');
   if ((segment === undefined) !== (totalSegments === undefined)) {
@@ -469,6 +550,7 @@ export function scan(state: EngineState, input: Input): unknown {
   if (full) {
     const current = partitions[partitionIndex];
     more =
+      collector.limitReached ||
       (current !== undefined && entryIndex < current.entries.length) ||
       partitionIndex + 1 < partitions.length;
   }

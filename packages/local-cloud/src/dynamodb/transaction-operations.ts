@@ -6,21 +6,33 @@
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
  */
 import { AwsError } from '../protocol.js';
-import { type Item, itemSize, validationError } from './attribute-values.js';
+import { type Item, itemSize, normaliseItem, validationError } from './attribute-values.js';
 import { CapacityMeter, readUnits, writeUnits } from './capacity.js';
 import type { EngineState } from './engine-state.js';
 import { project } from './expression-evaluator.js';
+import { keyAttributesOf } from './expression-validator.js';
 import {
   capacityMode,
   commitWrite,
   computeWrite,
   conditionHolds,
+  keyOfWrongType,
   type PreparedWrite,
   prepareRead,
   prepareWrite,
+  projectionOf,
+  RejectedItem,
+  resolveProjection,
   type WriteKind,
 } from './item-operations.js';
-import { asInput, type Input, optionalArray, optionalString } from './request-input.js';
+import {
+  asInput,
+  type Input,
+  optionalArray,
+  optionalString,
+  placeholdersOf,
+  requiredString,
+} from './request-input.js';
 
 const MAX_ACTIONS = 100;
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
@@ -83,12 +95,20 @@ export function transactWriteItems(state: EngineState, input: Input): unknown {
     throw validationError('Transaction request size exceeds the maximum allowed size of 4 MB');
   }
 
-  // Phase 1: evaluate every action against the items as they are now; write nothing.
-  const befores = writes.map((write) => write.table.get(write.key));
+  // Phase 1: evaluate every action, in order, against the items as they are now; write nothing.
+  // An action whose item is refused gets a ValidationError reason; an update that cannot be
+  // applied to its item (an operand of the wrong type, a missing attribute, a bad path) fails
+  // the whole request with a ValidationException, as DynamoDB Local 1.25.1 answers.
+  const befores = writes.map((write) => (write.rejection ? undefined : write.table.get(write.key)));
   const afters: (Item | undefined)[] = [];
   let cancelled = false;
   const reasons = writes.map((write, i) => {
     const before = befores[i];
+    if (write.rejection) {
+      cancelled = true;
+      afters.push(undefined);
+      return { Code: 'ValidationError', Message: write.rejection.message };
+    }
     if (!conditionHolds(write, before)) {
       cancelled = true;
       afters.push(undefined);
@@ -102,7 +122,7 @@ export function transactWriteItems(state: EngineState, input: Input): unknown {
       afters.push(computeWrite(write, before).after);
       return { Code: 'None' };
     } catch (error) {
-      if (!(error instanceof AwsError) || error.code !== 'ValidationException') throw error;
+      if (!(error instanceof RejectedItem)) throw error;
       cancelled = true;
       afters.push(undefined);
       return { Code: 'ValidationError', Message: error.message };
@@ -140,17 +160,59 @@ export function transactWriteItems(state: EngineState, input: Input): unknown {
   return output;
 }
 
+/**
+ * A Get whose Key has the wrong attributes or types cancels the whole TransactGetItems (the AWS
+ * page lists "a user error, such as an invalid data format" under TransactionCanceledException),
+ * with no cancellation reasons, as DynamoDB Local 1.25.1 answers.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactGetItems.html#API_TransactGetItems_Errors
+ */
+function checkGetKey(state: EngineState, request: Input, check: 'attributes' | 'types'): void {
+  const name = optionalString(request, 'TableName');
+  const table = name === undefined ? undefined : state.tables.get(name);
+  const raw = request.Key;
+  if (!table || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
+  const key = normaliseItem(raw);
+  const names = table.keyNames;
+  if (check === 'attributes') {
+    if (Object.keys(key).length !== names.length || names.some((keyName) => key[keyName] === undefined)) {
+      throw new AwsError('TransactionCanceledException', 'The number of conditions on the keys is invalid');
+    }
+  } else if (keyOfWrongType(table, key)) {
+    throw new AwsError(
+      'TransactionCanceledException',
+      'One or more parameter values were invalid: Type mismatch for key',
+    );
+  } else {
+    for (const keyName of names) {
+      const value = key[keyName]!;
+      if (('S' in value && value.S === '') || ('B' in value && value.B === '')) {
+        throw validationError(
+          `One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${'S' in value ? 'string' : 'binary'} value. Key: ${keyName}`,
+        );
+      }
+    }
+  }
+}
+
 export function transactGetItems(state: EngineState, input: Input): unknown {
   const raw = transactItems(input);
   const meter = new CapacityMeter(capacityMode(input), 'read');
-  const reads = raw.map((entry) => {
+  const requests = raw.map((entry) => {
     const action = asInput(entry);
     const get = action.Get;
     if (get === undefined || get === null)
       throw validationError('TransactItems can only contain Get actions');
-    const request = asInput(get);
-    return prepareRead(state, request, request.Key);
+    return asInput(get);
   });
+  // Get by Get, in DynamoDB Local 1.25.1's order: the projection, the key's attributes, their types.
+  for (const request of requests) {
+    const table = state.table(requiredString(request, 'TableName', 'tableName'));
+    const parsed = projectionOf(request);
+    resolveProjection(parsed, placeholdersOf(request, [parsed]), keyAttributesOf(table.definition));
+    checkGetKey(state, request, 'attributes');
+    checkGetKey(state, request, 'types');
+  }
+  const reads = requests.map((request) => prepareRead(state, request, request.Key));
   rejectDuplicates(reads.map((read) => ({ table: read.table.definition.name, key: read.key })));
   const responses = reads.map((read) => {
     const stored = read.table.get(read.key);
