@@ -15,6 +15,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onDynamoDbLocal } from '../support/dynamodb-local.js';
 import { createTable, deleteTable } from '../support/dynamodb-tables.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
@@ -137,30 +138,37 @@ describe('consumed capacity', () => {
   });
 
   // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling
-  it('charges transactions twice: 2 WCU per KB written, 2 RCU per 4 KB read', async () => {
-    const written = await cloud.clients.dynamodb.send(
-      new TransactWriteItemsCommand({
-        TransactItems: [
-          { Put: { TableName: table, Item: { pk: { S: 'tx' }, sk: { S: '1' } } } },
-          { Put: { TableName: table, Item: { pk: { S: 'tx' }, sk: { S: '2' }, data: { S: MEDIUM } } } },
-        ],
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    expect(written.ConsumedCapacity).toEqual([
-      expect.objectContaining({ TableName: table, CapacityUnits: 6 }),
-    ]);
-    const read = await cloud.clients.dynamodb.send(
-      new TransactGetItemsCommand({
-        TransactItems: [
-          { Get: { TableName: table, Key: { pk: { S: 'tx' }, sk: { S: '1' } } } },
-          { Get: { TableName: table, Key: { pk: { S: 'tx' }, sk: { S: '2' } } } },
-        ],
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    expect(read.ConsumedCapacity).toEqual([expect.objectContaining({ TableName: table, CapacityUnits: 4 })]);
-  });
+  // DynamoDB Local charges this transaction 12 units, not the documented 6: its capacity
+  // accounting is not AWS's (test/oracle/dynamodb-local-deviations.ts).
+  it.skipIf(onDynamoDbLocal())(
+    'charges transactions twice: 2 WCU per KB written, 2 RCU per 4 KB read',
+    async () => {
+      const written = await cloud.clients.dynamodb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: table, Item: { pk: { S: 'tx' }, sk: { S: '1' } } } },
+            { Put: { TableName: table, Item: { pk: { S: 'tx' }, sk: { S: '2' }, data: { S: MEDIUM } } } },
+          ],
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      expect(written.ConsumedCapacity).toEqual([
+        expect.objectContaining({ TableName: table, CapacityUnits: 6 }),
+      ]);
+      const read = await cloud.clients.dynamodb.send(
+        new TransactGetItemsCommand({
+          TransactItems: [
+            { Get: { TableName: table, Key: { pk: { S: 'tx' }, sk: { S: '1' } } } },
+            { Get: { TableName: table, Key: { pk: { S: 'tx' }, sk: { S: '2' } } } },
+          ],
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      expect(read.ConsumedCapacity).toEqual([
+        expect.objectContaining({ TableName: table, CapacityUnits: 4 }),
+      ]);
+    },
+  );
 
   // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html#DDB-BatchWriteItem-response-ConsumedCapacity
   it('sums BatchWriteItem capacity per table', async () => {
