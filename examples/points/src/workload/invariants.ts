@@ -33,8 +33,11 @@ export function checkInvariants(result: WorkloadResult): InvariantCheck[] {
     ),
     check(
       'rejections match the in-order model',
-      result.rejectionMismatches === 0 && result.rejected === result.expectedRejected,
-      `${result.rejected} rejected, ${result.expectedRejected} expected, ${result.rejectionMismatches} differ`,
+      result.rejectionMismatches === 0 &&
+        result.rejected === result.expectedRejected &&
+        result.reorderedUnexplained === 0,
+      `${result.rejected} rejected, ${result.expectedRejected} expected, ${result.rejectionMismatches} differ; ` +
+        `${result.reorderedByRedrive} decided behind later orders after a redrive, ${result.reorderedUnexplained} without one`,
     ),
     check(
       'balances consistent',

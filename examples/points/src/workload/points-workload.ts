@@ -39,10 +39,10 @@ import { POINTS_DEDUCT } from '../domain/points-deduct.js';
 import { synthesizedStack } from './stack-cache.js';
 import { WorkloadFaults } from './workload-faults.js';
 import {
-  expectedOutcome,
   type PlannedOrder,
   plannedOrders,
   planWorkload,
+  replayedOutcome,
   type WorkloadPlan,
 } from './workload-plan.js';
 
@@ -190,8 +190,15 @@ export interface WorkloadResult {
   /** Orders rejected by the points service (insufficient balance). */
   readonly rejected: number;
   readonly expectedRejected: number;
-  /** Rejections that differ from the in-order reference model (either way). */
+  /**
+   * Rejections that differ from the reference model (either way): each account's orders deducted in
+   * the order they were decided, which is the publishing order unless a redrive reordered them.
+   */
   readonly rejectionMismatches: number;
+  /** Orders decided behind later orders of their account because they were dead-lettered and redriven. */
+  readonly reorderedByRedrive: number;
+  /** Orders decided behind later orders of their account without having been dead-lettered: a bug. */
+  readonly reorderedUnexplained: number;
   /** Orders neither applied nor rejected. */
   readonly unaccounted: number;
   /** Poison messages sent, and the consumer's Poisoned metric. */
@@ -354,6 +361,8 @@ class WorkloadRun {
   private sampling: Promise<void> | undefined;
   private stopSampling = false;
   private transientDeadLetters = 0;
+  /** Envelope ids of the messages that used up their receives, as the redrive found them. */
+  private readonly redrivenEnvelopes = new Set<string>();
 
   constructor(
     cloud: LocalCloud,
@@ -419,9 +428,11 @@ class WorkloadRun {
     enter('redrive');
     this.phase = 'redrive';
     this.faults.disable();
-    this.transientDeadLetters = (await listDeadLetters(this.clients.sqs, this.dlqUrl, 1000)).filter(
+    const transient = (await listDeadLetters(this.clients.sqs, this.dlqUrl, 1000)).filter(
       (letter) => letter.reason === MAX_RECEIVE_COUNT_REASON,
-    ).length;
+    );
+    this.transientDeadLetters = transient.length;
+    for (const letter of transient) if (letter.envelopeId) this.redrivenEnvelopes.add(letter.envelopeId);
     const redrive = await redriveSelected(this.clients.sqs, this.dlqUrl, {
       reason: MAX_RECEIVE_COUNT_REASON,
       holdSeconds: 30,
@@ -729,7 +740,6 @@ class WorkloadRun {
       this.consumerMetrics(),
     ]);
     const orders = plannedOrders(this.plan);
-    const expected = expectedOutcome(this.plan);
 
     const ledgerByOrder = new Map<string, number>();
     const ledgerSumByAccount = new Map<string, number>();
@@ -742,10 +752,20 @@ class WorkloadRun {
       ledgerMessageIds.add(String(entry.messageId));
     }
     const rejectedOrders = new Set<string>();
+    const decidedAt = new Map<string, number>();
+    const redrivenOrders = new Set<string>();
     let appliedTwice = 0;
     for (const claim of claims) {
       if (claim.type !== POINTS_DEDUCT) continue;
       const orderId = orderOfEnvelope.get(String(claim.pk));
+      const completedAt = Number(claim.completedAt);
+      if (
+        orderId &&
+        Number.isFinite(completedAt) &&
+        (claim.status === 'COMPLETED' || claim.status === 'REJECTED')
+      )
+        decidedAt.set(orderId, completedAt);
+      if (orderId && this.redrivenEnvelopes.has(String(claim.pk))) redrivenOrders.add(orderId);
       if (claim.status === 'REJECTED' && orderId) rejectedOrders.add(orderId);
       if (claim.status === 'COMPLETED' && !ledgerMessageIds.has(String(claim.pk))) appliedTwice++;
     }
@@ -757,6 +777,9 @@ class WorkloadRun {
       if (entries > 1) appliedTwice += entries - 1;
       if (entries === 0 && !rejectedOrders.has(order.orderId)) unaccounted++;
     }
+    // The reference model in the order the orders were decided; see replayedOutcome.
+    const expected = replayedOutcome(this.plan, decidedAt);
+    const reorderedByRedrive = [...expected.late].filter((orderId) => redrivenOrders.has(orderId)).length;
     let rejectionMismatches = 0;
     for (const orderId of expected.rejected) if (!rejectedOrders.has(orderId)) rejectionMismatches++;
     for (const orderId of rejectedOrders) if (!expected.rejected.has(orderId)) rejectionMismatches++;
@@ -806,6 +829,8 @@ class WorkloadRun {
       rejected: rejectedOrders.size,
       expectedRejected: expected.rejected.size,
       rejectionMismatches,
+      reorderedByRedrive,
+      reorderedUnexplained: expected.late.size - reorderedByRedrive,
       unaccounted,
       poisoned: this.poisonsSent,
       poisons,

@@ -132,3 +132,42 @@ export function expectedOutcome(plan: WorkloadPlan): ExpectedOutcome {
   }
   return { rejected, finalBalances: balances };
 }
+
+export interface ReplayedOutcome extends ExpectedOutcome {
+  /**
+   * Orders decided after an order of their own account that was published later: overtaken in
+   * their FIFO group, which only a dead-letter-and-redrive can do.
+   */
+  readonly late: ReadonlySet<string>;
+}
+
+/**
+ * The reference model replayed in the order the pipeline decided each account's orders: by the
+ * time their claims completed (`decidedAt`; ties and undecided orders in publishing order). An
+ * account's FIFO group decides its orders one at a time, so without dead letters this order is the
+ * publishing order and the result equals {@link expectedOutcome}. A message that used up its
+ * receives (an injected fault, or a consumer starved of CPU past its function timeout) goes to the
+ * DLQ while its group moves on, and is decided after the redrive, behind later orders: the model
+ * then deducts it where it was decided, and reports it in `late` so the caller can require that
+ * every late order was in fact dead-lettered and redriven.
+ */
+export function replayedOutcome(plan: WorkloadPlan, decidedAt: ReadonlyMap<string, number>): ReplayedOutcome {
+  const orders = plannedOrders(plan).map((order, index) => ({ order, index }));
+  const key = (entry: { order: PlannedOrder }) =>
+    decidedAt.get(entry.order.orderId) ?? Number.POSITIVE_INFINITY;
+  orders.sort((left, right) => key(left) - key(right) || left.index - right.index);
+  const balances = new Map(plan.accounts.map((account) => [account.accountId, account.initialBalance]));
+  const latestPublished = new Map<string, number>();
+  const rejected = new Set<string>();
+  const late = new Set<string>();
+  for (const { order, index } of orders) {
+    if (decidedAt.has(order.orderId)) {
+      if (index < (latestPublished.get(order.accountId) ?? -1)) late.add(order.orderId);
+      latestPublished.set(order.accountId, Math.max(index, latestPublished.get(order.accountId) ?? -1));
+    }
+    const balance = balances.get(order.accountId) ?? 0;
+    if (balance >= order.amount) balances.set(order.accountId, balance - order.amount);
+    else rejected.add(order.orderId);
+  }
+  return { rejected, finalBalances: balances, late };
+}
