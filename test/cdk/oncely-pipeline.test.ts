@@ -162,16 +162,12 @@ describe('OncelyPipeline defaults: functions', () => {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('lets only the auditor and the scaler publish metrics, and only to the Oncely namespace', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) => policy.Properties.PolicyDocument.Statement,
+  it('grants no function cloudwatch:PutMetricData: metrics leave as EMF log lines', () => {
+    const actions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: unknown }) => [statement.Action].flat()),
     );
-    const putMetric = statements.filter((statement) =>
-      [statement.Action].flat().includes('cloudwatch:PutMetricData'),
-    );
-    expect(putMetric).toHaveLength(2);
-    for (const statement of putMetric)
-      expect(statement.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Oncely' } });
+    expect(actions).not.toContain('cloudwatch:PutMetricData');
+  });
   });
 });
 
@@ -342,22 +338,16 @@ describe('OncelyPipeline around your own handler and resources', () => {
     );
   });
 
-  it('sends the metrics namespace to every function, IAM condition and custom-metric alarm', () => {
+  it('sends the metrics namespace to every function, custom-metric alarm and dashboard', () => {
     const { template: built } = buildStack({}, { metricsNamespace: 'Inventory/Pipeline' });
     for (const resource of Object.values(built.findResources('AWS::Lambda::Function')))
       expect(resource.Properties.Environment.Variables[ENV.metricsNamespace]).toBe('Inventory/Pipeline');
-    const conditions = Object.values(built.findResources('AWS::IAM::Policy'))
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
-      .filter((statement) => [statement.Action].flat().includes('cloudwatch:PutMetricData'))
-      .map((statement) => statement.Condition);
-    expect(conditions).toEqual([
-      { StringEquals: { 'cloudwatch:namespace': 'Inventory/Pipeline' } },
-      { StringEquals: { 'cloudwatch:namespace': 'Inventory/Pipeline' } },
-    ]);
     built.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'MessagesMissing',
       Namespace: 'Inventory/Pipeline',
     });
+    const dashboard = JSON.stringify(Object.values(built.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    expect(dashboard).toContain('Inventory/Pipeline');
     built.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'Oncely' }, 0);
   });
 

@@ -75,7 +75,7 @@ export interface OncelyPipelineProps {
    * table, its relay and the compensation sweep. @default false
    */
   readonly outbox?: boolean;
-  /** Namespace of Oncely's custom metrics, used by the functions, their IAM condition and the alarms. @default 'Oncely' */
+  /** Namespace of Oncely's custom metrics (written as EMF log lines by the functions), used by the alarms and the dashboard. @default 'Oncely' */
   readonly metricsNamespace?: string;
   /**
    * Prefix of the stack outputs the CLI reads (`<prefix>QueueUrl`, ...). Give each pipeline its own
@@ -271,7 +271,6 @@ export class OncelyPipeline extends Construct {
               ...(this.tables.outbox ? { outbox: this.tables.outbox } : {}),
             },
             every: Duration.minutes(settings.auditIntervalMinutes),
-            metricsNamespace: this.metricsNamespace,
             ...(encryptionKey ? { encryptionKey } : {}),
             timeout: Duration.minutes(5),
             scheduleDeadLetterQueue: this.eventsDeadLetterQueue,
@@ -297,7 +296,6 @@ export class OncelyPipeline extends Construct {
             : {}),
           ...(settings.pollerMode === 'provisioned' ? { minimumPollers: settings.minimumPollers } : {}),
           scaleDeadLetterQueue: this.eventsDeadLetterQueue,
-          metricsNamespace: this.metricsNamespace,
         })
       : undefined;
 

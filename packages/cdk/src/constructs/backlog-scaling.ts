@@ -35,8 +35,6 @@ export interface BacklogScalingProps {
   /** Set in provisioned poller mode: the scaler turns MaximumPollers instead of MaximumConcurrency. */
   readonly minimumPollers?: number;
   readonly scaleDeadLetterQueue: sqs.IQueue;
-  /** Namespace the scaler publishes its metrics to. */
-  readonly metricsNamespace: string;
   readonly environment: Readonly<Record<string, string>>;
   readonly memorySize: number;
   readonly logRetentionDays: number;
@@ -111,15 +109,6 @@ export class BacklogScaling extends Construct {
       new iam.PolicyStatement({
         actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
         resources: [props.eventSourceMapping.eventSourceMappingArn],
-      }),
-    );
-    // DegradationLevel and MaximumConcurrency for the dashboard; the role's acknowledgement of
-    // Resource::* covers this statement (PutMetricData has no resource-level permissions).
-    this.scaler.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': props.metricsNamespace } },
       }),
     );
 

@@ -1,7 +1,6 @@
 import { ENVIRONMENT_VARIABLES as ENV } from '@oncely/runtime/contract';
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -23,8 +22,6 @@ export interface LossAuditorProps {
   readonly every: Duration;
   /** The queues' customer managed key, when they use one (peeking needs kms:Decrypt). */
   readonly encryptionKey?: kms.IKey;
-  /** Namespace the auditor may publish custom metrics to. */
-  readonly metricsNamespace: string;
   readonly scheduleDeadLetterQueue: sqs.IQueue;
   readonly environment: Readonly<Record<string, string>>;
   readonly memorySize: number;
@@ -73,13 +70,6 @@ export class LossAuditor extends Construct {
     props.deadLetterQueue.grant(fn, 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes');
     props.encryptionKey?.grantDecrypt(fn);
     props.queue.grantSendMessages(fn);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': props.metricsNamespace } },
-      }),
-    );
     new ScheduledInvocation(this, 'Schedule', {
       target: fn,
       every: props.every,

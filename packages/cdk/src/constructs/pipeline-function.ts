@@ -126,8 +126,7 @@ export class PipelineFunction extends Construct {
 
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the auditor and scaler, cloudwatch:PutMetricData limited to the pipeline namespace by condition) support no resource-level permissions.',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
     });
   }
 }
