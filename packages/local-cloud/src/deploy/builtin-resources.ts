@@ -60,6 +60,9 @@ const sqsQueue: ResourceHandler = {
     for (const attribute of QUEUE_ATTRIBUTES) {
       if (properties[attribute] !== undefined) attributes[attribute] = String(properties[attribute]);
     }
+    // CloudFormation creates a standard queue for `FifoQueue: false`; SQS itself refuses the
+    // attribute on a standard queue (API_CreateQueue), so it is dropped unless true.
+    if (!fifo) delete attributes.FifoQueue;
     for (const policy of ['RedrivePolicy', 'RedriveAllowPolicy'] as const) {
       const value = properties[policy];
       if (value !== undefined) attributes[policy] = typeof value === 'string' ? value : JSON.stringify(value);
