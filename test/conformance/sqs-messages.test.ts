@@ -12,10 +12,16 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../packages/local-cloud/src/clock.js';
 import { createQueue } from '../support/sqs-queues.js';
+import { elapse } from '../support/sqs-wire.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
-const cloud = useTestCloud();
+/** Visibility timeouts and delays pass when a test advances this clock (elapse), not while it sleeps. */
+const clock = new ManualClock(Date.now());
+const cloud = useTestCloud({ clock });
+/** The queue's time: the manual clock locally, the wall clock against a real endpoint. */
+const queueNow = () => (cloud.local ? clock.now() : Date.now());
 
 async function send(queueUrl: string, body: string, extra: Record<string, unknown> = {}) {
   return cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...extra }));
@@ -117,7 +123,7 @@ describe('SQS messages', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
   it('returns system attributes: receive count, timestamps and sender', async () => {
     const url = await createQueue(cloud, 'sysattrs');
-    const before = Date.now();
+    const before = queueNow();
     await send(url, 'x');
     const [first] = await receive(url, { MessageSystemAttributeNames: ['All'], VisibilityTimeout: 0 });
     const [second] = await receive(url, {
@@ -142,7 +148,7 @@ describe('SQS messages', () => {
     const [first] = await receive(url);
     expect(await receive(url)).toHaveLength(0);
     expect(await counts(url)).toEqual([0, 1, 0]);
-    await sleep(1200);
+    await elapse(cloud, clock, 1_200);
     const [again] = await receive(url, { MessageSystemAttributeNames: ['ApproximateReceiveCount'] });
     expect(again?.MessageId).toBe(first?.MessageId);
     expect(again?.ReceiptHandle).not.toBe(first?.ReceiptHandle);
@@ -154,7 +160,7 @@ describe('SQS messages', () => {
     const url = await createQueue(cloud, 'vtoverride', { VisibilityTimeout: '600' });
     await send(url, 'x');
     await receive(url, { VisibilityTimeout: 1 });
-    await sleep(1200);
+    await elapse(cloud, clock, 1_200);
     expect(await receive(url)).toHaveLength(1);
   });
 
@@ -229,7 +235,7 @@ describe('SQS messages', () => {
         }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
-    await sleep(1200);
+    await elapse(cloud, clock, 1_200);
     const lapsed = await cloud.clients.sqs.send(
       new ChangeMessageVisibilityCommand({
         QueueUrl: url,
@@ -246,7 +252,7 @@ describe('SQS messages', () => {
     await send(url, 'later', { DelaySeconds: 1 });
     expect(await receive(url)).toHaveLength(0);
     expect(await counts(url)).toEqual([0, 0, 1]);
-    await sleep(1200);
+    await elapse(cloud, clock, 1_200);
     expect(await receive(url)).toHaveLength(1);
   });
 
@@ -255,9 +261,10 @@ describe('SQS messages', () => {
     const url = await createQueue(cloud, 'delayqueue', { DelaySeconds: '1' });
     await send(url, 'x');
     expect(await counts(url)).toEqual([0, 0, 1]);
-    const { Messages } = await cloud.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 3 }),
-    );
+    // A long poll started before the delay ends returns the message once it does.
+    const polling = cloud.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }));
+    await elapse(cloud, clock, 1_000);
+    const { Messages } = await polling;
     expect(Messages).toHaveLength(1);
   });
 
@@ -268,7 +275,8 @@ describe('SQS messages', () => {
     await sleep(200);
     await send(url, 'wake up');
     // The poll must be woken by the send, long before its 20-second wait would end.
-    const winner = await Promise.race([polling, sleep(5000).then(() => 'still waiting')]);
+    // Bounded well under the 20-second wait, with room for a busy machine.
+    const winner = await Promise.race([polling, sleep(15_000).then(() => 'still waiting')]);
     expect(winner).not.toBe('still waiting');
     const { Messages } = await polling;
     expect(Messages?.[0]?.Body).toBe('wake up');
