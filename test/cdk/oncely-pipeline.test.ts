@@ -164,10 +164,11 @@ describe('OncelyPipeline defaults: functions', () => {
 
   it('grants no function cloudwatch:PutMetricData: metrics leave as EMF log lines', () => {
     const actions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
-      policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: unknown }) => [statement.Action].flat()),
+      policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: unknown }) =>
+        [statement.Action].flat(),
+      ),
     );
     expect(actions).not.toContain('cloudwatch:PutMetricData');
-  });
   });
 });
 
@@ -329,12 +330,7 @@ describe('OncelyPipeline around your own handler and resources', () => {
       .filter((statement) => JSON.stringify(statement.Resource).includes(businessId));
     const actions = statements.flatMap((statement) => [statement.Action].flat());
     expect(actions.sort()).toEqual(
-      [
-        'dynamodb:ConditionCheckItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-      ].sort(),
+      ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
     );
   });
 
