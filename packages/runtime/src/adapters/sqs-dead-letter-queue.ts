@@ -18,6 +18,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { REASON_RECORD_ATTRIBUTE } from '../core/consumer/ports.js';
 import { ENVELOPE_ATTRIBUTES, POISON_ATTRIBUTES } from '../core/envelope.js';
 import { isFifoQueueUrl } from '../core/producer/queue-message.js';
 import { peekMessages, streamSeqOf } from './sqs-queue-inspector.js';
@@ -44,6 +45,12 @@ export interface DeadLetter {
   readonly receiveCount: number | undefined;
   /** ARN of the queue it came from (DeadLetterQueueSourceArn, or the poison attribute). */
   readonly sourceArn: string | undefined;
+  /**
+   * Set on a reason record: the consumer's note of why the message with this SQS id is poison,
+   * left when the message was too large to copy with its reason. SQS's redrive policy moves that
+   * message here under the same id; {@link listDeadLetters} then shows it with this reason.
+   */
+  readonly reasonRecordOf?: string;
 }
 
 /** Reads a DLQ message's reason, envelope stamps and timing from its attributes (the body only when they are missing). */
@@ -74,7 +81,41 @@ export function describeDeadLetter(message: Message): DeadLetter {
     error: text(POISON_ATTRIBUTES.error),
     receiveCount: receives === undefined ? undefined : Number(receives),
     sourceArn: text(POISON_ATTRIBUTES.sourceQueue) ?? system.DeadLetterQueueSourceArn,
+    ...(text(REASON_RECORD_ATTRIBUTE) === undefined ? {} : { reasonRecordOf: text(REASON_RECORD_ATTRIBUTE) }),
   };
+}
+
+/**
+ * Joins reason records to the messages they explain: a message SQS moved (reason
+ * {@link MAX_RECEIVE_COUNT_REASON}) takes the reason and error of its record, and the record is
+ * not listed then. A record whose message is not among `letters` (still spending its receives in
+ * the source queue, or beyond the peeked ones) is listed itself, once.
+ */
+export function joinReasonRecords(letters: readonly DeadLetter[]): DeadLetter[] {
+  const records = new Map<string, DeadLetter>();
+  for (const letter of letters)
+    if (letter.reasonRecordOf !== undefined && !records.has(letter.reasonRecordOf))
+      records.set(letter.reasonRecordOf, letter);
+  const explained = new Set<string>();
+  const joined: DeadLetter[] = [];
+  for (const letter of letters) {
+    if (letter.reasonRecordOf !== undefined) continue;
+    const record = records.get(letter.messageId);
+    if (record && letter.reason === MAX_RECEIVE_COUNT_REASON) {
+      explained.add(letter.messageId);
+      joined.push({
+        ...letter,
+        reason: record.reason,
+        error: record.error,
+        receiveCount: record.receiveCount,
+        sourceArn: letter.sourceArn ?? record.sourceArn,
+      });
+    } else {
+      joined.push(letter);
+    }
+  }
+  for (const [original, record] of records) if (!explained.has(original)) joined.push(record);
+  return joined;
 }
 
 /**
@@ -89,7 +130,9 @@ export async function listDeadLetters(
   max = 100,
 ): Promise<DeadLetter[]> {
   const messages = await peekMessages(sqs, deadLetterQueueUrl, { maxMessages: max });
-  return messages.map(describeDeadLetter).sort((a, b) => (a.sentAt ?? 0) - (b.sentAt ?? 0));
+  return joinReasonRecords(messages.map(describeDeadLetter)).sort(
+    (a, b) => (a.sentAt ?? 0) - (b.sentAt ?? 0),
+  );
 }
 
 /** The ARN of a queue, from its QueueArn attribute. */
@@ -246,6 +289,8 @@ export async function redriveSelected(
         fresh += 1;
         const letter = describeDeadLetter(message);
         const matches =
+          // A reason record is a note about another message, not a message to redrive.
+          letter.reasonRecordOf === undefined &&
           (options.reason === undefined || letter.reason === options.reason) &&
           (options.type === undefined || letter.type === options.type) &&
           (wanted === undefined || wanted.has(id)) &&

@@ -12,7 +12,8 @@ export function isFifoRecord(record: Pick<SQSRecord, 'eventSourceARN'>): boolean
  * - Standard queues: records run concurrently, at most `concurrency` at a time.
  * - FIFO queues: each message group runs in order; groups run concurrently (same bound). After a
  *   failure the rest of that group is not processed and fails with it, so ordering holds on the
- *   retry, while other groups go on.
+ *   retry, while other groups go on. A poison message left for the redrive policy is no such
+ *   failure: it will never be applied, so the rest of its group goes on.
  */
 export async function runBatch(
   records: readonly SQSRecord[],
@@ -42,7 +43,10 @@ export async function runBatch(
       }
       const outcome = await process(records[index] as SQSRecord);
       outcomes[index] = outcome;
-      if (isItemFailure(outcome)) failure = outcome;
+      // A poison message left for SQS's redrive is never applied and its reason is in the DLQ, so,
+      // like one the DLQ took, it does not hold its group back (which would spend the receives of
+      // the messages behind it too, and dead-letter them without a reason).
+      if (isItemFailure(outcome) && outcome.kind !== 'poison-left-for-redrive') failure = outcome;
     }
   });
   return outcomes;

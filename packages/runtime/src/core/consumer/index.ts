@@ -19,6 +19,7 @@ export {
 } from './event-handlers.js';
 export { canonicalJson, payloadHash } from './payload-hash.js';
 export type * from './ports.js';
+export { REASON_RECORD_ATTRIBUTE } from './ports.js';
 export type { MessageFormat, ReceivedMessage } from './received-message.js';
 export type { RecordOutcome } from './record-outcome.js';
 export { classifyCancellation } from './transaction-outcome.js';

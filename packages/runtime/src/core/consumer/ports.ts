@@ -83,12 +83,28 @@ export interface ClaimStore {
 export interface MessageActions {
   /**
    * Sends a poison message to the dead-letter queue with the poison attributes. Resolves only once
-   * the DLQ accepted it; rejects otherwise.
+   * the DLQ accepted it; rejects otherwise. Resolves `reason-only` when the body and the reason do
+   * not fit in one message: the DLQ then holds a bounded reason record (see
+   * {@link REASON_RECORD_ATTRIBUTE}) and the message itself must stay in its queue for SQS's redrive
+   * policy to move it, body and attributes unchanged.
    */
-  sendToDeadLetter(message: PoisonDelivery): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: existing adapters that return Promise<void> mean `copied`.
+  sendToDeadLetter(message: PoisonDelivery): Promise<DeadLetterSend | undefined | void>;
   /** Sets a received message's visibility timeout, so its retry comes after a backoff. */
   changeVisibility(record: SqsRecordRef, visibilityTimeoutSeconds: number): Promise<void>;
 }
+
+/**
+ * What the DLQ took: `copied` (the default when nothing is said), the message with its reason; or
+ * `reason-only`, a record of the reason, the body being left for SQS's redrive policy to move.
+ */
+export type DeadLetterSend = 'copied' | 'reason-only';
+
+/**
+ * Marks a DLQ message that only records why another message (the attribute's value, its SQS
+ * message id) is poison; SQS's redrive moves that message to the DLQ under the same id.
+ */
+export const REASON_RECORD_ATTRIBUTE = 'oncely.poison.reasonRecordOf';
 
 /** The parts of an SQS record the queue adapter needs. */
 export interface SqsRecordRef {

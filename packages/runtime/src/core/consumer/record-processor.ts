@@ -21,7 +21,14 @@ import {
 } from './delivery.js';
 import { RejectedError } from './errors.js';
 import type { ConsumerMode, EventHandler, HandlerContext } from './event-handlers.js';
-import type { ClaimRecord, ClaimStore, ConsumerMetric, MessageActions, PoisonReason } from './ports.js';
+import {
+  type ClaimRecord,
+  type ClaimStore,
+  type ConsumerMetric,
+  type MessageActions,
+  type PoisonReason,
+  REASON_RECORD_ATTRIBUTE,
+} from './ports.js';
 import type { RecordOutcome } from './record-outcome.js';
 import { classifyCancellation } from './transaction-outcome.js';
 
@@ -67,6 +74,15 @@ export class RecordProcessor {
   constructor(private readonly deps: RecordProcessorDependencies) {}
 
   async process(record: SQSRecord, batch: BatchFacts): Promise<RecordOutcome> {
+    const reasonFor = record.messageAttributes?.[REASON_RECORD_ATTRIBUTE]?.stringValue;
+    if (reasonFor !== undefined) {
+      // A DLQ reason record moved back by a full redrive: its message is redriven on its own.
+      this.deps.telemetry.log('info', 'poison reason record came back from the DLQ; dropped', {
+        messageId: record.messageId,
+        reasonRecordOf: reasonFor,
+      });
+      return { kind: 'duplicate' };
+    }
     const delivery = parseDelivery(record, this.deps.handlers, this.deps.foreignMessages, {
       quotePayload: this.deps.logPayload,
     });
@@ -259,8 +275,9 @@ export class RecordProcessor {
     error: string,
     fields: Fields,
   ): Promise<RecordOutcome> {
+    let sent: Awaited<ReturnType<MessageActions['sendToDeadLetter']>>;
     try {
-      await this.deps.messages.sendToDeadLetter({
+      sent = await this.deps.messages.sendToDeadLetter({
         record: {
           messageId: record.messageId,
           receiptHandle: record.receiptHandle,
@@ -284,6 +301,22 @@ export class RecordProcessor {
         delaySeconds,
       });
       return { kind: 'poison-undelivered', reason, delaySeconds };
+    }
+    if (sent === 'reason-only') {
+      // The DLQ holds the reason; the body stays here until SQS's redrive moves it there under the
+      // same message id. Failing it at once spends its receives quickly, so its FIFO group waits
+      // only as long as that takes.
+      this.deps.telemetry.count('Poisoned');
+      this.deps.telemetry.log(
+        'warn',
+        'poison message too large to copy with its reason; left for the redrive policy',
+        {
+          ...fields,
+          reason,
+          error,
+        },
+      );
+      return { kind: 'poison-left-for-redrive', reason, delaySeconds: 0 };
     }
     return this.done({ kind: 'poisoned', reason }, { ...fields, error });
   }
