@@ -26,6 +26,7 @@ import {
 } from '../../packages/runtime/src/adapters/aws-clients.js';
 import { createProducer } from '../../packages/runtime/src/adapters/aws-producer.js';
 import { runAudit } from '../../packages/runtime/src/core/audit/auditor.js';
+import { waitFor } from '../support/wait.js';
 
 const ORDERS_PER_PHASE = 300;
 const ACCOUNTS = 20;
@@ -124,8 +125,12 @@ beforeAll(async () => {
   const lambda = first.services.lambda as LambdaService;
   const mappingId = outputs.EventSourceMappingId!;
   // Stop while the consumer is part-way through the burst.
-  while (lambda.mappingStats(mappingId).messagesDeleted < ORDERS_PER_PHASE / 3)
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitFor(
+    `the consumer to delete a third of the first ${ORDERS_PER_PHASE} orders`,
+    120_000,
+    () => lambda.mappingStats(mappingId).messagesDeleted >= ORDERS_PER_PHASE / 3,
+    20,
+  );
   deletedBeforeStop = lambda.mappingStats(mappingId).messagesDeleted;
   await first.stop();
 

@@ -21,6 +21,7 @@ import { POISON_ATTRIBUTES } from '../../packages/runtime/src/core/envelope.js';
 import { testEnvelope } from '../support/consumer-fakes.js';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.js';
 import { queueDepth } from '../support/sqs-queues.js';
+import { waitFor } from '../support/wait.js';
 
 const ENTRY = fileURLToPath(
   new URL('../../examples/points/src/handlers/points-consumer.ts', import.meta.url),
@@ -91,10 +92,11 @@ describe('the points consumer bundle behind a local event source mapping', () =>
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       }),
     );
-    for (let poll = 0; (await queueDepth(cloud, resources.queueUrl)) > 0; poll += 1) {
-      expect(poll).toBeLessThan(400);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(
+      'the event source mapping to empty the queue',
+      120_000,
+      async () => (await queueDepth(cloud, resources.queueUrl)) === 0,
+    );
     expect(await balanceOf(cloud.clients.documents, resources, 'e2e-a')).toBe(900);
     expect(await balanceOf(cloud.clients.documents, resources, 'e2e-b')).toBe(900);
     const dead = await receive(cloud.clients.sqs, resources.deadLetterQueueUrl, 10);

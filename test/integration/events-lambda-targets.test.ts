@@ -19,6 +19,7 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../packages/local-cloud/src/clock.js';
 import type { CloudWatchService } from '../../packages/local-cloud/src/cloudwatch/service.js';
 import type { EventsService } from '../../packages/local-cloud/src/events/service.js';
 import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
@@ -27,7 +28,9 @@ import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/monitoring-functions', import.meta.url));
 
-const cloud = useTestCloud({ monitoring: { tickMs: 0, queueStats: false, timeScale: 600 } });
+/** Schedules come due when the test advances this clock, not while it sleeps. */
+const clock = new ManualClock(Date.now());
+const cloud = useTestCloud({ clock, monitoring: { tickMs: 0, queueStats: false, timeScale: 600 } });
 let cloudwatch: CloudWatchService;
 let sns: SNSClient;
 let events: EventBridgeClient;
@@ -35,7 +38,7 @@ let sinkUrl: string;
 let functionArn: string;
 
 beforeAll(async () => {
-  // Real clock, no timer: the test ticks by hand, and functions run in real time.
+  // Manual clock, no timer: the test moves the clock and ticks by hand; functions run in real time.
   cloudwatch = cloud.local!.services.cloudwatch as CloudWatchService;
   const credentials = LOCAL_CREDENTIALS;
   sns = new SNSClient({ region: 'us-east-1', endpoint: cloud.endpoint, credentials });
@@ -57,10 +60,13 @@ afterAll(async () => {
   events.destroy();
 });
 
-/** Receives from the sink until `count` events arrived (or 20 s passed), deleting them. */
+/**
+ * Receives from the sink until `count` events arrived, deleting them. The 60 s deadline only
+ * bounds a failure; the caller's length assertion then says how many arrived.
+ */
 async function sunk(count: number): Promise<unknown[]> {
   const bodies: unknown[] = [];
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   while (bodies.length < count && Date.now() < deadline) {
     const { Messages = [] } = await cloud.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: sinkUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
@@ -75,10 +81,14 @@ async function sunk(count: number): Promise<unknown[]> {
   return bodies;
 }
 
-/** The metric's sum for the sink function, polled until it reaches `expected` (or 5 s passed). */
+/**
+ * The metric's sum for the sink function, polled until it reaches `expected`. The 60 s deadline
+ * only bounds a failure; the caller's assertion then shows the sum reached.
+ */
 async function sumOnceIngested(namespace: string, metricName: string, dimension: string, expected: number) {
   let total = 0;
-  for (let attempt = 0; attempt < 100 && total < expected; attempt++) {
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 0; Date.now() < deadline && total < expected; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
     const { Datapoints = [] } = await cloud.clients.cloudwatch.send(
       new GetMetricStatisticsCommand({
@@ -137,8 +147,8 @@ describe('Lambda targets through the local Lambda', () => {
       new PutTargetsCommand({ Rule: 'sink-schedule', Targets: [{ Id: 'sink', Arn: functionArn }] }),
     );
     await cloudwatch.evaluateNow(); // arms the schedule
-    // rate(1 minute) at time scale 600 is due every 100 ms of real time.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // rate(1 minute) at time scale 600 is due every 100 ms of clock time.
+    clock.advance(150);
     await cloudwatch.evaluateNow();
     await cloudwatch.settle();
     const fired = (cloud.local!.services.events as EventsService).recentEvents.filter(
