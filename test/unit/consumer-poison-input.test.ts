@@ -33,6 +33,23 @@ describe('text DynamoDB cannot store is poison', () => {
     expect(telemetry.get('Processed')).toBe(0);
   });
 
+  it('finds a lone surrogate escaped inside an SNS notification Message', async () => {
+    const { handler, messages, claims } = fakeConsumer();
+    const inner = JSON.stringify({ accountId: 'account-1', amount: 10, orderId: 'PLACEHOLDER' }).replace(
+      'PLACEHOLDER',
+      '\\ud800',
+    );
+    const body = JSON.stringify({
+      Type: 'Notification',
+      TopicArn: 'arn:aws:sns:us-east-1:000000000000:orders',
+      MessageId: 'sns-1',
+      Message: inner,
+    });
+    await handler(sqsEvent([sqsRecord({ body })]));
+    expect(messages.deadLetters.map((letter) => letter.reason)).toEqual(['payload-invalid']);
+    expect(claims.committed).toEqual([]);
+  });
+
   it('still applies well-formed text outside the Basic Multilingual Plane', async () => {
     const { handler, messages, claims } = fakeConsumer();
     const body = JSON.stringify(testEnvelope({ payload: payloadOf('order-\u{1F600}-ü-\uE000') }));

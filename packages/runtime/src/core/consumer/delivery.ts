@@ -139,6 +139,12 @@ function parseForeign(
   policy: ForeignMessagePolicy,
 ): ValidDelivery | PoisonInput {
   const known = { format: received.format, sqsMessageId: received.record.messageId };
+  // An SNS Message is JSON inside a string: its escapes only become characters now.
+  if (received.format === 'sns' && typeof received.payload !== 'string') {
+    const message = (received.body as { Message: string }).Message;
+    const unstorable = findUnstorableText(message, received.payload);
+    if (unstorable) return { kind: 'poison', reason: 'payload-invalid', error: unstorable, message: known };
+  }
   const route = routeForeign(received, handlers, policy);
   if (route.kind === 'poison') return { ...route, message: known };
 
