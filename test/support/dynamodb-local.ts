@@ -243,8 +243,10 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
   const home = await installDynamoDbLocal();
   const port = options.port ?? (await freePort());
   const launcher = join(home, 'launcher', 'LoopbackDynamoDbLocal.class');
+  // C1 only and a serial collector: about twice as fast to start on two busy cores.
   const common = [
     '-XX:TieredStopAtLevel=1',
+    '-XX:+UseSerialGC',
     '-Xmx512m',
     `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
   ];
