@@ -3,6 +3,8 @@
  * invalid UTF-8), and payload text kept out of logs and DLQ reasons (issue 12).
  */
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineHandler } from '../../packages/runtime/src/core/consumer/index.js';
 import { fakeConsumer, sqsEvent, sqsRecord, testEnvelope } from '../support/consumer-fakes.js';
 
 const payloadOf = (orderId: string) => ({ accountId: 'account-1', amount: 10, orderId });
@@ -77,6 +79,23 @@ describe('payload text stays out of logs and DLQ reasons', () => {
     expect(letter?.error).not.toMatch(/SECRET|411111|not json|card/);
     expect(letter?.error).toMatch(/not JSON/);
     expect(JSON.stringify(telemetry.logs)).not.toMatch(/SECRET|411111|not json/);
+  });
+
+  it('does not name unrecognized payload keys in a schema error', async () => {
+    const handlers = [
+      defineHandler({
+        type: 'points.deduct',
+        schema: z.strictObject({ orderId: z.string() }),
+        handle: () => undefined,
+      }),
+    ];
+    const { handler, messages, telemetry } = fakeConsumer({ handlers });
+    const body = JSON.stringify(testEnvelope({ payload: { orderId: 'o', 'SECRET-4111': 1 } }));
+    await handler(sqsEvent([sqsRecord({ body })]));
+    expect(messages.deadLetters[0]?.reason).toBe('payload-invalid');
+    expect(messages.deadLetters[0]?.error).toMatch(/1 unrecognized key/);
+    expect(messages.deadLetters[0]?.error).not.toMatch(/SECRET|4111/);
+    expect(JSON.stringify(telemetry.logs)).not.toMatch(/SECRET|4111/);
   });
 
   it('quotes the parse error when payload logging is on', async () => {

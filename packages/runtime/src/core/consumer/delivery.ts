@@ -95,24 +95,25 @@ export function parseDelivery(
   }
   const unstorable = findUnstorableText(record.body, body);
   if (unstorable) return { kind: 'poison', reason: 'payload-invalid', error: unstorable };
-  if (claimsToBeEnvelope(body, record)) return parseEnvelope(record, body, handlers);
+  if (claimsToBeEnvelope(body, record)) return parseEnvelope(record, body, handlers, options.quotePayload);
   if (policy.envelopesOnly)
     return {
       kind: 'poison',
       reason: 'envelope-invalid',
       error: 'not an Oncely envelope, and this consumer takes envelopes only',
     };
-  return parseForeign(readForeignMessage(record, body), handlers, policy);
+  return parseForeign(readForeignMessage(record, body), handlers, policy, options.quotePayload);
 }
 
 function parseEnvelope(
   record: SQSRecord,
   body: unknown,
   handlers: ReadonlyMap<string, EventHandler>,
+  quote: boolean,
 ): ValidDelivery | PoisonInput {
   const parsed = envelopeSchema.safeParse(body);
   if (!parsed.success)
-    return { kind: 'poison', reason: 'envelope-invalid', error: z.prettifyError(parsed.error) };
+    return { kind: 'poison', reason: 'envelope-invalid', error: describeSchemaError(parsed.error, quote) };
   const { payload, ...envelope } = parsed.data;
   const message: MessageInfo = {
     id: envelope.id,
@@ -130,13 +131,14 @@ function parseEnvelope(
       error: `no handler for type '${envelope.type}'`,
       message,
     };
-  return validate(message, handler, payload);
+  return validate(message, handler, payload, quote);
 }
 
 function parseForeign(
   received: ReceivedMessage,
   handlers: ReadonlyMap<string, EventHandler>,
   policy: ForeignMessagePolicy,
+  quote: boolean,
 ): ValidDelivery | PoisonInput {
   const known = { format: received.format, sqsMessageId: received.record.messageId };
   // An SNS Message is JSON inside a string: its escapes only become characters now.
@@ -173,7 +175,7 @@ function parseForeign(
     envelope: undefined,
     occurredAt: received.occurredAt,
   };
-  return validate(message, route.handler, received.payload);
+  return validate(message, route.handler, received.payload, quote);
 }
 
 /**
@@ -213,10 +215,16 @@ function validate(
   message: MessageInfo,
   handler: EventHandler,
   rawPayload: unknown,
+  quote: boolean,
 ): ValidDelivery | PoisonInput {
   const payload = handler.schema.safeParse(rawPayload);
   if (!payload.success)
-    return { kind: 'poison', reason: 'payload-invalid', error: z.prettifyError(payload.error), message };
+    return {
+      kind: 'poison',
+      reason: 'payload-invalid',
+      error: describeSchemaError(payload.error, quote),
+      message,
+    };
   return { kind: 'valid', message, handler, payload: payload.data, payloadHash: payloadHash(rawPayload) };
 }
 
@@ -273,6 +281,24 @@ function findUnstorableText(raw: string, body: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The schema's complaint. Zod quotes no values, but it names unrecognized keys, which are the
+ * payload's own text: unless payload logging is on only their number is said.
+ */
+function describeSchemaError(error: z.ZodError, quote: boolean): string {
+  if (quote) return z.prettifyError(error);
+  const issues = error.issues.map((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? {
+          ...issue,
+          keys: [],
+          message: `${issue.keys.length} unrecognized key(s) (names left out unless logPayload is on)`,
+        }
+      : issue,
+  );
+  return z.prettifyError(new z.ZodError(issues));
 }
 
 function describeKey(value: unknown): string {
