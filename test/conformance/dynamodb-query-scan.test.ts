@@ -157,9 +157,11 @@ describe('Query', () => {
       );
       return result.Count;
     };
-    // GSIs are eventually consistent on AWS: poll briefly for the expected count.
+    // GSIs are eventually consistent on AWS: poll for the expected count. The 60 s deadline only
+    // bounds a failure; the caller's assertion then shows the count reached.
     const eventually = async (status: string, expected: number) => {
-      for (let attempt = 0; attempt < 50 && (await openCount(status)) !== expected; attempt++) {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && (await openCount(status)) !== expected) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       return openCount(status);

@@ -18,6 +18,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { createQueueWithArn, createQueueWithDeadLetter } from '../support/sqs-queues.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
+import { waitFor } from '../support/wait.js';
 
 const cloud = useTestCloud();
 
@@ -34,14 +35,15 @@ async function failOnce(queueUrl: string): Promise<void> {
 }
 
 async function waitForTask(sourceArn: string): Promise<ListMessageMoveTasksResultEntry> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  let task: ListMessageMoveTasksResultEntry | undefined;
+  await waitFor(`the message move task from ${sourceArn} to finish`, 60_000, async () => {
     const { Results = [] } = await cloud.clients.sqs.send(
       new ListMessageMoveTasksCommand({ SourceArn: sourceArn }),
     );
-    if (Results[0] && Results[0].Status !== 'RUNNING') return Results[0];
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('move task did not finish');
+    task = Results[0];
+    return task !== undefined && task.Status !== 'RUNNING';
+  });
+  return task!;
 }
 
 describe('SQS dead-letter queues', () => {

@@ -19,6 +19,7 @@ import { defineHandler } from '../../packages/runtime/src/core/consumer/index.js
 import { ManualClock, testEnvelope } from '../support/consumer-fakes.js';
 import { useConsumerResources } from '../support/consumer-hooks.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
+import { waitFor } from '../support/wait.js';
 
 const cloud = useTestCloud();
 const resources = useConsumerResources(cloud);
@@ -214,10 +215,12 @@ describe('claim mode against the local cloud', () => {
     const [message] = await next(1);
     const stale = handler(eventOf([message!], resources), context);
     // Wait until the stale delivery holds the claim, then let its lease run out.
-    for (let poll = 0; (await claims.read(envelope.id as string))?.owner !== 'owner-1'; poll += 1) {
-      expect(poll).toBeLessThan(200);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitFor(
+      'the stale delivery (owner-1) to hold the claim',
+      60_000,
+      async () => (await claims.read(envelope.id as string))?.owner === 'owner-1',
+      5,
+    );
     clock.advance(60_000);
     const takeover = await run(handler, [await makeVisible(message!)]);
     expect(takeover.batchItemFailures).toEqual([]);
