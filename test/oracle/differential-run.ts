@@ -302,7 +302,9 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
     } else {
       record({ stage: 'answer', operation, local, oracle });
     }
-    if (!WRITES.has(operation.operation)) continue;
+    // A refused write changes nothing, so only a write one side accepted is read back.
+    if (!WRITES.has(operation.operation) || (localAnswer.status !== 200 && oracleAnswer.status !== 200))
+      continue;
     for (const ref of keysOf(tables, operation)) {
       const [localItem, oracleItem] = await Promise.all([
         read(options.local, ref),

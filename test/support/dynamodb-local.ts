@@ -195,15 +195,24 @@ async function compileLauncher(home: string): Promise<void> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
     const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
   });
+}
+
+/**
+ * A free port below Linux's ephemeral range (32768-60999), so that no server another test starts
+ * on port 0 can take it between now and DynamoDB Local's start.
+ */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error('DynamoDB Local oracle: no free port found on 127.0.0.1');
 }
 
 /** A running DynamoDB Local. */
