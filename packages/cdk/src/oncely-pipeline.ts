@@ -23,7 +23,9 @@ import { type PipelineSettings, type PipelineSettingsInput, parsePipelineSetting
 
 /** A queue you already have, with its dead-letter queue (its redrive policy is yours to set). */
 export interface ExistingQueue {
+  /** The queue the consumer reads. */
   readonly queue: sqs.IQueue;
+  /** Its dead-letter queue; the consumer sends poison messages there itself. */
   readonly deadLetterQueue: sqs.IQueue;
 }
 
@@ -45,9 +47,13 @@ export interface OncelyPipelineProps {
   readonly existingQueue?: ExistingQueue;
   /** Use these tables instead of creating them (same key schema). @default - new tables */
   readonly existingTables?: {
+    /** Claims table: `pk` (string), TTL `expiresAt`, GSI `byProducer` (`producer` S, `seq` N). */
     readonly claims?: dynamodb.ITable;
+    /** Control table: `pk` (string). */
     readonly control?: dynamodb.ITable;
+    /** Leases table: `pk` (string). */
     readonly leases?: dynamodb.ITable;
+    /** Outbox table: `pk` (string), TTL `expiresAt`, GSI `byStatus` (`status` S, `createdAt` N). */
     readonly outbox?: dynamodb.ITable;
   };
   /** Your tables the consumer writes (get, put, update, condition check; no scans, no deletes). @default [] */
@@ -71,8 +77,8 @@ export interface OncelyPipelineProps {
   /** A CloudWatch dashboard of the pipeline. @default true */
   readonly dashboard?: boolean;
   /**
-   * You publish through Oncely's outbox (`createProducer({ mode: 'outbox' })`): create the outbox
-   * table, its relay and the compensation sweep. @default false
+   * You publish through Oncely's outbox (`createProducer({ outboxTable })` and `transact`, or its
+   * send log): create the outbox table, its relay and the compensation sweep. @default false
    */
   readonly outbox?: boolean;
   /** Namespace of Oncely's custom metrics (written as EMF log lines by the functions), used by the alarms and the dashboard. @default 'Oncely' */
@@ -109,21 +115,31 @@ const REMOVAL_POLICIES = {
 export class OncelyPipeline extends Construct {
   /** Validated settings, defaults applied. */
   readonly settings: PipelineSettings;
+  /** The source queue: the new one, or `existingQueue.queue`. */
   readonly queue: sqs.IQueue;
+  /** The dead-letter queue: the new one, or `existingQueue.deadLetterQueue`. */
   readonly deadLetterQueue: sqs.IQueue;
   /** Whether the source queue is FIFO. */
   readonly fifo: boolean;
+  /** The claims, control, leases and (with `outbox`) outbox tables. */
   readonly tables: PipelineTables;
+  /** Your consumer function and its event source mapping. */
   readonly consumer: IdempotentConsumer;
   /** Receives invocations EventBridge could not deliver (schedules, alarm events). */
   readonly eventsDeadLetterQueue: sqs.IQueue;
+  /** The scheduled loss auditor, unless `auditor: false`. */
   readonly auditor: LossAuditor | undefined;
+  /** The backlog alarms and scaler, unless `scaling: false`. */
   readonly scaling: BacklogScaling | undefined;
+  /** The alarms and their topic, unless `alarms: false`. */
   readonly alarms: PipelineAlarms | undefined;
+  /** The dashboard, unless `dashboard: false`. */
   readonly dashboard: PipelineDashboard | undefined;
+  /** The outbox relay and compensation, with `outbox: true`. */
   readonly outbox: OutboxRelay | undefined;
   /** The reliable queue when this construct created it. */
   readonly reliableQueue: ReliableQueue | undefined;
+  /** The namespace of the custom metrics (`metricsNamespace`, default `Oncely`). */
   readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: OncelyPipelineProps) {
@@ -339,8 +355,9 @@ export class OncelyPipeline extends Construct {
   }
 
   /**
-   * The environment variables a producer of this pipeline reads (`createProducer` of
-   * `@oncely/runtime/aws` takes them from `process.env` when given no settings).
+   * The environment variables a producer function of this pipeline reads with `loadConfig` of
+   * `@oncely/runtime/lambda` (`config.require('queueUrl')`, ...) to build its `createProducer`;
+   * {@link grantPublish} sets them on a function of this app.
    */
   get producerEnvironment(): Readonly<Record<string, string>> {
     return {
@@ -356,6 +373,10 @@ export class OncelyPipeline extends Construct {
    * Lets a producer publish to this pipeline: send to the queue, lease a worker id (Snowflake ids
    * and per-producer sequence numbers) and, with `outbox`, write outbox items in its transactions.
    * For a function of this app, also sets {@link producerEnvironment}.
+   *
+   * @example
+   * const placeOrder = new NodejsFunction(this, 'PlaceOrder', { entry: 'src/place-order.ts' });
+   * pipeline.grantPublish(placeOrder); // IAM, plus ONCELY_QUEUE_URL, ONCELY_LEASES_TABLE, ...
    */
   grantPublish(grantee: iam.IGrantable & Partial<Pick<lambda.Function, 'addEnvironment'>>): void {
     this.queue.grantSendMessages(grantee);

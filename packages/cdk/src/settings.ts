@@ -22,6 +22,10 @@ const backlogStepSchema = z.object({
   degradation: z.enum(['normal', 'elevated', 'critical']),
 });
 
+/**
+ * The schema of {@link PipelineSettingsInput}: each setting with its range and default, and the
+ * cross-checks (FIFO batch sizes, step order, ...). {@link parsePipelineSettings} applies it.
+ */
 export const pipelineSettingsSchema = z
   .object({
     /** FIFO orders by message group and deduplicates; standard scales without groups. */
@@ -44,7 +48,14 @@ export const pipelineSettingsSchema = z
     concurrencyCeiling: z.number().int().min(2).max(1000).default(50),
     /** Backlog alarms on visible messages, lowest first; each drives one scaling step. */
     backlogSteps: z
-      .object({ elevated: backlogStepSchema, high: backlogStepSchema, critical: backlogStepSchema })
+      .object({
+        /** The lowest step. */
+        elevated: backlogStepSchema,
+        /** The middle step. */
+        high: backlogStepSchema,
+        /** The highest step; it also notifies the alarm topic. */
+        critical: backlogStepSchema,
+      })
       .default({
         elevated: { visibleMessages: 1_000, maximumConcurrency: 10, degradation: 'normal' },
         high: { visibleMessages: 10_000, maximumConcurrency: 25, degradation: 'elevated' },
@@ -67,6 +78,7 @@ export const pipelineSettingsSchema = z
     consumerThrottlesAlarmThreshold: positiveInt.default(1),
     /** Source queue retention (the DLQ always keeps 14 days, the SQS maximum). */
     queueRetentionDays: z.number().int().min(1).max(14).default(4),
+    /** Log retention of every function, in days (a value CloudWatch Logs accepts). */
     logRetentionDays: z
       .number()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
@@ -141,6 +153,7 @@ export const SETTINGS_CONTEXT_KEY = 'oncely';
 
 /** Thrown when a setting is invalid; the message names every offending setting. */
 export class PipelineSettingsError extends Error {
+  /** Always `PipelineSettingsError`. */
   override readonly name = 'PipelineSettingsError';
 }
 

@@ -13,31 +13,47 @@ import { PipelineFunction } from './pipeline-function.js';
 
 /** One backlog step: an alarm on visible messages and what the scaler does while it is the highest in ALARM. */
 export interface BacklogStep {
+  /** Visible messages at or above which the step's alarm fires. */
   readonly visibleMessages: number;
+  /** Maximum concurrency the scaler sets while this is the highest step in ALARM. */
   readonly maximumConcurrency: number;
+  /** Degradation level consumers apply while this is the highest step in ALARM. */
   readonly degradation: 'normal' | 'elevated' | 'critical';
 }
 
 /** Properties of {@link BacklogScaling}. */
 export interface BacklogScalingProps {
+  /** The source queue whose visible messages the alarms watch. */
   readonly queue: sqs.IQueue;
+  /** Whether the queue is FIFO (then `expectedMessageGroups` caps the concurrency). */
   readonly fifo: boolean;
+  /** The consumer function the event source mapping invokes. */
   readonly consumer: lambda.IFunction;
+  /** The mapping whose maximum concurrency (or pollers) the scaler sets. */
   readonly eventSourceMapping: lambda.IEventSourceMapping;
+  /** Where the scaler keeps the alarm states and writes the degradation level consumers read. */
   readonly controlTable: dynamodb.ITable;
   /** Keyed by step name, lowest backlog first. */
   readonly steps: Readonly<Record<'elevated' | 'high' | 'critical', BacklogStep>>;
+  /** The concurrency with no backlog, and the scaler's lower bound (at least 2). */
   readonly floor: number;
+  /** The scaler's upper bound, whatever the steps ask for. */
   readonly ceiling: number;
+  /** The consumer's reserved concurrency, another upper bound. @default - none */
   readonly reservedConcurrency?: number;
   /** FIFO only: the estimated number of active message groups. */
   readonly expectedMessageGroups?: number;
   /** Set in provisioned poller mode: the scaler turns MaximumPollers instead of MaximumConcurrency. */
   readonly minimumPollers?: number;
+  /** Receives alarm events EventBridge or Lambda could not deliver to the scaler. */
   readonly scaleDeadLetterQueue: sqs.IQueue;
+  /** More environment variables of the scaler (service name, metrics namespace). */
   readonly environment: Readonly<Record<string, string>>;
+  /** Memory of the scaler function, in MB. */
   readonly memorySize: number;
+  /** Retention of the scaler's log group, in days. */
   readonly logRetentionDays: number;
+  /** What `cdk destroy` does to the scaler's log group. */
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -47,7 +63,9 @@ export interface BacklogScalingProps {
  * sets the event source mapping's maximum concurrency and the pipeline's degradation level.
  */
 export class BacklogScaling extends Construct {
+  /** The three step alarms; add actions to them, e.g. notify a human on `critical`. */
   readonly alarms: Readonly<Record<'elevated' | 'high' | 'critical', cloudwatch.Alarm>>;
+  /** The scaler function (the built-in `scalerHandler`). */
   readonly scaler: lambda.IFunction;
   /** The policy the scaler receives in ONCELY_SCALING_POLICY (alarm names are deploy-time tokens). */
   readonly policy: ScalingPolicy;

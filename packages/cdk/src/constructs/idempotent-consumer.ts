@@ -23,22 +23,40 @@ export type ConsumerCode =
       readonly entry: string;
       /** Exported name of the handler. @default 'handler' */
       readonly handler?: string;
+      /** Not with `entry`. */
       readonly function?: never;
+      /** Not with `entry`. */
       readonly functionProps?: never;
     }
-  | { readonly function: lambda.IFunction; readonly entry?: never; readonly functionProps?: never }
+  | {
+      /** An existing function that exports the consumer handler. */
+      readonly function: lambda.IFunction;
+      /** Not with `function`. */
+      readonly entry?: never;
+      /** Not with `function`. */
+      readonly functionProps?: never;
+    }
   | {
       /** Oncely's defaults (arm64, tracing, timeout, memory) apply first, then these. */
-      readonly functionProps: Omit<lambda.FunctionProps, 'role'> & { readonly role?: iam.IRole };
+      readonly functionProps: Omit<lambda.FunctionProps, 'role'> & {
+        /** The function's role. @default - a new role that may write the function's log group */
+        readonly role?: iam.IRole;
+      };
+      /** Not with `functionProps`. */
       readonly entry?: never;
+      /** Not with `functionProps`. */
       readonly function?: never;
     };
 
 /** Properties of {@link IdempotentConsumer}. */
 export interface IdempotentConsumerProps {
+  /** The consumer's code: an entry, an existing function, or function props. */
   readonly code: ConsumerCode;
+  /** The source queue the event source mapping consumes. */
   readonly queue: sqs.IQueue;
+  /** Where the consumer sends poison messages itself (`ONCELY_DLQ_URL`). */
   readonly deadLetterQueue: sqs.IQueue;
+  /** Where the consumer claims each message (`ONCELY_CLAIMS_TABLE`). */
   readonly claimsTable: dynamodb.ITable;
   /** Holds the degradation level the scaler sets. @default - no degradation: every step runs */
   readonly controlTable?: dynamodb.ITable;
@@ -55,7 +73,12 @@ export interface IdempotentConsumerProps {
   /** On-demand pollers: the mapping's initial ScalingConfig.MaximumConcurrency (at least 2). @default 2 */
   readonly maximumConcurrency?: number;
   /** Provisioned pollers instead of the on-demand ScalingConfig. @default - on-demand */
-  readonly provisionedPollers?: { readonly minimum: number; readonly maximum: number };
+  readonly provisionedPollers?: {
+    /** MinimumPollers. */
+    readonly minimum: number;
+    /** The initial MaximumPollers (the scaler changes it). */
+    readonly maximum: number;
+  };
   /** @default - the unreserved pool */
   readonly reservedConcurrency?: number;
   /** More environment variables (yours, the service name, the metrics namespace). @default {} */
@@ -95,7 +118,9 @@ const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Que
  * messages to the DLQ, plus what you grant on your own tables.
  */
 export class IdempotentConsumer extends Construct {
+  /** The consumer function (stack output `ConsumerFunctionName`). */
   readonly function: lambda.IFunction;
+  /** Its SQS event source mapping (stack output `EventSourceMappingId`). */
   readonly eventSourceMapping: lambda.EventSourceMapping;
   /** The environment variables the runtime's `lambdaConsumer` reads. */
   readonly environment: Readonly<Record<string, string>>;

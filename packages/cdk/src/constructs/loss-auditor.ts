@@ -10,23 +10,36 @@ import { ScheduledInvocation } from './scheduled-invocation.js';
 
 /** Properties of {@link LossAuditor}. */
 export interface LossAuditorProps {
+  /** The source queue: peeked at for overdue messages, and where lost events are re-published. */
   readonly queue: sqs.IQueue;
+  /** Peeked at, so dead-lettered messages are not reported missing. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** The pipeline's tables the auditor reads (and the control table it writes checkpoints to). */
   readonly tables: {
+    /** Consumers' claims, walked through their `byProducer` index. */
     readonly claims: dynamodb.ITable;
+    /** Producers' leases: every producer stream and its high-water mark. */
     readonly leases: dynamodb.ITable;
     /** @default - no outbox: lost events are reported, not re-published */
     readonly outbox?: dynamodb.ITable;
+    /** Audit checkpoints and the last report (read by `oncely status`). */
     readonly control: dynamodb.ITable;
   };
+  /** How often the audit runs. */
   readonly every: Duration;
   /** The queues' customer managed key, when they use one (peeking needs kms:Decrypt). */
   readonly encryptionKey?: kms.IKey;
+  /** Receives scheduled invocations that could not be delivered. */
   readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /** More environment variables of the auditor (service name, metrics namespace). */
   readonly environment: Readonly<Record<string, string>>;
+  /** Memory of the auditor function, in MB. */
   readonly memorySize: number;
+  /** Timeout of one audit run. */
   readonly timeout: Duration;
+  /** Retention of the auditor's log group, in days. */
   readonly logRetentionDays: number;
+  /** What `cdk destroy` does to the auditor's log group. */
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -36,6 +49,7 @@ export interface LossAuditorProps {
  * lost events from the outbox, and publishes `MessagesMissing`.
  */
 export class LossAuditor extends Construct {
+  /** The auditor function (the built-in `auditorHandler`). */
   readonly function: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: LossAuditorProps) {

@@ -9,7 +9,9 @@ import { ScheduledInvocation } from './scheduled-invocation.js';
 
 /** Properties of {@link OutboxRelay}. */
 export interface OutboxRelayProps {
+  /** The source queue the relay and compensation publish to. */
   readonly queue: sqs.IQueue;
+  /** The outbox your producers commit events to (`createProducer({ outboxTable })`). */
   readonly outboxTable: dynamodb.ITable;
   /** The consumers' acknowledgements: compensation re-publishes what has no completed claim. */
   readonly claimsTable: dynamodb.ITable;
@@ -37,7 +39,9 @@ export interface OutboxRelayProps {
  * {@link OncelyPipeline.grantPublish}.
  */
 export class OutboxRelay extends Construct {
+  /** The relay function (the built-in `outboxRelayHandler`), on its schedule. */
   readonly relay: lambda.IFunction;
+  /** The compensation function (the built-in `compensationHandler`), on its schedule. */
   readonly compensation: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: OutboxRelayProps) {

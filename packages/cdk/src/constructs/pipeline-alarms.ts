@@ -12,9 +12,13 @@ import { Construct } from 'constructs';
 
 /** Properties of {@link PipelineAlarms}. */
 export interface PipelineAlarmsProps {
+  /** The source queue (age of the oldest message). */
   readonly queue: sqs.IQueue;
+  /** The dead-letter queue (not empty). */
   readonly deadLetterQueue: sqs.IQueue;
+  /** The consumer function (errors, throttles). */
   readonly consumer: lambda.IFunction;
+  /** The `service` dimension of Oncely's custom metrics. */
   readonly serviceName: string;
   /** Namespace of Oncely's custom metrics (MessagesMissing, ...). @default 'Oncely' */
   readonly metricsNamespace?: string;
@@ -60,7 +64,12 @@ export function oncelyMetric(
  * too old, consumer errors and throttles, messages missing (auditor), compensation exhausted.
  */
 export class PipelineAlarms extends Construct {
+  /** The topic every alarm notifies: a new one, or the one `topicArn` names. */
   readonly topic: sns.ITopic;
+  /**
+   * The alarms, by name: `deadLetters`, `oldestMessageAge`, `consumerErrors`, `consumerThrottles`,
+   * `messagesMissing`, `compensationExhausted`.
+   */
   readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** The topic's action and every extra action, in that order. */
   readonly actions: readonly cloudwatch.IAlarmAction[];

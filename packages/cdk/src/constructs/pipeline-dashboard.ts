@@ -8,12 +8,17 @@ import { oncelyMetric } from './pipeline-alarms.js';
 
 /** Properties of {@link PipelineDashboard}. */
 export interface PipelineDashboardProps {
+  /** The source queue: depth, age, throughput. */
   readonly queue: sqs.IQueue;
+  /** The dead-letter queue: depth. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** The consumer function: concurrency, errors, throttles. */
   readonly consumer: lambda.IFunction;
+  /** The `service` dimension of Oncely's custom metrics. */
   readonly serviceName: string;
   /** Namespace of Oncely's custom metrics. @default 'Oncely' */
   readonly metricsNamespace?: string;
+  /** Alarms whose state the dashboard shows. */
   readonly alarms: readonly cloudwatch.IAlarm[];
 }
 
@@ -22,6 +27,7 @@ export interface PipelineDashboardProps {
  * degradation level and missing messages, plus the state of every alarm.
  */
 export class PipelineDashboard extends Construct {
+  /** The CloudWatch dashboard (stack output `DashboardName`). */
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {

@@ -16,8 +16,22 @@ import { Construct } from 'constructs';
  * - `{ builtIn }`: one of Oncely's own functions, from the bundle shipped in this package.
  */
 export type PipelineFunctionCode =
-  | { readonly entry: string; readonly handler?: string; readonly builtIn?: never }
-  | { readonly builtIn: BuiltInFunction; readonly entry?: never; readonly handler?: never };
+  | {
+      /** Path of the handler module (TypeScript or JavaScript). */
+      readonly entry: string;
+      /** Exported name of the handler. @default 'handler' */
+      readonly handler?: string;
+      /** Not with `entry`. */
+      readonly builtIn?: never;
+    }
+  | {
+      /** Which of Oncely's own functions. */
+      readonly builtIn: BuiltInFunction;
+      /** Not with `builtIn`. */
+      readonly entry?: never;
+      /** Not with `builtIn`. */
+      readonly handler?: never;
+    };
 
 /** Oncely's own functions, exported by `@oncely/runtime/lambda` and bundled into this package. */
 export type BuiltInFunction =
@@ -28,7 +42,9 @@ export type BuiltInFunction =
 
 /** Properties of {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
+  /** Your entry module, or one of Oncely's built-in functions. */
   readonly code: PipelineFunctionCode;
+  /** The function's description; its role's description names it too. */
   readonly description: string;
   /** Environment variables, e.g. the names in `ENVIRONMENT_VARIABLES` of `@oncely/runtime/contract`. */
   readonly environment: Readonly<Record<string, string>>;
@@ -68,10 +84,22 @@ export const BUNDLE_TARGET = 'node20';
  *
  * Bundles are ES modules with every dependency included, the AWS SDK too, so the deployed code uses
  * the SDK version the tests ran against.
+ *
+ * @example
+ * const placeOrder = new PipelineFunction(this, 'PlaceOrder', {
+ *   code: { entry: 'src/place-order.ts' },
+ *   description: 'Places an order and publishes inventory.reserve',
+ *   environment: { ORDERS_TABLE: orders.tableName },
+ *   syncOnlyReason: 'Invoked synchronously by the API, which sees every error.',
+ * });
+ * pipeline.grantPublish(placeOrder.function);
  */
 export class PipelineFunction extends Construct {
+  /** The function. */
   readonly function: lambda.Function;
+  /** Its log group, with the retention asked for. */
   readonly logGroup: logs.ILogGroup;
+  /** Its role: may write its own log group; add grants to it. */
   readonly role: iam.IRole;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {

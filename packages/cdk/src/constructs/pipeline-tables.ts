@@ -9,9 +9,13 @@ export interface PipelineTablesProps {
   readonly outbox?: boolean;
   /** Use these tables instead of creating them; each must have the key schema Oncely expects. @default - new tables */
   readonly existing?: {
+    /** Claims table: partition key `pk` (string), TTL `expiresAt`, GSI `byProducer` (`producer` S, `seq` N). */
     readonly claims?: dynamodb.ITable;
+    /** Control table: partition key `pk` (string). */
     readonly control?: dynamodb.ITable;
+    /** Leases table: partition key `pk` (string). */
     readonly leases?: dynamodb.ITable;
+    /** Outbox table: partition key `pk` (string), TTL `expiresAt`, GSI `byStatus` (`status` S, `createdAt` N). */
     readonly outbox?: dynamodb.ITable;
   };
   /** @default RemovalPolicy.RETAIN */

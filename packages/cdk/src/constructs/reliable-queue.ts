@@ -26,10 +26,13 @@ export interface ReliableQueueProps {
  * source queue. FIFO queues use high-throughput mode (deduplication and throughput per group).
  */
 export class ReliableQueue extends Construct {
+  /** The source queue. */
   readonly queue: sqs.IQueue;
+  /** Its dead-letter queue. */
   readonly deadLetterQueue: sqs.IQueue;
   /** Set when `encryption` is `kms`. */
   readonly encryptionKey: kms.IKey | undefined;
+  /** Whether the queues are FIFO. */
   readonly fifo: boolean;
 
   constructor(scope: Construct, id: string, props: ReliableQueueProps = {}) {

@@ -7,8 +7,11 @@ import { Construct } from 'constructs';
 
 /** Properties of {@link ScheduledInvocation}. */
 export interface ScheduledInvocationProps {
+  /** The function to invoke. */
   readonly target: lambda.IFunction;
+  /** How often (a `rate()` schedule). */
   readonly every: Duration;
+  /** The rule's description. */
   readonly description: string;
   /** Receives invocations EventBridge could not deliver after its retries. */
   readonly deadLetterQueue: sqs.IQueue;
@@ -16,6 +19,7 @@ export interface ScheduledInvocationProps {
 
 /** An EventBridge schedule that invokes a sweep function, with retries and a dead-letter queue. */
 export class ScheduledInvocation extends Construct {
+  /** The EventBridge rule. */
   readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ScheduledInvocationProps) {
