@@ -7,32 +7,45 @@ import type { Clock } from './clock.js';
 
 /** The fake account every resource of the local cloud belongs to (LocalStack uses the same). */
 export const LOCAL_ACCOUNT_ID = '000000000000';
+/** The region of requests that name none (unsigned requests). */
 export const DEFAULT_REGION = 'us-east-1';
 
+/** The AWS wire protocols the services speak. */
 export type WireProtocol = 'json' | 'query' | 'rest-json' | 'rpc-v2-cbor';
 
 /** One decoded request, routed to a service by the server. */
 export interface ServiceRequest {
   /** Operation name as AWS spells it, e.g. `SendMessage`. Empty for REST requests (the service routes by path). */
   readonly operation: string;
+  /** The protocol the request came in. */
   readonly protocol: WireProtocol;
   /** Parsed JSON body (json), or the decoded form parameters (query), or the parsed body (rest-json). */
   readonly input: unknown;
+  /** The body as received (after decompression). */
   readonly rawBody: Buffer;
+  /** The HTTP method. */
   readonly method: string;
   /** Path and query string as received. */
   readonly url: string;
+  /** The HTTP headers. */
   readonly headers: IncomingHttpHeaders;
   /** `Host` header the client used, e.g. `127.0.0.1:4566`; queue URLs are built from it. */
   readonly host: string;
+  /** The region of the request's signature, else {@link DEFAULT_REGION}. */
   readonly region: string;
+  /** Always {@link LOCAL_ACCOUNT_ID}. */
   readonly accountId: string;
+  /** The id the response carries in `x-amzn-requestid`. */
   readonly requestId: string;
 }
 
+/** What a service answers; the server writes it to the wire as is. */
 export interface ServiceResponse {
+  /** The HTTP status. */
   readonly status: number;
+  /** The HTTP headers (`content-type`, error type headers, ...). */
   readonly headers: Record<string, string>;
+  /** The body, in the service's protocol. */
   readonly body: string | Buffer;
 }
 
@@ -42,8 +55,10 @@ export interface ServiceResponse {
  */
 export class AwsError extends Error {
   constructor(
+    /** The error's short name. */
     readonly code: string,
     message: string,
+    /** The HTTP status. */
     readonly status = 400,
     /** Extra members rendered into the JSON error body (e.g. `Item`, `CancellationReasons`). */
     readonly extra: Record<string, unknown> = {},
@@ -65,6 +80,7 @@ export interface LocalService {
   readonly queryActions?: ReadonlySet<string>;
   /** Path prefixes of a REST protocol (`/2015-03-31/functions`). */
   readonly pathPrefixes?: readonly string[];
+  /** Answers one request routed to this service; AWS errors are rendered, never thrown. */
   dispatch(request: ServiceRequest): Promise<ServiceResponse>;
   /**
    * Serializable state for `--data-dir`; `restore` receives it back after a restart. Without
@@ -72,6 +88,7 @@ export interface LocalService {
    * service's requests, before the response, and periodically).
    */
   snapshot?(): unknown;
+  /** Rebuilds the state from what `snapshot` returned before a restart. */
   restore?(state: unknown): void;
   /** Present when the service logs each change's effect as it makes it (SQS, DynamoDB); see persistence.ts. */
   readonly journaled?: JournaledState;
@@ -89,7 +106,15 @@ export interface StateJournal {
 }
 
 /** One entry of a journaled service's log, as `recover` receives it. */
-export type JournalEntry = { readonly record: unknown } | { readonly watched: unknown };
+export type JournalEntry =
+  | {
+      /** What the service passed to `StateJournal.record`. */
+      readonly record: unknown;
+    }
+  | {
+      /** A value of `watchedState()`, logged because it changed. */
+      readonly watched: unknown;
+    };
 
 /** The `{ record }` entries of a journaled service's log, in order. */
 export function recordsOf<T>(entries: readonly JournalEntry[]): T[] {
@@ -111,9 +136,11 @@ export interface JournaledState {
 
 /** Everything a service needs from its host. */
 export interface ServiceContext {
+  /** The cloud's clock; a `ManualClock` in tests. */
   readonly clock: Clock;
 }
 
+/** A 200 response with a JSON body, as the AWS JSON protocols answer. */
 export function jsonResponse(body: unknown, contentType = 'application/x-amz-json-1.0'): ServiceResponse {
   return { status: 200, headers: { 'content-type': contentType }, body: JSON.stringify(body ?? {}) };
 }

@@ -48,10 +48,12 @@ export interface LocalCloudOptions extends HttpAccessOptions {
 
 /** Sees every routed request before (and its response after) the service handles it. */
 export interface RequestInterceptor {
+  /** Runs before the service; a response it returns is sent instead of running the request. */
   before?(
     request: ServiceRequest,
     service: string,
   ): Promise<ServiceResponse | undefined> | ServiceResponse | undefined;
+  /** Runs after the service; the response it returns is the one sent. */
   after?(
     request: ServiceRequest,
     service: string,
@@ -59,11 +61,15 @@ export interface RequestInterceptor {
   ): Promise<ServiceResponse> | ServiceResponse;
 }
 
+/** A running local cloud, as {@link startLocalCloud} resolves it. */
 export interface LocalCloud {
   /** e.g. `http://127.0.0.1:4566` */
   readonly endpoint: string;
+  /** The port it listens on (the one the system picked, with `port: 0`). */
   readonly port: number;
+  /** The emulated services by key (`sqs`, `dynamodb`, `lambda`, `cloudwatch`, ...), for in-process access. */
   readonly services: Readonly<Record<string, LocalService>>;
+  /** What every service shares: the clock. */
   readonly context: ServiceContext;
   /** Every Lambda function's log lines as they are written, and a bounded tail per function. */
   readonly logs: FunctionLogs;
@@ -74,10 +80,19 @@ export interface LocalCloud {
   mount(prefix: string, route: LocalRoute): () => Promise<void>;
   /** With a data directory: compacts its log into a fresh snapshot now (also done as it grows, on stop). */
   flush(): Promise<void>;
+  /** Closes the port and every service's timers; with a data directory, writes a last snapshot. */
   stop(): Promise<void>;
 }
 
-/** Starts the local cloud; resolves once it is listening. */
+/**
+ * Starts the local cloud; resolves once it is listening.
+ *
+ * @example
+ * const cloud = await startLocalCloud({ port: 0 }); // a free port
+ * const sqs = new SQSClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+ * // ...
+ * await cloud.stop();
+ */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   // First: refuses a non-loopback host without allowRemote before any service starts.
   const guard = createHttpGuard(options);
@@ -332,9 +347,14 @@ function parseJson(body: Buffer): unknown {
 }
 
 /** `AWS4-HMAC-SHA256 Credential=AKID/20261125/us-east-1/sqs/aws4_request, ...` */
-export function parseCredentialScope(
-  authorization: string | undefined,
-): { region: string; service: string } | undefined {
+export function parseCredentialScope(authorization: string | undefined):
+  | {
+      /** The region the request was signed for. */
+      region: string;
+      /** The signing name of the service (`sqs`, `dynamodb`, ...). */
+      service: string;
+    }
+  | undefined {
   const match = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization ?? '');
   return match ? { region: match[1]!, service: match[2]! } : undefined;
 }

@@ -37,6 +37,12 @@ const QUERY_ACTIONS = new Set([
 /** DescribeStackResources answers at most this many resources; ListStackResources has them all. */
 const DESCRIBE_STACK_RESOURCES_LIMIT = 100;
 
+/**
+ * The local CloudFormation API over what the template deployer recorded: DescribeStacks,
+ * ListStacks, ListStackResources, DescribeStackResource(s) and GetTemplate, in the query protocol,
+ * so tools that find resources through stack outputs (`oncely status --stack`, the AWS CLI) work as
+ * against AWS. There is no CreateStack: stacks come from `deployTemplate` and `deployCloudAssembly`.
+ */
 export class CloudFormationService implements LocalService {
   readonly signingNames = ['cloudformation'];
   readonly targetPrefixes: readonly string[] = [];
@@ -72,6 +78,7 @@ export class CloudFormationService implements LocalService {
     return this.registry.exportedValue(exportName);
   }
 
+  /** Answers one CloudFormation request. */
   async dispatch(request: ServiceRequest): Promise<ServiceResponse> {
     try {
       if (request.protocol !== 'query') {
@@ -89,6 +96,7 @@ export class CloudFormationService implements LocalService {
     return { stacks: this.registry.snapshot() };
   }
 
+  /** Restores the recorded stacks from a `snapshot()` (`--data-dir`). */
   restore(state: unknown): void {
     const saved = state as { stacks?: StackRecord[] } | undefined;
     this.registry.restore(saved?.stacks ?? []);

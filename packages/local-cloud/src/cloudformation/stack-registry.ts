@@ -10,20 +10,30 @@ import { LOCAL_ACCOUNT_ID } from '../protocol.js';
 /** The stack statuses the local deployer produces (CloudFormation has more). */
 export type StackStatus = 'CREATE_COMPLETE' | 'UPDATE_COMPLETE' | 'CREATE_FAILED' | 'UPDATE_FAILED';
 
+/** The statuses of a stack's resource. */
 export type StackResourceStatus = 'CREATE_COMPLETE' | 'UPDATE_COMPLETE' | 'CREATE_FAILED' | 'UPDATE_FAILED';
 
+/** One output of a deployed stack. */
 export interface StackOutput {
+  /** The output's key (`QueueUrl`). */
   readonly key: string;
+  /** Its resolved value. */
   readonly value: string;
+  /** The template's description of it. */
   readonly description?: string;
+  /** The name other stacks import it by (`Fn::ImportValue`). */
   readonly exportName?: string;
 }
 
+/** One resource of a deployed stack, as ListStackResources reports it. */
 export interface StackResource {
+  /** Its logical id in the template. */
   readonly logicalId: string;
   /** What `Ref` returns (queue URL, table name, function name...), as CloudFormation reports it. */
   readonly physicalId: string;
+  /** Its CloudFormation type (`AWS::SQS::Queue`). */
   readonly type: string;
+  /** Created, updated, or failed. */
   readonly status: StackResourceStatus;
   /** Why the resource is in its status, e.g. that the local cloud only recorded it. */
   readonly statusReason?: string;
@@ -40,16 +50,25 @@ export interface StackResource {
 export interface StackRecord {
   /** `arn:aws:cloudformation:<region>:000000000000:stack/<name>/<uuid>` */
   readonly stackId: string;
+  /** The stack's name. */
   readonly stackName: string;
+  /** The region it was deployed to. */
   readonly region: string;
+  /** The template's description. */
   readonly description?: string;
+  /** Its status after the last deployment. */
   readonly status: StackStatus;
+  /** Why a deployment failed. */
   readonly statusReason?: string;
   /** Epoch milliseconds. */
   readonly creationTime: number;
+  /** Epoch milliseconds of the last redeployment. */
   readonly lastUpdatedTime?: number;
+  /** The parameter values it was deployed with. */
   readonly parameters: Readonly<Record<string, string>>;
+  /** Its outputs, resolved. */
   readonly outputs: readonly StackOutput[];
+  /** Its resources. */
   readonly resources: readonly StackResource[];
   /** The template as deployed (JSON text), for GetTemplate. */
   readonly templateBody: string;

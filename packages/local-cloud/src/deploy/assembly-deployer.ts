@@ -13,6 +13,7 @@ import {
 } from './cloud-assembly.js';
 import { type DeploySummary, deployTemplate } from './template-deployer.js';
 
+/** Options of {@link deployCloudAssembly}. */
 export interface AssemblyDeployOptions {
   /**
    * Only these stacks (by stack name, artifact id or construct path) and the stacks they depend on.

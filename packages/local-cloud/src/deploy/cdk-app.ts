@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_REGION, LOCAL_ACCOUNT_ID } from '../protocol.js';
 import { type CloudAssembly, readCloudAssembly } from './cloud-assembly.js';
 
+/** Options of {@link synthesizeCdkApp}. */
 export interface CdkAppOptions {
   /** The shell command that runs the app, e.g. `npx ts-node --prefer-ts-exts bin/app.ts`. */
   readonly command: string;
@@ -33,6 +34,7 @@ export interface CdkAppOptions {
 
 /** The app could not be run, failed, or wrote no cloud assembly. */
 export class CdkAppError extends Error {
+  /** Always `CdkAppError`. */
   override readonly name = 'CdkAppError';
 }
 

@@ -27,6 +27,7 @@ export interface AssemblyStack {
   readonly region?: string;
 }
 
+/** A cloud assembly (`cdk.out`), as {@link readCloudAssembly} or `synthesizeCdkApp` read it. */
 export interface CloudAssembly {
   /** Real path of the top-level assembly directory: the root every asset path must stay in. */
   readonly directory: string;
@@ -36,6 +37,7 @@ export interface CloudAssembly {
 
 /** A cloud assembly that cannot be read: no manifest, malformed JSON, a bad path. */
 export class CloudAssemblyError extends Error {
+  /** Always `CloudAssemblyError`. */
   override readonly name = 'CloudAssemblyError';
 }
 

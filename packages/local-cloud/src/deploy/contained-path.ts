@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep, win32 } from 'node:p
 
 /** A path in a cloud assembly that is absolute, escapes the assembly, or does not exist. */
 export class AssemblyPathError extends Error {
+  /** Always `AssemblyPathError`. */
   override readonly name = 'AssemblyPathError';
 }
 

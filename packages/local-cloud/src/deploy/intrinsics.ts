@@ -32,6 +32,7 @@ export interface ResolutionScope {
 
 /** A template error the deployer reports with the logical id it happened in. */
 export class TemplateError extends Error {
+  /** Always `TemplateError`. */
   override readonly name = 'TemplateError';
 }
 

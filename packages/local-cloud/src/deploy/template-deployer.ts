@@ -35,24 +35,56 @@ import {
 
 /** The parts of a CloudFormation template the deployer reads. */
 export interface CloudFormationTemplate {
+  /** The stack's description. */
   readonly Description?: string;
-  readonly Parameters?: Record<string, { Type?: string; Default?: unknown }>;
+  /** Parameters; each takes its `Default` unless `DeployOptions.parameters` gives a value. */
+  readonly Parameters?: Record<
+    string,
+    {
+      /** The parameter's type (`String`, `Number`, ...). */
+      Type?: string;
+      /** Its value when none is given. */
+      Default?: unknown;
+    }
+  >;
+  /** Lookup tables for `Fn::FindInMap`. */
   readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
+  /** Conditions that resources and outputs name. */
   readonly Conditions?: Record<string, unknown>;
+  /** The resources, by logical id. */
   readonly Resources: Record<string, TemplateResource>;
+  /** The outputs, by key. */
   readonly Outputs?: Record<
     string,
-    { Value: unknown; Description?: string; Condition?: string; Export?: { Name?: unknown } }
+    {
+      /** The value, intrinsics resolved at deployment. */
+      Value: unknown;
+      /** What the output is. */
+      Description?: string;
+      /** Only when this condition holds. */
+      Condition?: string;
+      /** Exported for other stacks' `Fn::ImportValue`. */
+      Export?: {
+        /** The export's name. */
+        Name?: unknown;
+      };
+    }
   >;
 }
 
+/** One resource of a template. */
 export interface TemplateResource {
+  /** Its CloudFormation type (`AWS::SQS::Queue`). */
   readonly Type: string;
+  /** Its properties, intrinsics unresolved. */
   readonly Properties?: Record<string, unknown>;
+  /** Resources created before it, besides the ones it references. */
   readonly DependsOn?: string | string[];
+  /** Created only when this condition holds. */
   readonly Condition?: string;
 }
 
+/** Options of {@link deployTemplate}. */
 export interface DeployOptions {
   /**
    * The directory asset paths are relative to, holding the stack's `*.assets.json` (for a stack of a
@@ -79,40 +111,62 @@ export interface DeployOptions {
   readonly resourceHandlers?: ResourceHandlerRegistry;
 }
 
+/**
+ * What the deployer did with a resource: `created` in an emulated service, `accepted` without
+ * effect (IAM, log groups, ...), `unsupported` (listed with a warning), `skipped` (its condition is
+ * false).
+ */
 export type ResourceStatus = 'created' | 'accepted' | 'unsupported' | 'skipped';
 
 /** One resource of the deployed stack. */
 export interface DeployedResource {
+  /** Its CloudFormation type. */
   readonly type: string;
+  /** What the deployer did with it. */
   readonly status: ResourceStatus;
   /** What `Ref` returns: queue URL, table name, function name, mapping UUID... */
   readonly physicalId: string;
+  /** Its ARN, when it has one. */
   readonly arn?: string;
+  /** Its URL (queues). */
   readonly url?: string;
 }
 
+/** A resource the local cloud does not emulate; the deployment goes on without it. */
 export interface UnsupportedResource {
+  /** Its logical id. */
   readonly logicalId: string;
+  /** Its CloudFormation type. */
   readonly type: string;
+  /** What is missing, for people. */
   readonly warning: string;
 }
 
+/** The result of deploying one stack. */
 export interface DeploySummary {
+  /** The stack's name. */
   readonly stackName: string;
   /** `arn:aws:cloudformation:<region>:000000000000:stack/<name>/<uuid>`, stable across redeployments. */
   readonly stackId: string;
+  /** Every resource, by logical id. */
   readonly resources: Readonly<Record<string, DeployedResource>>;
+  /** The stack's outputs, resolved, by key (`QueueUrl`, ...). */
   readonly outputs: Readonly<Record<string, unknown>>;
+  /** The resources it did not emulate. */
   readonly unsupported: readonly UnsupportedResource[];
+  /** Settings it ignored (KMS keys, filter criteria, ...). */
   readonly warnings: readonly string[];
 }
 
 /** A failed deployment, naming the resource it failed on (the resources before it stay created). */
 export class DeployError extends Error {
+  /** Always `DeployError`. */
   override readonly name = 'DeployError';
   constructor(
+    /** The resource the deployment failed on, when it got that far. */
     readonly logicalId: string | undefined,
     message: string,
+    /** The underlying error. */
     override readonly cause?: unknown,
   ) {
     super(logicalId ? `${logicalId}: ${message}` : message);
@@ -122,8 +176,8 @@ export class DeployError extends Error {
 /**
  * Creates the template's resources in the local cloud.
  * @example
- * const summary = await deployTemplate(cloud, 'cdk.out/PipelineStack.template.json');
- * console.log(summary.resources.ConsumerFunction?.physicalId);
+ * const summary = await deployTemplate(cloud, 'cdk.out/InventoryStack.template.json');
+ * console.log(summary.outputs.QueueUrl, summary.unsupported);
  */
 export async function deployTemplate(
   cloud: LocalCloud,

@@ -7,6 +7,7 @@ import { AwsError, jsonErrorResponse, type ServiceRequest, type ServiceResponse 
 import type { RequestInterceptor } from '../server.js';
 import { SeededRandom } from './seeded-random.js';
 
+/** Probability (0 to 1) of each HTTP fault, per request. */
 export interface HttpFaultRates {
   /** HTTP 500 InternalFailure before the operation runs. */
   readonly serverError?: number;
@@ -20,17 +21,31 @@ export interface HttpFaultRates {
   readonly lostAck?: number;
 }
 
+/** Options of {@link HttpFaultInjector}. */
 export interface HttpFaultOptions {
+  /** Seed of the draws: the same seed and requests give the same faults. */
   readonly seed: number;
+  /** How often each fault fires. */
   readonly rates: HttpFaultRates;
   /** Which requests may be faulted (service key, operation). @default every request */
   readonly applies?: (service: string, operation: string) => boolean;
 }
 
+/** The kinds of HTTP fault. */
 export type HttpFaultKind = 'serverError' | 'throttle' | 'latency' | 'lostAck';
 
-/** A RequestInterceptor that injects faults and counts them per kind. */
+/**
+ * A RequestInterceptor that injects faults and counts them per kind.
+ *
+ * @example
+ * const faults = new HttpFaultInjector({ seed: 7, rates: { serverError: 0.01, throttle: 0.01 } });
+ * const cloud = await startLocalCloud({ port: 0, interceptor: faults });
+ * // ... run the workload, then:
+ * faults.disable();
+ * console.log(faults.injected);
+ */
 export class HttpFaultInjector implements RequestInterceptor {
+  /** How many faults of each kind were injected so far. */
   readonly injected: Record<HttpFaultKind, number> = { serverError: 0, throttle: 0, latency: 0, lostAck: 0 };
   private readonly random: SeededRandom;
   private enabled = true;
@@ -44,10 +59,12 @@ export class HttpFaultInjector implements RequestInterceptor {
     this.enabled = false;
   }
 
+  /** Faults on again. */
   enable(): void {
     this.enabled = true;
   }
 
+  /** Latency, server errors and throttling, before the service runs the request. */
   async before(request: ServiceRequest, service: string): Promise<ServiceResponse | undefined> {
     if (!this.applies(request, service)) return undefined;
     const { rates } = this.options;
@@ -67,6 +84,7 @@ export class HttpFaultInjector implements RequestInterceptor {
     return undefined;
   }
 
+  /** Lost acknowledgements: the operation ran, the client gets an error instead. */
   after(request: ServiceRequest, service: string, response: ServiceResponse): ServiceResponse {
     if (!this.applies(request, service) || response.status !== 200) return response;
     if (this.random.chance(this.options.rates.lostAck ?? 0)) {

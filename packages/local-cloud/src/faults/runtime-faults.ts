@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { FunctionDefinition } from '../lambda/function-runtime.js';
 import type { LambdaService } from '../lambda/service.js';
 
+/** Probability (0 to 1) of each runtime fault, per invocation. */
 export interface RuntimeFaultRates {
   /** Probability that an invocation fails after the handler committed. */
   readonly crash?: number;
@@ -26,8 +27,11 @@ export interface RuntimeFaultRates {
   readonly timeout?: number;
 }
 
+/** Options of {@link RuntimeFaults}. */
 export interface RuntimeFaultOptions {
+  /** Seed of the decisions, which hash it with the fault kind, the first message id and the receive count. */
   readonly seed: number;
+  /** How often each fault fires. */
   readonly rates: RuntimeFaultRates;
   /**
    * Where wrapped code is written. It must lie inside the project so that the bundle's external
@@ -40,6 +44,7 @@ export interface RuntimeFaultOptions {
 export const RUNTIME_FAULTS_VARIABLE = 'ONCELY_RUNTIME_FAULTS';
 const FAULT_LOG_KEY = 'oncelyRuntimeFault';
 
+/** The kinds of runtime fault. */
 export type RuntimeFaultKind = 'crash' | 'timeout';
 
 /**
@@ -85,6 +90,7 @@ ${exported} async function (event, context) {
 
 /** Wraps deployed functions with the fault hook and counts the faults they inject. */
 export class RuntimeFaults {
+  /** How many faults of each kind the wrapped function reported so far. */
   readonly injected: Record<RuntimeFaultKind, number> = { crash: 0, timeout: 0 };
   /** Messages in the faulted invocations (each comes back for another delivery). */
   recordsAffected = 0;

@@ -26,11 +26,13 @@ export interface FunctionLogEvent {
   readonly requestId: string | undefined;
   /** The line, without its line break. */
   readonly line: string;
+  /** The handler's stdout or stderr, or Lambda's own lines. */
   readonly source: FunctionLogSource;
   /** When the line was captured, in epoch milliseconds of the local cloud's clock. */
   readonly timestamp: number;
 }
 
+/** Receives function log lines as they are written. */
 export type FunctionLogListener = (event: FunctionLogEvent) => void;
 
 /**

@@ -110,13 +110,19 @@ export interface LambdaService extends LocalService {
    * updated (new code and configuration; warm environments are discarded, mappings keep running).
    */
   registerFunction(input: RegisterFunctionInput, options?: { replace?: boolean }): FunctionDefinition;
+  /** Removes a function (name or ARN) and stops its environments. */
   deleteFunction(name: string): void;
+  /** A function's definition by name or ARN, if it exists. */
   getFunction(name: string): FunctionDefinition | undefined;
+  /** Invokes a function synchronously with `event`, as `Invoke` does. */
   invokeFunction(name: string, event: unknown): Promise<InvocationResult>;
   /** Counters of a function: invocations running now, completed, failed, environments started. */
   functionStats(name: string): FunctionStats;
+  /** Creates an SQS event source mapping and starts polling. */
   createEventSourceMapping(input: CreateMappingInput): SqsMappingConfig;
+  /** Changes a mapping live (batch size, window, `MaximumConcurrency`, enabled). */
   updateEventSourceMapping(uuid: string, changes: Partial<CreateMappingInput>): SqsMappingConfig;
+  /** Every mapping. */
   listEventSourceMappings(): readonly SqsMappingConfig[];
   /** Live counters of a mapping (the same object, updated in place). */
   mappingStats(uuid: string): SqsMappingStats;
@@ -138,6 +144,7 @@ export interface LambdaService extends LocalService {
   onInvocation(listener: InvocationListener): () => void;
   /** The most recent log lines of a function (at most the tail size, 1000 by default). */
   recentLogs(name: string): readonly string[];
+  /** Divides function timeouts, batching windows and async retry delays by `timeScale`. */
   setTimeScale(timeScale: number): void;
 }
 
