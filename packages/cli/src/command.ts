@@ -1,13 +1,32 @@
 /** The shape of one `oncely` sub-command and the helpers every command shares. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
+/**
+ * One `oncely` sub-command: its name, help texts, `parseArgs` options and what it runs. Packages
+ * contribute commands in this shape (the points example's `demo`, `bench` and `chaos`).
+ *
+ * @example
+ * export const helloCommand: Command = {
+ *   name: 'hello',
+ *   summary: 'Say hello',
+ *   usage: 'Usage: oncely hello [--name N]',
+ *   options: { name: { type: 'string' } },
+ *   async run(values) {
+ *     console.log(`hello ${stringOption(values, 'name') ?? 'world'}`);
+ *     return 0;
+ *   },
+ * };
+ */
 export interface Command {
+  /** The word after `oncely`. */
   readonly name: string;
   /** One line for `oncely --help`. */
   readonly summary: string;
   /** Full usage text for `oncely <name> --help`. */
   readonly usage: string;
+  /** Its options, as `node:util` `parseArgs` takes them (`--help` is added to every command). */
   readonly options: NonNullable<ParseArgsConfig['options']>;
+  /** Whether it takes positional arguments (`oncely bench consumer`). @default false */
   readonly allowPositionals?: boolean;
   /** Returns the process exit code. */
   run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
@@ -16,6 +35,10 @@ export interface Command {
 /** Raised for bad arguments: the CLI prints the message and the command's usage, then exits 2. */
 export class UsageError extends Error {}
 
+/**
+ * Parses a command's arguments strictly (unknown options are errors), with `--help`/`-h` added;
+ * a mistake becomes a one-line {@link UsageError}.
+ */
 export function parseCommandArgs(command: Command, argv: string[]) {
   const options = { ...command.options, help: { type: 'boolean' as const, short: 'h' } };
   try {
@@ -127,14 +150,32 @@ export function stringOption(values: Record<string, unknown>, name: string): str
   return raw;
 }
 
+/** A `parseArgs` option that takes a value. */
+const VALUE_OPTION = {
+  /** The value follows the option: `--stack NAME` or `--stack=NAME`. */
+  type: 'string',
+} as const;
+
+/** A `parseArgs` option that takes no value. */
+const FLAG_OPTION = {
+  /** Present or absent: `--json`. */
+  type: 'boolean',
+} as const;
+
 /** Options of every command that talks to AWS (or LocalStack, or the local cloud). */
 export const AWS_OPTIONS = {
-  endpoint: { type: 'string' },
-  profile: { type: 'string' },
-  region: { type: 'string' },
-  stack: { type: 'string' },
-  'outputs-file': { type: 'string' },
-  json: { type: 'boolean' },
+  /** `--endpoint URL`: e.g. `http://127.0.0.1:4566`; else `AWS_ENDPOINT_URL`, else AWS. */
+  endpoint: VALUE_OPTION,
+  /** `--profile NAME`: a named AWS profile. */
+  profile: VALUE_OPTION,
+  /** `--region REGION`: else `AWS_REGION`, else the profile's. */
+  region: VALUE_OPTION,
+  /** `--stack NAME`: find the pipeline's resources in this stack's outputs. */
+  stack: VALUE_OPTION,
+  /** `--outputs-file FILE`: find them in a `cdk deploy --outputs-file` JSON. */
+  'outputs-file': VALUE_OPTION,
+  /** `--json`: machine-readable output on stdout. */
+  json: FLAG_OPTION,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 /** Usage lines describing {@link AWS_OPTIONS}. */

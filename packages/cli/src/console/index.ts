@@ -17,6 +17,7 @@ import { StackDirectory } from './stacks.js';
 /** Where the console is mounted on the local cloud's origin. */
 export const CONSOLE_PATH = '/_oncely/console';
 
+/** Options of `attachConsole`. */
 export interface ConsoleOptions {
   /** How often the queues, mappings and pipeline status are sampled for the charts. @default 1000 */
   readonly sampleEveryMs?: number;
@@ -24,6 +25,7 @@ export interface ConsoleOptions {
   readonly historyLimit?: number;
 }
 
+/** A console served on a local cloud, as `attachConsole` resolves it. */
 export interface LocalConsole {
   /** The page, e.g. `http://127.0.0.1:4566/_oncely/console/`. */
   readonly url: string;
