@@ -204,7 +204,6 @@ export class SqsEventSource {
     // The bound is on function executions (what MaximumConcurrency limits on Lambda): the slot is
     // held while the function runs, not while the poller deletes afterwards.
     await this.acquireSlot();
-    this.stats.inFlight++;
     this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.stats.inFlight);
     this.stats.invocations++;
     let result: InvocationResult;
@@ -263,10 +262,15 @@ export class SqsEventSource {
     return failed;
   }
 
+  /**
+   * Waits for a free slot and takes it in the same synchronous step as the check: two waiters woken
+   * together must not both see the last free slot (MaximumConcurrency would be exceeded).
+   */
   private async acquireSlot(): Promise<void> {
     while (this.stats.inFlight >= this.stats.concurrencyLimit) {
       await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
     }
+    this.stats.inFlight++;
   }
 
   private wakeSlotWaiters(): void {
