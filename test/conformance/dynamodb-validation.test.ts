@@ -5,6 +5,7 @@
  * suite also runs against it: test/oracle/dynamodb-local-conformance.test.ts).
  */
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
@@ -430,7 +431,11 @@ describe('attribute values', () => {
   // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.NamingRules
   // (attribute names are at least one character long)
   it('rejects an empty attribute name, also inside a map', async () => {
-    for (const item of [{ '': { S: 'x' } }, { m: { M: { '': { S: 'x' } } } }]) {
+    const items: Array<Record<string, AttributeValue>> = [
+      { '': { S: 'x' } },
+      { m: { M: { '': { S: 'x' } } } },
+    ];
+    for (const item of items) {
       await expect(
         cloud.clients.dynamodb.send(
           new PutItemCommand({ TableName: table, Item: { pk: { S: 'empty' }, sk: { N: '1' }, ...item } }),
@@ -573,7 +578,11 @@ describe('transactions', () => {
 
   // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactGetItems.html#API_TransactGetItems_Errors
   it('cancels TransactGetItems when a Get has a key of the wrong shape or type', async () => {
-    for (const key of [{ pk: { N: '1' }, sk: { N: '1' } }, { pk: { S: 'p' } }]) {
+    const keys: Array<Record<string, AttributeValue>> = [
+      { pk: { N: '1' }, sk: { N: '1' } },
+      { pk: { S: 'p' } },
+    ];
+    for (const key of keys) {
       await expect(
         cloud.clients.dynamodb.send(
           new TransactGetItemsCommand({
