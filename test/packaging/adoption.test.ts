@@ -261,7 +261,7 @@ describe('Oncely installed from its tarballs into a cdk init project', () => {
         endpoint?: string;
       };
       outputs = summary.outputs;
-      const endpoint = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(localOutput)?.[1];
+      const endpoint = /ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(localOutput)?.[1];
       if (!endpoint) throw new Error(`no endpoint in the output of oncely local:\n${localOutput}`);
       outputs.endpoint = endpoint;
       const config = {
