@@ -250,7 +250,7 @@ function renderSummary(sample, parts) {
       'Oldest message',
       'age',
       seconds(queue?.ageOfOldestSeconds),
-      queue?.ageSource === 'cloudwatch' ? 'CloudWatch ApproximateAgeOfOldestMessage' : undefined,
+      queue?.ageSource === 'cloudwatch' ? 'from CloudWatch' : undefined,
     ),
     card(
       'DLQ depth',

@@ -8,7 +8,7 @@ import { h, s } from './dom.js';
 const COLUMNS = { alarm: 0, rule: 1, schedule: 1, topic: 1, queue: 2, function: 3, table: 4, dashboard: 4 };
 const COLUMN_TITLES = ['Alarms', 'Schedules, rules, topics', 'Queues', 'Functions', 'Tables'];
 const NODE_WIDTH = 200;
-const COLUMN_GAP = 70;
+const COLUMN_GAP = 110;
 const LINE = 13;
 const TITLE = 20;
 const GAP = 12;
@@ -113,7 +113,13 @@ export function architectureGraph(architecture, live, onSelect) {
       .filter((mapping) => mapping.queue && mapping.function)
       .map((m) => [`${m.queue}>${m.function}`, m]),
   );
+  // A function's environment naming the queue its mapping reads says nothing the mapping does not.
+  const mapped = new Set(
+    architecture.edges.filter((edge) => edge.kind === 'mapping').map((edge) => `${edge.to}>${edge.from}`),
+  );
+  const labels = [];
   for (const edge of architecture.edges) {
+    if (edge.kind === 'uses' && mapped.has(`${edge.from}>${edge.to}`)) continue;
     const from = positions.get(edge.from);
     const to = positions.get(edge.to);
     if (!from || !to) continue;
@@ -133,29 +139,40 @@ export function architectureGraph(architecture, live, onSelect) {
       const c1 = forward ? x1 + bend : x1 - bend;
       const c2 = forward ? x2 - bend : x2 + bend;
       d = `M${x1},${y1}C${c1},${y1} ${c2},${y2} ${x2},${y2}`;
-      labelAt = { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 5, anchor: 'middle' };
+      // Mappings are labelled next to the queue, where the edge leaves it; others mid-way.
+      labelAt =
+        edge.kind === 'mapping'
+          ? { x: x1 + 6, y: y1 - 6, anchor: 'start' }
+          : { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 5, anchor: 'middle' };
     }
-    let label = edge.label;
+    // A mapping's label: its live maximum concurrency and running invocations above the edge,
+    // its batch size below.
+    let lines = edge.label ? [edge.label] : [];
     const mapping = edge.kind === 'mapping' ? mappingOf.get(`${edge.from}>${edge.to}`) : undefined;
     const state = mapping?.uuid ? live.mappings.get(mapping.uuid) : undefined;
-    if (mapping && state) {
-      label = `batch ${mapping.batchSize ?? 10} · max ${state.maximumConcurrency ?? '∞'} · running ${state.running}`;
+    if (mapping) {
+      const maximum = state ? state.maximumConcurrency : mapping.maximumConcurrency;
+      lines = [
+        `max ${maximum ?? '∞'}${state ? ` · running ${state.running}` : ''}`,
+        `batch ${mapping.batchSize ?? 10}`,
+      ];
     }
     svg.append(s('path', { d, class: `edge edge-${edge.kind}`, 'marker-end': 'url(#arrow)' }));
-    if (label)
-      svg.append(
+    lines.forEach((line, index) => {
+      labels.push(
         s(
           'text',
           {
             x: labelAt.x,
-            y: labelAt.y,
+            y: labelAt.y + index * 17,
             class: `edge-label edge-label-${edge.kind}`,
             'text-anchor': labelAt.anchor,
             data: mapping ? { mapping: mapping.uuid ?? '' } : {},
           },
-          label,
+          line,
         ),
       );
+    });
   }
   for (const column of columns) {
     for (const node of column) {
@@ -190,6 +207,8 @@ export function architectureGraph(architecture, live, onSelect) {
       svg.append(group);
     }
   }
+  // Last, so no node covers them.
+  svg.append(...labels);
   return h('div', { class: 'architecture-wrap' }, svg);
 }
 
