@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { type Command, formatTable, integerOption, positiveIntegerOption } from 'oncely';
+import { attachConsole, type Command, formatTable, integerOption, positiveIntegerOption } from 'oncely';
 import { allPassed, checkInvariants } from '../workload/invariants.js';
 import { runPointsWorkload, type WorkloadResult } from '../workload/points-workload.js';
 import { createProgressView } from '../workload/progress-view.js';
@@ -11,7 +11,7 @@ const EXIT_INVARIANT_FAILED = 3;
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'Run the whole pipeline on the local cloud from the synthesized stack and check it',
-  usage: `Usage: oncely demo [--events N] [--seed S] [--time-scale X] [--reports DIR] [--json]
+  usage: `Usage: oncely demo [--events N] [--seed S] [--time-scale X] [--reports DIR] [--json] [--console]
 
 Synthesizes the CDK stack (cached in .oncely/stacks), starts the embedded local cloud with
 alarm periods and schedules accelerated, deploys the template, seeds accounts and fires a
@@ -28,6 +28,8 @@ Options:
   --time-scale X    how many times faster alarm periods and schedules run (default 30)
   --reports DIR     where to write demo.json and demo.svg (default reports)
   --json            print the report as JSON on stdout instead of the verdict table
+  --console         serve the live console on the local cloud and print its URL; after the
+                    verdict the cloud and console stay up until Ctrl-C
   -h, --help        show this help`,
   options: {
     events: { type: 'string' },
@@ -35,6 +37,7 @@ Options:
     'time-scale': { type: 'string' },
     reports: { type: 'string' },
     json: { type: 'boolean' },
+    console: { type: 'boolean' },
   },
   async run(values) {
     const events = positiveIntegerOption(values, 'events', 20_000);
@@ -45,6 +48,8 @@ Options:
     const live = process.stderr.isTTY === true && !ci;
     const view = createProgressView(process.stderr, { live });
     const started = Date.now();
+    let consoleUrl: string | undefined;
+    let exitCode: number | undefined;
 
     const result = await runPointsWorkload({
       events,
@@ -53,36 +58,72 @@ Options:
       onPhase: (phase, detail) => view.phase(phase, detail),
       onProgress: (sample) => view.sample(sample),
       onWarning: (message) => view.warn(message),
+      ...(values.console
+        ? {
+            // Attached before the burst, so its charts show the whole run.
+            afterDeploy: async (stage) => {
+              consoleUrl = (await attachConsole(stage.cloud)).url;
+              view.done();
+              process.stderr.write(
+                `\nConsole: ${consoleUrl}\n  open it in a browser to watch the burst; it stays up after the run until Ctrl-C\n\n`,
+              );
+            },
+            // The verdict first, then the cloud stays up for the console until Ctrl-C.
+            beforeStop: async (_stage, finished) => {
+              view.done();
+              exitCode = await report(finished);
+              process.stderr.write(`\nThe console stays up at ${consoleUrl}; press Ctrl-C to stop.\n`);
+              await interrupted();
+            },
+          }
+        : {}),
     });
     view.done();
-    const wallSeconds = Math.round((Date.now() - started) / 100) / 10;
-    const checks = checkInvariants(result);
-    const files = await writeWorkloadReport(reportsDir, 'demo', result, checks, { wallSeconds });
+    return exitCode ?? (await report(result));
 
-    if (values.json) {
-      console.log(JSON.stringify({ ...result, wallSeconds, invariants: checks, files }, null, 2));
-    } else {
-      console.log(renderSummary(result, wallSeconds));
-      console.log('');
-      console.log(
-        formatTable(
-          checks.map((check) => ({
-            verdict: check.passed ? 'PASS' : 'FAIL',
-            invariant: check.name,
-            measured: check.detail,
-          })),
-          ['verdict', 'invariant', 'measured'],
-        ),
-      );
-      console.log('');
-      console.log(
-        `Report: ${relative(process.cwd(), files.json)}  chart: ${relative(process.cwd(), files.svg)}`,
-      );
-      console.log(allPassed(checks) ? 'Verdict: PASS' : 'Verdict: FAIL');
+    async function report(result: WorkloadResult): Promise<number> {
+      const wallSeconds = Math.round((Date.now() - started) / 100) / 10;
+      const checks = checkInvariants(result);
+      const files = await writeWorkloadReport(reportsDir, 'demo', result, checks, { wallSeconds });
+
+      if (values.json) {
+        console.log(JSON.stringify({ ...result, wallSeconds, invariants: checks, files }, null, 2));
+      } else {
+        console.log(renderSummary(result, wallSeconds));
+        console.log('');
+        console.log(
+          formatTable(
+            checks.map((check) => ({
+              verdict: check.passed ? 'PASS' : 'FAIL',
+              invariant: check.name,
+              measured: check.detail,
+            })),
+            ['verdict', 'invariant', 'measured'],
+          ),
+        );
+        console.log('');
+        console.log(
+          `Report: ${relative(process.cwd(), files.json)}  chart: ${relative(process.cwd(), files.svg)}`,
+        );
+        console.log(allPassed(checks) ? 'Verdict: PASS' : 'Verdict: FAIL');
+      }
+      return allPassed(checks) ? 0 : EXIT_INVARIANT_FAILED;
     }
-    return allPassed(checks) ? 0 : EXIT_INVARIANT_FAILED;
   },
 };
+
+/** Resolves on Ctrl-C (SIGINT) or SIGTERM. */
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
 
 function renderSummary(result: WorkloadResult, wallSeconds: number): string {
   const lines = [

@@ -82,8 +82,11 @@ export interface PointsWorkloadOptions {
   readonly interceptors?: readonly RequestInterceptor[];
   /** Runs once the stack is deployed, before seeding: e.g. swap the consumer's code or mode. */
   readonly afterDeploy?: (stage: WorkloadStage) => Promise<void>;
-  /** Runs after the result is measured, before the cloud stops: extra measurements. */
-  readonly beforeStop?: (stage: WorkloadStage) => Promise<void>;
+  /**
+   * Runs after the result is measured, before the cloud stops: extra measurements, or (`oncely demo
+   * --console`) keeping the cloud up for a person to look at.
+   */
+  readonly beforeStop?: (stage: WorkloadStage, result: WorkloadResult) => Promise<void>;
   /** The trade service's batching (e.g. `{ maxBatchSize: 1 }`: one message per request). */
   readonly producerBatching?: ProducerOptions['batching'];
   /** Send the poison messages (a benchmark of clean traffic turns them off). @default true */
@@ -327,7 +330,7 @@ export async function runPointsWorkload(options: PointsWorkloadOptions): Promise
         unsupported: summary.unsupported.map((entry) => `${entry.logicalId} (${entry.type})`),
       },
     }).run();
-    await options.beforeStop?.(stage);
+    await options.beforeStop?.(stage, result);
     return result;
   } finally {
     clients.destroy();
