@@ -13,6 +13,7 @@ import { GetDashboardCommand } from '@aws-sdk/client-cloudwatch';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoPath as projectPath } from '../../examples/points/src/paths.js';
 import {
   runPointsWorkload,
   type WorkloadResult,
@@ -101,7 +102,10 @@ beforeAll(async () => {
       // (3 minutes); on a loaded machine that can happen, and these tests do not need it drained.
       drainTimeoutMs: 100_000,
       scaleDownTimeoutMs: 30_000,
-      // The demo test's steps (its synthesized stack is cached and shared): a small burst scales.
+      // Its own stack cache, as the other workload tests have: two synthesizing into one directory
+      // at once would trip over each other's asset directories.
+      stackCacheDir: projectPath('.oncely/test-console-cdk.out'),
+      // Lower backlog steps than cdk.json's, so a small burst scales.
       settings: {
         backlogSteps: {
           elevated: { visibleMessages: 40, maximumConcurrency: 6, degradation: 'normal' },

@@ -251,16 +251,17 @@ describe('Oncely installed from its tarballs into a cdk init project', () => {
       );
       local.stdout!.on('data', (chunk) => (localOutput += chunk));
       local.stderr!.on('data', (chunk) => (localOutput += chunk));
-      await waitFor('oncely local to deploy the app and write its outputs', 5 * MINUTES, () => {
+      await waitFor('oncely local to deploy the app and print its endpoint', 5 * MINUTES, () => {
         if (local!.exitCode !== null)
           throw new Error(`oncely local exited ${local!.exitCode}:\n${localOutput}`);
-        return existsSync(join(work, 'outputs.json'));
+        return existsSync(join(work, 'outputs.json')) && /ready at http:/.test(localOutput);
       });
-      const summary = JSON.parse(readFileSync(join(work, 'outputs.json'), 'utf8')) as {
-        outputs: Record<string, string>;
-        endpoint?: string;
-      };
-      outputs = summary.outputs;
+      // `cdk deploy --outputs-file` form: { "<stack>": { "<OutputKey>": "<value>" } }.
+      const written = JSON.parse(readFileSync(join(work, 'outputs.json'), 'utf8')) as Record<
+        string,
+        Record<string, string>
+      >;
+      outputs = { ...written.InventoryStack };
       const endpoint = /ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(localOutput)?.[1];
       if (!endpoint) throw new Error(`no endpoint in the output of oncely local:\n${localOutput}`);
       outputs.endpoint = endpoint;
