@@ -437,7 +437,7 @@ export function formatLocalCloudBench(report: LocalCloudBenchReport): string {
   ].join('\n');
 }
 
-/** Writes bench/results/local-cloud-latest.json and the table into the documents; returns the paths written. */
+/** Writes examples/points/bench-results/local-cloud-latest.json and the table into the documents; returns the paths written. */
 export function writeLocalCloudResult(
   report: LocalCloudBenchReport,
   documents: readonly string[] = RESULT_DOCUMENTS,

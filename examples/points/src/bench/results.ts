@@ -1,5 +1,5 @@
 /**
- * Benchmark and chaos results on disk: JSON under bench/results/, and the README tables
+ * Benchmark and chaos results on disk: JSON under examples/points/bench-results/, and the README tables
  * regenerated from them between markers (`<!-- bench:start -->` ... `<!-- bench:end -->`,
  * `<!-- chaos:start -->` ... `<!-- chaos:end -->`). Only the text between the markers is ours;
  * markers missing from README.md are appended at its end.

@@ -1,7 +1,7 @@
 /**
  * `oncely bench`: the end-to-end benchmark (bench/end-to-end.ts) by default, or one of the
  * component benchmarks (local-cloud, consumer, producer). End-to-end results are written under
- * bench/results/ and the README's benchmark table is regenerated from them.
+ * examples/points/bench-results/ and the README's benchmark table is regenerated from them.
  */
 
 import { type Command, positiveIntegerOption, progress, UsageError } from 'oncely';
@@ -23,14 +23,15 @@ event source mapping -> consumer Lambda -> DynamoDB), once for Oncely's transact
 (batched publishing), once for claim mode and once for a baseline built the usual way
 (Powertools idempotency and batch utilities, one message per send). Prints events/s, end-to-end
 latency, requests and capacity units per event and the estimated cost per million events, then
-the ratios against the baseline. Writes bench/results/end-to-end-latest.json and the README table
-(unless --no-write).
+the ratios against the baseline. Writes examples/points/bench-results/end-to-end-latest.json and
+the README table (unless --no-write).
 
 Components:
   local-cloud   SQS send+receive+delete msgs/s (batches of 10, single), DynamoDB conditional
                 puts/s at concurrency 1 and 16, peak memory and a 100,000-message heap check;
                 SDK clients in worker threads and on one thread side by side (--events: batched
-                messages and puts, default 20000); writes bench/results/local-cloud-latest.json
+                messages and puts, default 20000); writes
+                examples/points/bench-results/local-cloud-latest.json
   consumer      transactional vs claim vs Powertools baseline at the handler level
   producer      Snowflake ids/s and batched vs one-per-event publishing
 
@@ -39,7 +40,7 @@ Options:
   --seed S          workload seed (default 1)
   --variants LIST   comma-separated subset of ${END_TO_END_VARIANTS.join(',')}
   --repeats R       runs per variant, in rotation; the median run is reported (default 1)
-  --no-write        do not write bench/results/ or README.md
+  --no-write        do not write examples/points/bench-results/ or README.md
   --json            one JSON object on stdout
   -h, --help        show this help`,
   options: {

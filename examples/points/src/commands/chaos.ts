@@ -22,7 +22,8 @@ accounted for, nothing missing after the audit. Exits 1 on any violation.
 Options:
   --events N   orders (default 2000)
   --seed S     seed of the workload and of every fault (default 7)
-  --write      record the run in bench/results/chaos-latest.json and the README table
+  --write      record the run in examples/points/bench-results/chaos-latest.json and the README
+               table
   --json       one JSON object on stdout
   -h, --help   show this help`,
   options: {
