@@ -1,5 +1,5 @@
 /**
- * The chaos run: the points workload (cli/pipeline) with every fault kind on at once, then redrive,
+ * The chaos run: the points workload (src/workload) with every fault kind on at once, then redrive,
  * audit and compensation, then the invariants. Faults, each by rate and reproducible from the seed:
  * - HTTP level (local/faults/http-faults.ts) on the data path - the source queue's requests
  *   (producer sends, the event source mapping's receives and deletes, the consumer's visibility

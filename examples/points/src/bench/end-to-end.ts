@@ -1,5 +1,5 @@
 /**
- * The end-to-end benchmark: the points workload (cli/pipeline) on the local cloud - trade service
+ * The end-to-end benchmark: the points workload (src/workload) on the local cloud - trade service
  * -> SQS FIFO -> event source mapping -> consumer Lambda -> DynamoDB - once per variant:
  * - `oncely-transactional`: Oncely's consumer in transactional mode, the producer batching sends;
  * - `oncely-claim`: the same in claim mode;

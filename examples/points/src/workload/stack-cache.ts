@@ -1,8 +1,8 @@
 /**
- * The synthesized pipeline stack for local runs, cached: synthesis bundles six functions with
+ * The synthesized pipeline stack for local runs, cached: synthesis bundles the functions with
  * esbuild (about 20 s on two cores), so the cloud assembly is kept in a directory with a stamp of
- * everything it was built from (cdk/, functions/, cdk.json, package-lock.json, the settings) and
- * reused while that stamp still matches.
+ * everything it was built from (the cdk and runtime packages, this example's sources and cdk.json,
+ * package-lock.json, the settings) and reused while that stamp still matches.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
