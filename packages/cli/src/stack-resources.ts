@@ -13,7 +13,7 @@ import type { SettingName } from '@oncely/runtime/contract';
 import { type Config, loadConfig } from '@oncely/runtime/lambda';
 import { UsageError } from './command.js';
 
-/** The stack outputs the CLI uses; the keys mirror OUTPUT_KEYS of packages/cdk/src/pipeline-stack.ts. */
+/** The stack outputs the CLI uses; the keys are OUTPUT_KEYS of `@oncely/runtime/contract`. */
 export const RESOURCES = {
   queueUrl: { output: 'QueueUrl', option: 'queue-url', setting: 'queueUrl' },
   deadLetterQueueUrl: { output: 'DeadLetterQueueUrl', option: 'dlq-url', setting: 'deadLetterQueueUrl' },
