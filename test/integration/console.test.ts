@@ -254,13 +254,15 @@ describe('the console on the local cloud', () => {
     for (const line of lines) expect(line.requestId).toBe(requestId);
   });
 
-  it('lists DLQ messages with their bodies as data, without consuming them', async () => {
+  it('lists DLQ messages with their reasons and opens one with its body as data, consuming nothing', async () => {
     const id = await putInDlq(HOSTILE_BODY, 'hostile');
     const list = await json('stacks/FixtureStack/dlq');
     const message = list.messages.find((candidate: { messageId: string }) => candidate.messageId === id);
-    expect(message.body).toBe(HOSTILE_BODY);
     expect(message.reason).toBe('maxReceiveCount exceeded');
     expect(list.depth).toBeGreaterThanOrEqual(2);
+    const opened = await json(`stacks/FixtureStack/dlq/message?id=${encodeURIComponent(id)}`);
+    expect(opened).toMatchObject({ messageId: id, body: HOSTILE_BODY, bodyTruncated: false });
+    expect((await send(api('stacks/FixtureStack/dlq/message?id=no-such-message'))).status).toBe(404);
     // Still there: a peek hides nothing.
     expect(await dlqIds()).toContain(id);
   });

@@ -29,6 +29,7 @@ import {
   readAlarms,
   readAudit,
   readDashboards,
+  readDeadLetterBody,
   readFunctions,
   type TimeWindow,
 } from './views.js';
@@ -259,6 +260,15 @@ export class ConsoleApp {
           ...(await listDeadLetterQueue(clients, queue, max)),
           job: jobs.latest(queue.url) ?? null,
         });
+        return;
+      }
+      case '/dlq/message': {
+        const queue = this.deadLetterQueue(stack, query.get('queue'));
+        const id = query.get('id') ?? '';
+        if (!id || id.length > 128) throw new HttpError(400, 'id: the message id');
+        const message = await readDeadLetterBody(clients, queue, id, 1000);
+        if (!message) throw new HttpError(404, 'the message is no longer in the dead-letter queue');
+        send(res, 200, message);
         return;
       }
       case '/audit':

@@ -19,7 +19,7 @@ import {
   type AwsClients,
   type DeadLetter,
   DynamoDbAuditStore,
-  describeDeadLetter,
+  listDeadLetters,
   peekMessages,
   readQueueCounts,
 } from '@oncely/runtime/aws';
@@ -467,7 +467,31 @@ export function deadLetterQueuesOf(stack: StackEntry): DeadLetterQueueRef[] {
   return refs;
 }
 
-export interface DeadLetterView extends DeadLetter {
+export interface DeadLetterList {
+  readonly queue: DeadLetterQueueRef;
+  /** Visible + in flight + delayed, as `oncely dlq list` counts it. */
+  readonly depth: number;
+  /** What `oncely dlq list --json` prints: reasons joined to the messages they explain. */
+  readonly messages: readonly DeadLetter[];
+}
+
+/**
+ * The messages of a DLQ with their reasons, read by `oncely dlq list`'s own function: peeks
+ * (visibility 0, nothing is consumed; each peek counts as a receive of the DLQ copy), reasons from
+ * the message attributes and reason records. Oldest first.
+ */
+export async function listDeadLetterQueue(
+  clients: AwsClients,
+  queue: DeadLetterQueueRef,
+  max: number,
+): Promise<DeadLetterList> {
+  const messages = await listDeadLetters(clients.sqs, queue.url, max);
+  const counts = await readQueueCounts(clients.sqs, queue.url);
+  return { queue, depth: counts.visible + counts.inFlight + counts.delayed, messages };
+}
+
+export interface DeadLetterBody {
+  readonly messageId: string;
   /** The body as received (shown as text), cut at {@link BODY_LIMIT} characters. */
   readonly body: string;
   readonly bodyTruncated: boolean;
@@ -475,41 +499,29 @@ export interface DeadLetterView extends DeadLetter {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-export interface DeadLetterList {
-  readonly queue: DeadLetterQueueRef;
-  /** Visible + in flight + delayed, as `oncely dlq list` counts it. */
-  readonly depth: number;
-  readonly messages: readonly DeadLetterView[];
-}
-
 const BODY_LIMIT = 16_384;
 
 /**
- * The messages of a DLQ with their reasons, as `oncely dlq list` reads them: peeks (visibility 0,
- * nothing is consumed; each peek counts as a receive of the DLQ copy) and the reasons from the
- * message attributes. Sorted oldest first.
+ * One DLQ message's body and attributes, found by a peek (stopping once it is seen): what a person
+ * opens from the list. Undefined when it is no longer there (redriven, or beyond `max`).
  */
-export async function listDeadLetterQueue(
+export async function readDeadLetterBody(
   clients: AwsClients,
   queue: DeadLetterQueueRef,
+  messageId: string,
   max: number,
-): Promise<DeadLetterList> {
-  const messages = await peekMessages(clients.sqs, queue.url, { maxMessages: max });
-  const counts = await readQueueCounts(clients.sqs, queue.url);
-  const views = messages.map((message): DeadLetterView => {
-    const body = message.Body ?? '';
-    const attributes: Record<string, string> = {};
-    for (const [name, value] of Object.entries(message.MessageAttributes ?? {}))
-      attributes[name] = value.StringValue ?? `(${value.DataType ?? 'binary'})`;
-    return {
-      ...describeDeadLetter(message),
-      body: body.slice(0, BODY_LIMIT),
-      bodyTruncated: body.length > BODY_LIMIT,
-      attributes,
-    };
+): Promise<DeadLetterBody | undefined> {
+  const messages = await peekMessages(clients.sqs, queue.url, {
+    maxMessages: max,
+    enough: (seen) => seen.has(messageId),
   });
-  views.sort((a, b) => (a.sentAt ?? 0) - (b.sentAt ?? 0));
-  return { queue, depth: counts.visible + counts.inFlight + counts.delayed, messages: views };
+  const message = messages.find((candidate) => candidate.MessageId === messageId);
+  if (!message) return undefined;
+  const body = message.Body ?? '';
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {}))
+    attributes[name] = value.StringValue ?? `(${value.DataType ?? 'binary'})`;
+  return { messageId, body: body.slice(0, BODY_LIMIT), bodyTruncated: body.length > BODY_LIMIT, attributes };
 }
 
 // ---------------------------------------------------------------- audit

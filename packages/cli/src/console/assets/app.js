@@ -832,10 +832,7 @@ function renderDlq() {
                 class: `clickable${state.dlq.open === message.messageId ? ' selected' : ''}`,
                 data: { messageId: message.messageId },
                 on: {
-                  click: () => {
-                    state.dlq.open = message.messageId;
-                    renderDlq();
-                  },
+                  click: () => openDlqMessage(message.messageId),
                 },
               },
               h('td', {}, checkbox),
@@ -853,11 +850,31 @@ function renderDlq() {
   renderDlqMessage();
 }
 
+/** Opens a message: its body and attributes are fetched on demand (one peek of the DLQ). */
+async function openDlqMessage(id) {
+  state.dlq.open = id;
+  state.dlq.detail = { messageId: id, loading: true };
+  renderDlq();
+  let detail;
+  try {
+    detail = await api(
+      stackPath(`/dlq/message?queue=${encodeURIComponent(state.dlq.queue)}&id=${encodeURIComponent(id)}`),
+    );
+  } catch (error) {
+    detail = { messageId: id, error: error.message };
+  }
+  if (state.dlq.open !== id) return;
+  state.dlq.detail = detail;
+  renderDlqMessage();
+}
+
 function renderDlqMessage() {
   const panel = byId('dlq-message');
   const message = state.dlq.messages.find((candidate) => candidate.messageId === state.dlq.open);
   panel.hidden = !message;
   if (!message) return;
+  const detail = state.dlq.detail?.messageId === message.messageId ? state.dlq.detail : { loading: true };
+  const attributes = detail.attributes ?? {};
   const field = (name, value, key) => [
     h('dt', {}, name),
     h('dd', { data: key ? { field: key } : {} }, value ?? '-'),
@@ -878,23 +895,25 @@ function renderDlqMessage() {
       field('source queue', message.sourceArn),
       field('sent', message.sentAt ? new Date(message.sentAt).toISOString() : undefined),
     ),
-    Object.keys(message.attributes).length
+    Object.keys(attributes).length
       ? h(
           'details',
           {},
-          h('summary', {}, `Message attributes (${Object.keys(message.attributes).length})`),
+          h('summary', {}, `Message attributes (${Object.keys(attributes).length})`),
           h(
             'dl',
             {},
-            Object.entries(message.attributes).map(([name, value]) => [
+            Object.entries(attributes).map(([name, value]) => [
               h('dt', { class: 'mono' }, name),
               h('dd', { class: 'mono' }, value),
             ]),
           ),
         )
       : null,
-    h('div', { class: 'muted' }, `Body${message.bodyTruncated ? ' (first 16 KiB)' : ''}`),
-    h('pre', { data: { field: 'body' } }, message.body),
+    h('div', { class: 'muted' }, `Body${detail.bodyTruncated ? ' (first 16 KiB)' : ''}`),
+    detail.body !== undefined
+      ? h('pre', { data: { field: 'body' } }, detail.body)
+      : h('p', { class: 'muted' }, detail.error ?? 'loading…'),
     h(
       'button',
       {
