@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
+
 import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateFunctionCommand,
@@ -13,6 +13,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaService } from '../../packages/local-cloud/src/lambda/service.js';
 import { LOCAL_CREDENTIALS } from '../../packages/runtime/src/adapters/aws-clients.js';
+import { storedZip } from '../support/stored-zip.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
 const CJS_BUNDLE = fileURLToPath(new URL('../fixtures/lambda-functions/cjs', import.meta.url));
@@ -325,42 +326,3 @@ describe('Lambda Invoke', () => {
     expect(throttles.Datapoints?.reduce((sum, point) => sum + (point.Sum ?? 0), 0)).toBe(1);
   });
 });
-
-/** A zip with stored (uncompressed) entries: enough for a deployment package. */
-function storedZip(files: Record<string, string>): Uint8Array {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, text] of Object.entries(files)) {
-    const data = Buffer.from(text);
-    const nameBytes = Buffer.from(name);
-    const checksum = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(checksum, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(checksum, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBytes, data);
-    centrals.push(central, nameBytes);
-    offset += local.length + nameBytes.length + data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(files).length, 8);
-  end.writeUInt16LE(Object.keys(files).length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
