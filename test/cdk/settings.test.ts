@@ -1,4 +1,3 @@
-import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cdkJsonSettings } from '../../examples/points/src/synthesize.js';
@@ -184,6 +183,16 @@ describe('pipeline settings: variants', () => {
   });
 });
 
+/** A key policy statement, as the template holds it. */
+interface KeyStatement {
+  readonly Action: string | string[];
+  readonly Principal?: { readonly Service?: string };
+  readonly Condition: {
+    readonly StringEquals: Record<string, unknown>;
+    readonly ArnLike: Record<string, unknown>;
+  };
+}
+
 describe('pipeline settings: encryption=kms keeps every failure path working', () => {
   let template: ReturnType<typeof buildStack>['template'];
   beforeAll(() => {
@@ -191,7 +200,7 @@ describe('pipeline settings: encryption=kms keeps every failure path working', (
   });
   const keyStatements = () =>
     Object.values(template.findResources('AWS::KMS::Key')).flatMap(
-      (key) => key.Properties.KeyPolicy.Statement as Array<Record<string, any>>,
+      (key) => key.Properties.KeyPolicy.Statement as KeyStatement[],
     );
 
   // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html: an encrypted DLQ
