@@ -1,34 +1,26 @@
 /**
  * CloudFormation's side of the AWS query protocol: XML documents in the 2010-05-15 namespace,
- * lists as `<member>` elements, timestamps in ISO 8601. The element helpers are SNS's, which
- * speaks the same protocol; only the namespace and the shapes differ.
+ * lists as `<member>` elements, timestamps in ISO 8601. The documents and element helpers are
+ * SNS's, which speaks the same protocol; only the namespace and the shapes differ.
  */
 import type { AwsError, ServiceResponse } from '../protocol.js';
-import { element } from '../sns/query-xml.js';
+import {
+  element,
+  xmlErrorResponse as queryXmlErrorResponse,
+  xmlResponse as queryXmlResponse,
+} from '../sns/query-xml.js';
 import type { StackRecord, StackResource } from './stack-registry.js';
 
 const NAMESPACE = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
+/** A CloudFormation result document. */
 export function xmlResponse(operation: string, requestId: string, resultXml: string): ServiceResponse {
-  return {
-    status: 200,
-    headers: { 'content-type': 'text/xml' },
-    body:
-      `<?xml version="1.0"?><${operation}Response xmlns="${NAMESPACE}">` +
-      `<${operation}Result>${resultXml}</${operation}Result>` +
-      `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`,
-  };
+  return queryXmlResponse(operation, requestId, resultXml, NAMESPACE);
 }
 
+/** A CloudFormation error document. */
 export function xmlErrorResponse(error: AwsError, requestId: string): ServiceResponse {
-  return {
-    status: error.status,
-    headers: { 'content-type': 'text/xml' },
-    body:
-      `<?xml version="1.0"?><ErrorResponse xmlns="${NAMESPACE}"><Error>` +
-      `<Type>${error.fault}</Type>${element('Code', error.code)}${element('Message', error.message)}` +
-      `</Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-  };
+  return queryXmlErrorResponse(error, requestId, NAMESPACE);
 }
 
 /** `<Name><member>...</member>...</Name>`, or nothing for an empty list (CloudFormation omits them). */

@@ -29,23 +29,34 @@ export function mapElement(name: string, map: Readonly<Record<string, string>>):
   return `<${name}>${entries}</${name}>`;
 }
 
-export function xmlResponse(operation: string, requestId: string, resultXml: string): ServiceResponse {
+/** A query-protocol result document; `namespace` is the service's (SNS unless given). */
+export function xmlResponse(
+  operation: string,
+  requestId: string,
+  resultXml: string,
+  namespace = SNS_XML_NAMESPACE,
+): ServiceResponse {
   return {
     status: 200,
     headers: { 'content-type': 'text/xml' },
     body:
-      `<?xml version="1.0"?><${operation}Response xmlns="${SNS_XML_NAMESPACE}">` +
+      `<?xml version="1.0"?><${operation}Response xmlns="${namespace}">` +
       `<${operation}Result>${resultXml}</${operation}Result>` +
       `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`,
   };
 }
 
-export function xmlErrorResponse(error: AwsError, requestId: string): ServiceResponse {
+/** A query-protocol error document; `namespace` is the service's (SNS unless given). */
+export function xmlErrorResponse(
+  error: AwsError,
+  requestId: string,
+  namespace = SNS_XML_NAMESPACE,
+): ServiceResponse {
   return {
     status: error.status,
     headers: { 'content-type': 'text/xml' },
     body:
-      `<?xml version="1.0"?><ErrorResponse xmlns="${SNS_XML_NAMESPACE}"><Error>` +
+      `<?xml version="1.0"?><ErrorResponse xmlns="${namespace}"><Error>` +
       `<Type>${error.fault}</Type>${element('Code', error.code)}${element('Message', error.message)}` +
       `</Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
   };
