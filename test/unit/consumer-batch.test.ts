@@ -82,9 +82,15 @@ describe('FIFO batches', () => {
   it('keeps the order within a group while groups run concurrently', async () => {
     const order: string[] = [];
     const records = [fifo('a'), fifo('a'), fifo('a'), fifo('b')];
+    // Group a waits until group b has finished: only concurrent groups let b overtake a (no timers).
+    let groupBDone!: () => void;
+    const groupBFinished = new Promise<void>((resolve) => {
+      groupBDone = resolve;
+    });
     await runBatch(records, 2, async (record) => {
-      await new Promise((resolve) => setTimeout(resolve, record.attributes.MessageGroupId === 'a' ? 2 : 0));
+      if (record.attributes.MessageGroupId === 'a') await groupBFinished;
       order.push(record.messageId);
+      if (record.attributes.MessageGroupId === 'b') groupBDone();
       return { kind: 'processed' };
     });
     const groupA = order.filter((id) => records.slice(0, 3).some((record) => record.messageId === id));
