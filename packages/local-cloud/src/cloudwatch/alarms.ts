@@ -16,6 +16,7 @@ import {
   TREAT_MISSING_DATA,
   type TreatMissingData,
 } from './alarm-evaluation.js';
+import type { MetricDataQueryInput } from './input.js';
 import {
   boolean,
   constraint,
@@ -34,24 +35,8 @@ import { evaluateExpression, MetricMathError, type Series } from './metric-math.
 import type { Dimension, MetricStore } from './metric-store.js';
 import { isSupportedStatistic } from './statistics.js';
 
-/** One entry of an alarm's `Metrics` array (metric math alarms). */
-export interface MetricDataQuery {
-  readonly Id: string;
-  readonly MetricStat?: {
-    readonly Metric: {
-      readonly Namespace: string;
-      readonly MetricName: string;
-      readonly Dimensions?: Dimension[];
-    };
-    readonly Period: number;
-    readonly Stat: string;
-    readonly Unit?: string;
-  };
-  readonly Expression?: string;
-  readonly Label?: string;
-  readonly ReturnData?: boolean;
-  readonly Period?: number;
-}
+/** One entry of an alarm's `Metrics` array (metric math alarms): the checked MetricDataQuery. */
+export type MetricDataQuery = MetricDataQueryInput;
 
 /** PutMetricAlarm's input, as stored. */
 export interface MetricAlarmConfiguration {

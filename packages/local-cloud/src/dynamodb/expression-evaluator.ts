@@ -164,12 +164,14 @@ export function evaluateCondition(
   }
 }
 
-function evaluateFunction(
+/**
+ * A condition function's operand count and first operand, as AWS checks them (validation and
+ * evaluation share it); returns the first operand.
+ */
+export function checkFunctionShape(
   kind: ExpressionKind,
   node: Extract<ConditionNode, { kind: 'function' }>,
-  item: Item,
-  placeholders: Placeholders,
-): boolean {
+): Operand {
   const arity = node.name === 'attribute_exists' || node.name === 'attribute_not_exists' ? 1 : 2;
   if (node.args.length !== arity) {
     throw validationError(
@@ -182,6 +184,16 @@ function evaluateFunction(
       `Invalid ${kind}: Operator or function requires a document path; operator or function: ${node.name}`,
     );
   }
+  return first;
+}
+
+function evaluateFunction(
+  kind: ExpressionKind,
+  node: Extract<ConditionNode, { kind: 'function' }>,
+  item: Item,
+  placeholders: Placeholders,
+): boolean {
+  const first = checkFunctionShape(kind, node);
   const subject = operandValue(kind, first, item, placeholders);
   switch (node.name) {
     case 'attribute_exists':

@@ -14,7 +14,12 @@ import {
   typeOf,
   validationError,
 } from './attribute-values.js';
-import { type Placeholders, type ResolvedPath, resolvePath } from './expression-evaluator.js';
+import {
+  checkFunctionShape,
+  type Placeholders,
+  type ResolvedPath,
+  resolvePath,
+} from './expression-evaluator.js';
 import type { ConditionNode, ExpressionKind, Operand, PathNode, UpdateAction } from './expression-parser.js';
 import { keyNamesOf, type TableDefinition } from './table-store.js';
 
@@ -225,20 +230,9 @@ export function validateCondition(
       checkDistinct(kind, 'IN', node.operand, node.candidates, placeholders);
       return;
     case 'function': {
-      const arity = node.name === 'attribute_exists' || node.name === 'attribute_not_exists' ? 1 : 2;
-      if (node.args.length !== arity) {
-        throw validationError(
-          `Invalid ${kind}: Incorrect number of operands for operator or function; operator or function: ${node.name}, number of operands: ${node.args.length}`,
-        );
-      }
-      const first = node.args[0]!;
-      if (first.kind !== 'path' && node.name !== 'contains' && node.name !== 'begins_with') {
-        throw validationError(
-          `Invalid ${kind}: Operator or function requires a document path; operator or function: ${node.name}`,
-        );
-      }
+      const first = checkFunctionShape(kind, node);
       for (const argument of node.args) checkOperand(argument, placeholders, keys);
-      if (arity === 2) checkDistinct(kind, node.name, first, [node.args[1]!], placeholders);
+      if (node.args.length === 2) checkDistinct(kind, node.name, first, [node.args[1]!], placeholders);
       if (node.name === 'begins_with') {
         for (const argument of node.args) {
           const value = literal(argument, placeholders);
