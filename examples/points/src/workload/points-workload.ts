@@ -91,6 +91,11 @@ export interface PointsWorkloadOptions {
   readonly producerBatching?: ProducerOptions['batching'];
   /** Send the poison messages (a benchmark of clean traffic turns them off). @default true */
   readonly poison?: boolean;
+  /**
+   * Pad each order's payload with a `memo` string so its envelope is about this many bytes (e.g.
+   * 1024 or 8192, to price larger messages). The handler ignores the memo. @default no padding
+   */
+  readonly payloadBytes?: number;
 }
 
 /** The running cloud and deployed stack, for the extension hooks. */
@@ -503,7 +508,10 @@ class WorkloadRun {
           wave.map((order) =>
             producer.publish({
               type: POINTS_DEDUCT,
-              payload: { accountId: order.accountId, amount: order.amount, orderId: order.orderId },
+              payload: padPayload(
+                { accountId: order.accountId, amount: order.amount, orderId: order.orderId },
+                this.options.payloadBytes,
+              ),
               key: order.accountId,
             }),
           ),
@@ -862,4 +870,14 @@ class WorkloadRun {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Envelope fields around the payload (id, type, producer, seq, key, occurredAt, ...), in bytes. */
+const ENVELOPE_OVERHEAD_BYTES = 230;
+
+/** Adds a `memo` so the order's envelope is about `bytes` long; unchanged without a size. */
+export function padPayload<T extends object>(payload: T, bytes: number | undefined): T {
+  if (bytes === undefined) return payload;
+  const used = JSON.stringify(payload).length + ENVELOPE_OVERHEAD_BYTES + ',"memo":""'.length;
+  return { ...payload, memo: 'x'.repeat(Math.max(0, bytes - used)) };
 }
