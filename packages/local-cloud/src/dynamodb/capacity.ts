@@ -2,8 +2,11 @@
  * Consumed capacity as DynamoDB documents it: a write costs 1 WCU per started 1 KB of the item
  * (the larger of its old and new versions), a read 1 RCU per started 4 KB when strongly
  * consistent and half that when eventually consistent; transactional requests cost twice as much.
- * Secondary indexes add their own writes (an index entry that moves costs a delete and a put).
+ * Secondary indexes add their own writes (an index entry that moves costs a delete and a put),
+ * at the standard rate for a global index even when the table write is transactional.
+ * A transaction replayed with its ClientRequestToken reports read units, not write units.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes
  */
 import { dictionary } from '../input-limits.js';
 import { type Item, itemSize, valuesEqual } from './attribute-values.js';
@@ -69,7 +72,15 @@ export class CapacityMeter {
     map.set(index.name, (map.get(index.name) ?? 0) + units);
   }
 
-  /** Records a write of `before` -> `after` on the table and on every index it touches. */
+  /**
+   * Records a write of `before` -> `after` on the table and on every index it touches. `factor` 2
+   * is a transactional write: the table and its local indexes pay twice, but a global secondary
+   * index does not. DynamoDB propagates a transaction's changes to GSIs after the transaction
+   * completes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html),
+   * so the index write is an ordinary one, and "updates to global secondary indexes are billed
+   * using ... one WRU for each write up to 1KB"
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html).
+   */
   addWrite(table: Table, before: Item | undefined, after: Item | undefined, factor = 1): void {
     if (!this.enabled) return;
     const name = table.definition.name;
@@ -90,7 +101,7 @@ export class CapacityMeter {
       } else {
         units = writeUnits(itemSize((oldProjected ?? newProjected)!));
       }
-      if (units > 0) this.addIndex(name, definition, units * factor);
+      if (units > 0) this.addIndex(name, definition, definition.kind === 'GSI' ? units : units * factor);
     }
   }
 

@@ -16,6 +16,12 @@ export interface IdempotencyRecord {
   readonly fingerprint: string;
   readonly expiresAt: number;
   readonly response: unknown;
+  /**
+   * Read units per table that a replay of the request reports: "subsequent TransactWriteItems
+   * calls with the same client token return the number of read capacity units consumed in
+   * reading the item" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-apis-txwriteitems-idempotency).
+   */
+  readonly replayReadUnits?: ReadonlyMap<string, number>;
 }
 
 /** The JSON `snapshot()` produces. */

@@ -7,8 +7,8 @@
  */
 import { AwsError } from '../protocol.js';
 import { type Item, itemSize, normaliseItem, validationError } from './attribute-values.js';
-import { CapacityMeter, readUnits, writeUnits } from './capacity.js';
-import type { EngineState } from './engine-state.js';
+import { CapacityMeter, type CapacityMode, readUnits, writeUnits } from './capacity.js';
+import type { EngineState, IdempotencyRecord } from './engine-state.js';
 import { project } from './expression-evaluator.js';
 import { keyAttributesOf } from './expression-validator.js';
 import {
@@ -78,7 +78,7 @@ export function transactWriteItems(state: EngineState, input: Input): unknown {
           'The request uses the same client token as a previous, but non-identical request.',
         );
       }
-      return record.response;
+      return replayed(record, capacityMode(input));
     }
   }
   const writes: PreparedWrite[] = raw.map((entry) => {
@@ -139,8 +139,17 @@ export function transactWriteItems(state: EngineState, input: Input): unknown {
 
   // Phase 2: apply all writes; this cannot fail, so the transaction is all-or-nothing.
   const meter = new CapacityMeter(capacityMode(input), 'write');
+  const replayReadUnits = new Map<string, number>();
   writes.forEach((write, i) => {
     commitWrite(write, afters[i]);
+    // A replay reads each item back transactionally: 2 RCU per started 4 KB of the item as the
+    // transaction left it (the one before it for a ConditionCheck or a Delete).
+    const stored = write.kind === 'ConditionCheck' ? befores[i] : (afters[i] ?? befores[i]);
+    const tableName = write.table.definition.name;
+    replayReadUnits.set(
+      tableName,
+      (replayReadUnits.get(tableName) ?? 0) + readUnits(stored ? itemSize(stored) : 0, true) * 2,
+    );
     if (write.kind !== 'ConditionCheck') meter.addWrite(write.table, befores[i], afters[i], 2);
     else if (meter.enabled) {
       const before = befores[i];
@@ -155,9 +164,23 @@ export function transactWriteItems(state: EngineState, input: Input): unknown {
       fingerprint,
       expiresAt: state.clock.now() + TOKEN_LIFETIME_MS,
       response: output,
+      replayReadUnits,
     });
   }
   return output;
+}
+
+/**
+ * The answer to a TransactWriteItems repeated with its ClientRequestToken: the original output,
+ * but with the read units of reading the items back instead of the write units of writing them.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-apis-txwriteitems-idempotency
+ */
+function replayed(record: IdempotencyRecord, mode: CapacityMode): unknown {
+  const { ConsumedCapacity: _written, ...output } = record.response as Record<string, unknown>;
+  const meter = new CapacityMeter(mode, 'read');
+  for (const [tableName, units] of record.replayReadUnits ?? []) meter.addTable(tableName, units);
+  const consumed = meter.list();
+  return consumed ? { ...output, ConsumedCapacity: consumed } : output;
 }
 
 /**
