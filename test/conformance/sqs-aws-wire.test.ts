@@ -14,7 +14,6 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { externalEndpoint } from '../support/local-cloud.js';
 import { createQueue, createQueueWithArn, createQueueWithDeadLetter } from '../support/sqs-queues.js';
 import { jsonRequest, queryRequest, signedFetch } from '../support/sqs-wire.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
@@ -384,18 +383,23 @@ describe('SQS GETs on the endpoint and on queue URLs', () => {
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-making-api-requests-xml.html
   // Recorded on AWS: test_get_without_query_returns_unknown_operation,
-  // test_get_without_query_json_format_returns_returns_xml. Known deviation of the local cloud:
-  // a request that names no action never reaches SQS (server.ts routes it and answers 400 JSON),
-  // so this runs only against CONFORMANCE_ENDPOINT until the router hands queue URLs to SQS.
-  it.skipIf(!externalEndpoint)(
-    'answers a GET on a queue URL without an action with 404 UnknownOperationException [local cloud: known deviation, routed in server.ts]',
-    async () => {
-      const url = await createQueue(cloud, 'get-no-action');
-      for (const headers of [{}, { accept: 'application/json' }] as Array<Record<string, string>>) {
-        const bare = await signedFetch(cloud, { method: 'GET', url, headers });
-        expect(bare.status).toBe(404);
-        expect(bare.text).toContain('<UnknownOperationException');
-      }
-    },
-  );
+  // test_get_without_query_json_format_returns_returns_xml (in XML even when JSON is accepted).
+  it('answers a GET on a queue URL without an action with 404 UnknownOperationException', async () => {
+    const url = await createQueue(cloud, 'get-no-action');
+    for (const headers of [{}, { accept: 'application/json' }] as Array<Record<string, string>>) {
+      const bare = await signedFetch(cloud, { method: 'GET', url, headers });
+      expect(bare.status).toBe(404);
+      expect(bare.text).toContain('<UnknownOperationException');
+    }
+    // The same URL still takes query-protocol form POSTs and JSON-protocol POSTs (recorded on AWS:
+    // test_send_message_via_queue_url_with_json_protocol).
+    const form = await queryRequest(cloud, { Action: 'SendMessage', MessageBody: 'via form' }, { url });
+    expect(form.status).toBe(200);
+    const json = await signedFetch(cloud, {
+      url,
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' },
+      body: JSON.stringify({ QueueUrl: url, MessageBody: 'via json' }),
+    });
+    expect(json.status).toBe(200);
+  });
 });

@@ -80,6 +80,13 @@ export interface LocalService {
   readonly queryActions?: ReadonlySet<string>;
   /** Path prefixes of a REST protocol (`/2015-03-31/functions`). */
   readonly pathPrefixes?: readonly string[];
+  /**
+   * Paths of its resources that take query requests themselves (SQS queue URLs). A GET or HEAD on
+   * one that names no `Action` is routed to this service with the empty operation, for it to answer
+   * as AWS does. Unlike `pathPrefixes` this leaves the paths query paths for the HTTP guard, so form
+   * POSTs to them stay accepted.
+   */
+  readonly queryPaths?: RegExp;
   /** Answers one request routed to this service; AWS errors are rendered, never thrown. */
   dispatch(request: ServiceRequest): Promise<ServiceResponse>;
   /**

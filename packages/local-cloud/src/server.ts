@@ -311,6 +311,15 @@ class Router {
       return { key: found[0], service: found[1], request: make(action, 'query', params) };
     }
 
+    // A GET or HEAD naming no action on a resource URL that takes query requests (an SQS queue URL):
+    // its service answers (SQS: 404, as AWS). Matched by path, not by a REST path prefix, so the
+    // guard still treats these paths as query paths and accepts form POSTs to them.
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (method === 'GET' || method === 'HEAD') {
+      const owner = Object.entries(this.services).find(([, service]) => service.queryPaths?.test(path));
+      if (owner) return { key: owner[0], service: owner[1], request: make('', 'query', query) };
+    }
+
     for (const [key, service] of Object.entries(this.services)) {
       if (service.pathPrefixes?.some((prefix) => path.startsWith(prefix))) {
         return {

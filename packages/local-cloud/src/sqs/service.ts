@@ -66,6 +66,7 @@ export function createSqsService(
     signingNames: ['sqs'],
     targetPrefixes: ['AmazonSQS'],
     queryActions: new Set(Object.keys(OPERATIONS)),
+    queryPaths: QUEUE_URL_PATH,
     dispatch: (request) => dispatch(engine, request),
     queueStats: () => engine.queueStats(),
     snapshot: () => engine.snapshot(),
@@ -79,11 +80,25 @@ export function createSqsService(
   };
 }
 
+/** A queue URL's path, `/<account>/<queue>`; the account keeps other services' paths out. */
+const QUEUE_URL_PATH = /^\/\d{12}\/[^/]+\/?$/;
+
+/**
+ * A GET or HEAD on a queue URL naming no action (the router sends it here as the empty operation):
+ * AWS answers 404 with a bare `<UnknownOperationException/>`, in XML even to a client that accepts
+ * JSON (recorded on AWS: test_get_without_query_returns_unknown_operation,
+ * test_get_without_query_json_format_returns_returns_xml).
+ */
+function unknownOperationOnQueueUrl(): ServiceResponse {
+  return { status: 404, headers: { 'content-type': 'text/xml' }, body: '<UnknownOperationException/>' };
+}
+
 /** Actions of the service endpoint that a queue URL refuses (the recorded ones). */
 const SERVICE_ONLY_ACTIONS = new Set(['CreateQueue', 'ListQueues']);
 
 async function dispatch(engine: SqsEngine, request: ServiceRequest): Promise<ServiceResponse> {
   const query = request.protocol === 'query';
+  if (query && request.operation === '') return unknownOperationOnQueueUrl();
   // A query GET that accepts JSON is answered in JSON, as AWS does (query-protocol.ts).
   const queryJson =
     query && request.method === 'GET' && /application\/json/i.test(String(request.headers.accept ?? ''));
