@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { benchConsumer } from '../../examples/points/src/bench/consumer.js';
 
 describe('consumer benchmark', () => {
-  it('counts one DynamoDB request per new and per duplicate message in transactional mode, four new for the baseline', async () => {
+  it('counts one DynamoDB request per new and per duplicate message in transactional mode, four new and one duplicate for the baseline', async () => {
     const result = await benchConsumer({ messages: 100, duplicateRatio: 0.2, accounts: 5, pollers: 2 });
     const byVariant = Object.fromEntries(result.figures.map((figure) => [figure.variant, figure]));
     expect(byVariant['oncely-transactional']).toMatchObject({
@@ -17,8 +17,11 @@ describe('consumer benchmark', () => {
       dynamodbRequestsPerDuplicate: 1,
       effectsExactlyOnce: true,
     });
+    // The end-to-end benchmark's baseline module: Powertools' conditional PutItem turns a resent
+    // order away by its envelope id in one request.
     expect(byVariant['powertools-baseline']).toMatchObject({
       dynamodbRequestsPerNewMessage: 4,
+      dynamodbRequestsPerDuplicate: 1,
       effectsExactlyOnce: true,
     });
     expect(result.goals.transactionalAtMostOneRequestPerNewMessage).toBe(true);

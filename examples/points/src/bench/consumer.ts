@@ -1,8 +1,11 @@
 /**
  * The consumer benchmark: one workload of `points.deduct` messages with duplicates, consumed side by
- * side by Oncely's transactional mode, Oncely's claim mode and a baseline built the usual way
- * (Powertools `makeIdempotent` with its DynamoDB persistence layer, then a separate UpdateItem on
- * the account and PutItem on the ledger). Handlers are invoked directly with SQS events built from
+ * side by Oncely's transactional mode, Oncely's claim mode and the baseline built the usual way -
+ * the same module the end-to-end benchmark deploys (src/handlers/baseline-consumer.ts: Powertools
+ * `processPartialResponse` with `SqsFifoPartialProcessorAsync`, `makeIdempotent` with its DynamoDB
+ * persistence layer, then a separate UpdateItem on the account and PutItem on the ledger). The
+ * queue is FIFO with one message group per account, as in the end-to-end pipeline, so every variant
+ * gets the records it would get there. Handlers are invoked directly with SQS events built from
  * received messages, the way the Lambda event source mapping builds them; successes are deleted.
  *
  * DynamoDB requests are counted with SDK middleware on the client. Write units come from
@@ -15,18 +18,22 @@
  * console.log(formatConsumerBench(result));
  */
 import { pathToFileURL } from 'node:url';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
-import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalCloud } from '@oncely/local-cloud';
 import type { SqsConsumerHandler } from '@oncely/runtime';
 import { type AwsClients, createAwsClients, LOCAL_CREDENTIALS } from '@oncely/runtime/aws';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { loadConfig } from '@oncely/runtime/lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { formatTable } from 'oncely';
+import { POINTS_ENVIRONMENT } from '../config.js';
+import {
+  createBaselineConsumer,
+  IDEMPOTENCY_TABLE_VARIABLE,
+  idempotencyTableInput,
+} from '../handlers/baseline-consumer.js';
 import { AwsRequestMeter } from './aws-request-meter.js';
 import {
   type ConsumerResources,
@@ -210,7 +217,11 @@ async function runVariant(
   pollers: number,
 ): Promise<ConsumerBenchFigures> {
   const prefix = `bench-${variant}-${Date.now().toString(36)}`;
-  const resources = await provisionConsumerResources(clients, { prefix, visibilityTimeoutSeconds: 60 });
+  const resources = await provisionConsumerResources(clients, {
+    prefix,
+    visibilityTimeoutSeconds: 60,
+    fifo: true,
+  });
   for (let index = 0; index < accounts; index += 1)
     await clients.documents.send(
       new PutCommand({
@@ -336,53 +347,44 @@ async function drain(
   return { seconds, cpuMs, requests, writeUnits };
 }
 
-/** The usual way: Powertools batch + idempotency, then the business writes as separate requests. */
+/**
+ * The baseline: the end-to-end benchmark's handler module, wired to this run's tables through the
+ * same environment variables the deployed function reads, and invoked with a Lambda-like context.
+ */
 async function baselineHandler(
   clients: AwsClients,
   resources: ConsumerResources,
   prefix: string,
 ): Promise<SqsConsumerHandler> {
   const tableName = `${prefix}-idempotency`;
-  await clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+  await clients.dynamodb.send(new CreateTableCommand(idempotencyTableInput(tableName)));
+  const handler = createBaselineConsumer(
+    loadConfig({
+      [POINTS_ENVIRONMENT.accountsTable]: resources.accountsTable,
+      [POINTS_ENVIRONMENT.ledgerTable]: resources.ledgerTable,
+      [IDEMPOTENCY_TABLE_VARIABLE]: tableName,
     }),
+    clients,
   );
-  const config = new IdempotencyConfig({ eventKeyJmesPath: 'id' });
-  const deduct = makeIdempotent(
-    async (envelope: { payload: { accountId: string; amount: number; orderId: string } }) => {
-      const { accountId, amount, orderId } = envelope.payload;
-      await clients.documents.send(
-        new UpdateCommand({
-          TableName: resources.accountsTable,
-          Key: { pk: accountId },
-          UpdateExpression: 'SET balance = balance - :amount',
-          ConditionExpression: 'balance >= :amount',
-          ExpressionAttributeValues: { ':amount': amount },
-        }),
-      );
-      await clients.documents.send(
-        new PutCommand({ TableName: resources.ledgerTable, Item: { pk: orderId, accountId, amount } }),
-      );
-      return { deducted: amount };
-    },
-    {
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName,
-        keyAttr: 'pk',
-        awsSdkV3Client: clients.dynamodb,
-      }),
-      config,
-    },
-  );
-  const processor = new BatchProcessor(EventType.SQS);
-  const recordHandler = async (record: SQSRecord) => deduct(JSON.parse(record.body));
-  return async (event) => {
-    config.registerLambdaContext({ getRemainingTimeInMillis: () => 60_000 } as Context);
-    return processPartialResponse(event, recordHandler, processor);
+  return (event) => handler(event, lambdaContext(`${prefix}-baseline`));
+}
+
+/** What a Lambda invocation's context offers the Powertools utilities (name, deadline). */
+function lambdaContext(functionName: string): Context {
+  const deadline = Date.now() + 60_000;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'bench',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
   };
 }
 

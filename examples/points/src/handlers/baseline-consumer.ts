@@ -1,14 +1,19 @@
 /**
- * The points consumer built the usual way, as the end-to-end benchmark's baseline: Powertools batch
- * utilities (`processPartialResponse` with the FIFO processor) around a record handler made
- * idempotent by Powertools `makeIdempotent` with its DynamoDB persistence layer, and the business
- * writes as separate requests (UpdateItem on the balance, then PutItem on the ledger). Not part of
- * the library; `oncely bench` deploys it in place of the Oncely consumer.
+ * The points consumer built the usual way, the one baseline of both benchmarks (end to end and
+ * consumer): Powertools batch utilities (`processPartialResponse` with `SqsFifoPartialProcessorAsync`,
+ * the processor the Powertools batch docs give for FIFO queues) around a record handler made
+ * idempotent by Powertools `makeIdempotent` with its DynamoDB persistence layer (the function
+ * wrapper of the idempotency docs, `registerLambdaContext` called in the handler as they show), and
+ * the business writes as separate requests (UpdateItem on the balance, then PutItem on the ledger).
+ * The idempotency key is the envelope id (`eventKeyJmesPath: 'id'` on the parsed body), not the SQS
+ * messageId, so a producer's resend of an order is suppressed too, as Oncely's claims do.
+ * Not part of the library; `oncely bench` deploys it in place of the Oncely consumer, and the
+ * consumer benchmark invokes {@link createBaselineConsumer} in process.
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Envelope } from '@oncely/runtime';
 import { type AwsClients, createAwsClients } from '@oncely/runtime/aws';
@@ -17,10 +22,23 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { POINTS_ENVIRONMENT } from '../config.js';
 import type { PointsDeduct } from '../domain/points-deduct.js';
 
-/** The Powertools idempotency table, which only the benchmark deploys. */
-const IDEMPOTENCY_TABLE_VARIABLE = 'ONCELY_IDEMPOTENCY_TABLE';
+/** The Powertools idempotency table, which only the benchmarks create. */
+export const IDEMPOTENCY_TABLE_VARIABLE = 'ONCELY_IDEMPOTENCY_TABLE';
 
-type BaselineHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+/**
+ * The idempotency table as the Powertools docs create it: on-demand, partition key `id` (the
+ * persistence layer's default key attribute). Both benchmarks create it from this.
+ */
+export function idempotencyTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+  };
+}
+
+export type BaselineHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** Wires the baseline from config; the benchmark passes its own config when it runs in-process. */
 export function createBaselineConsumer(config: Config, clients?: AwsClients): BaselineHandler {
