@@ -6,7 +6,15 @@
 
 import { type Command, positiveIntegerOption, progress, UsageError } from 'oncely';
 import { benchConsumer, formatConsumerBench } from '../bench/consumer.js';
-import { END_TO_END_VARIANTS, type EndToEndVariant, runEndToEndBench } from '../bench/end-to-end.js';
+import {
+  DEFAULT_PAYLOAD_EVENTS,
+  DEFAULT_PAYLOAD_SIZES,
+  DEFAULT_REPEATS,
+  END_TO_END_GOALS,
+  END_TO_END_VARIANTS,
+  type EndToEndVariant,
+  runEndToEndBench,
+} from '../bench/end-to-end.js';
 import { formatLocalCloudBench, runLocalCloudBench, writeLocalCloudResult } from '../bench/local-cloud.js';
 import { benchProducer } from '../bench/producer.js';
 import { formatEndToEnd, writeBenchResult } from '../bench/results.js';
@@ -19,12 +27,16 @@ export const benchCommand: Command = {
   usage: `Usage: oncely bench [local-cloud|consumer|producer] [--events N] [--seed S] [--json]
 
 Without a component: the points workload end to end on the local cloud (producer -> SQS FIFO ->
-event source mapping -> consumer Lambda -> DynamoDB), once for Oncely's transactional mode
-(batched publishing), once for claim mode and once for a baseline built the usual way
-(Powertools idempotency and batch utilities, one message per send). Prints events/s, end-to-end
-latency, requests and capacity units per event and the estimated cost per million events, then
-the ratios against the baseline. Writes examples/points/bench-results/end-to-end-latest.json and
-the README table (unless --no-write).
+event source mapping -> consumer Lambda -> DynamoDB) for Oncely's transactional mode (batched
+publishing), claim mode and a baseline built the usual way (Powertools idempotency and batch
+utilities, one message per send; the consumer component runs the same baseline module). After a
+discarded warm-up the variants run ${DEFAULT_REPEATS} times each in rotation and every figure is
+the median of a variant's runs; then each variant runs once per payload size (envelopes padded to
+${DEFAULT_PAYLOAD_SIZES.join(' and ')} bytes) to price larger messages. Prints events/s, end-to-end
+latency, requests and capacity units per event, Lambda GB-seconds and the estimated cost per
+million events, then the ratios against the baseline (goals: cost <= ${END_TO_END_GOALS.costAtMost}x,
+throughput >= ${END_TO_END_GOALS.throughputAtLeast}x). Writes
+examples/points/bench-results/end-to-end-latest.json and the README table (unless --no-write).
 
 Components:
   local-cloud   SQS send+receive+delete msgs/s (batches of 10, single), DynamoDB conditional
@@ -39,7 +51,10 @@ Options:
   --events N        orders per variant (default 5000; component benches: their own default)
   --seed S          workload seed (default 1)
   --variants LIST   comma-separated subset of ${END_TO_END_VARIANTS.join(',')}
-  --repeats R       runs per variant, in rotation; the median run is reported (default 1)
+  --repeats R       runs per variant, in rotation; medians are reported (default ${DEFAULT_REPEATS})
+  --payload-sizes L comma-separated envelope sizes in bytes for the extra runs, or none
+                    (default ${DEFAULT_PAYLOAD_SIZES.join(',')})
+  --payload-events N orders per payload-size run (default min(--events, ${DEFAULT_PAYLOAD_EVENTS}))
   --no-write        do not write examples/points/bench-results/ or README.md
   --json            one JSON object on stdout
   -h, --help        show this help`,
@@ -48,6 +63,8 @@ Options:
     seed: { type: 'string' },
     variants: { type: 'string' },
     repeats: { type: 'string' },
+    'payload-sizes': { type: 'string' },
+    'payload-events': { type: 'string' },
     'no-write': { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -62,11 +79,18 @@ Options:
       return runComponent(component as (typeof COMPONENTS)[number], values, json);
     }
     const variants = parseVariants(values.variants);
+    const events = positiveIntegerOption(values, 'events', 5000);
     const report = await runEndToEndBench({
-      events: positiveIntegerOption(values, 'events', 5000),
+      events,
       seed: positiveIntegerOption(values, 'seed', 1),
       variants,
-      repeats: positiveIntegerOption(values, 'repeats', 1),
+      repeats: positiveIntegerOption(values, 'repeats', DEFAULT_REPEATS),
+      payloadSizes: parsePayloadSizes(values['payload-sizes']),
+      payloadEvents: positiveIntegerOption(
+        values,
+        'payload-events',
+        Math.min(events, DEFAULT_PAYLOAD_EVENTS),
+      ),
       onPhase: (variant, phase) => progress(`[${variant}] ${phase}`),
     });
     if (values['no-write'] !== true) {
@@ -77,6 +101,19 @@ Options:
     return 0;
   },
 };
+
+/** `--payload-sizes 1024,8192`; `none` (or an empty list) runs no payload-size runs. */
+export function parsePayloadSizes(raw: unknown): number[] {
+  if (raw === undefined) return [...DEFAULT_PAYLOAD_SIZES];
+  const text = String(raw).trim();
+  if (text === '' || text === 'none') return [];
+  return text.split(',').map((part) => {
+    const bytes = Number(part.trim());
+    if (!Number.isInteger(bytes) || bytes <= 0)
+      throw new UsageError(`--payload-sizes: '${part}' is not a positive whole number of bytes`);
+    return bytes;
+  });
+}
 
 function parseVariants(raw: unknown): EndToEndVariant[] {
   if (raw === undefined) return [...END_TO_END_VARIANTS];
