@@ -35,10 +35,11 @@ const cloud = useTestCloud({ interceptor });
 const resources = useConsumerResources(cloud);
 
 describe('transaction cancellations through the real SDK', () => {
+  // The points handler's transaction: the ledger entry carrying the claim, then the balance step.
   it.each([
-    ['a conflict on the claim', ['TransactionConflict', 'None', 'None']],
-    ['throttling of a business write', ['None', 'None', 'ThrottlingError']],
-    ['a conflict on a business write', ['None', 'TransactionConflict', 'None']],
+    ['a conflict on the claim (the ledger entry)', ['TransactionConflict', 'None']],
+    ['throttling of a business write', ['None', 'ThrottlingError']],
+    ['a conflict on a business write', ['None', 'TransactionConflict']],
   ])('retries after %s and applies the effect once on the next delivery', async (_, codes) => {
     const { handler } = realConsumer(cloud.clients, resources);
     const account = `contended-${codes.join('-')}`;

@@ -15,7 +15,7 @@ import { OVERFLOW_ATTRIBUTE } from '../../packages/runtime/src/adapters/sqs-mess
 import { defineHandler, type SqsConsumerHandler } from '../../packages/runtime/src/core/consumer/index.js';
 import { POISON_ATTRIBUTES } from '../../packages/runtime/src/core/envelope.js';
 import { CONTROL } from '../../packages/runtime/src/core/tables.js';
-import { testEnvelope } from '../support/consumer-fakes.js';
+import { testEnvelope, withClaimsTable } from '../support/consumer-fakes.js';
 import { RecordingTelemetry } from '../support/recording-telemetry.js';
 import { useTestCloud } from '../support/test-cloud-hooks.js';
 
@@ -38,7 +38,15 @@ describe('poison messages against the local cloud', () => {
   });
 
   it('sends every poison kind to the DLQ with its reason and the original attributes, and acknowledges it', async () => {
-    const { handler } = realConsumer(cloud.clients, resources);
+    // A claim per message id (claims table): that is what tells an id reused with another payload.
+    // With claimOn the claim key is the order, so such a message is judged by its order instead.
+    const { handler } = realConsumer(cloud.clients, resources, {
+      handlers: [
+        withClaimsTable(
+          pointsDeductHandler({ accountsTable: resources.accountsTable, ledgerTable: resources.ledgerTable }),
+        ),
+      ],
+    });
     const reused = testEnvelope();
     const bodies = [
       '{"truncated": ',

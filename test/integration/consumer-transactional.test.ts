@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   balanceOf,
@@ -17,7 +17,7 @@ import {
 import { pointsDeductSchema } from '../../examples/points/src/domain/points-deduct.js';
 import { ManualClock } from '../../packages/local-cloud/src/clock.js';
 import type { SqsConsumerHandler } from '../../packages/runtime/src/core/consumer/index.js';
-import { CLAIMS } from '../../packages/runtime/src/core/tables.js';
+import { CLAIM_ATTRIBUTE, CLAIMS } from '../../packages/runtime/src/core/tables.js';
 import { testEnvelope } from '../support/consumer-fakes.js';
 import { useConsumerResources } from '../support/consumer-hooks.js';
 import { startTestCloud } from '../support/local-cloud.js';
@@ -50,7 +50,15 @@ describe('transactional mode against the local cloud', () => {
     return result.Count ?? 0;
   }
 
-  it('deducts once, acknowledges, and records producer and seq on the claim', async () => {
+  async function ledgerItem(envelope: Record<string, unknown>) {
+    const orderId = (envelope.payload as { orderId: string }).orderId;
+    const result = await cloud.clients.documents.send(
+      new GetCommand({ TableName: resources.ledgerTable, Key: { pk: orderId }, ConsistentRead: true }),
+    );
+    return result.Item;
+  }
+
+  it('deducts once, acknowledges, carries the claim on the ledger entry and logs producer and seq', async () => {
     const { handler } = realConsumer(cloud.clients, resources);
     await setBalance(cloud.clients.documents, resources, 'acc-1', 100);
     const envelope = deduct('acc-1', 30, { producer: 'tx-1', seq: 1 });
@@ -66,9 +74,20 @@ describe('transactional mode against the local cloud', () => {
         ExpressionAttributeValues: { ':producer': 'tx-1' },
       }),
     );
+    // The claims table holds no claim of its own, only the consumption-log item the auditor reads.
     expect(claims.Items).toMatchObject([
-      { pk: envelope.id, seq: 1, status: 'COMPLETED', outcome: 'processed' },
+      { pk: CLAIMS.logKey('tx-1', 1), seq: 1, seqs: new Set([1]), status: 'COMPLETED' },
     ]);
+    expect(await ledgerItem(envelope)).toMatchObject({
+      amount: 30,
+      [CLAIM_ATTRIBUTE]: {
+        id: envelope.id,
+        status: 'COMPLETED',
+        outcome: 'processed',
+        producer: 'tx-1',
+        seq: 1,
+      },
+    });
   });
 
   it('applies the effect once for 20 concurrent deliveries of one message', async () => {
@@ -85,12 +104,16 @@ describe('transactional mode against the local cloud', () => {
   });
 
   it('records insufficient balance as REJECTED, leaves the balance alone and never retries it', async () => {
-    const { handler, claims } = realConsumer(cloud.clients, resources);
+    const { handler } = realConsumer(cloud.clients, resources);
     await setBalance(cloud.clients.documents, resources, 'acc-poor', 5);
     const envelope = deduct('acc-poor', 50, { producer: 'tx-poor', seq: 3 });
     await sendBodies(cloud.clients.sqs, resources, [envelope, envelope]);
     expect((await run(handler, await next(1))).batchItemFailures).toEqual([]);
-    expect(await claims.read(envelope.id as string)).toMatchObject({
+    // The rejection holds the order's ledger key (claim only, no amount): it can never be applied later.
+    const rejected = await ledgerItem(envelope);
+    expect(rejected).not.toHaveProperty('amount');
+    expect(rejected?.[CLAIM_ATTRIBUTE]).toMatchObject({
+      id: envelope.id,
       status: 'REJECTED',
       outcome: 'insufficient-balance',
       producer: 'tx-poor',
@@ -102,11 +125,11 @@ describe('transactional mode against the local cloud', () => {
   });
 
   it('rejects a deduction from an account that does not exist', async () => {
-    const { handler, claims } = realConsumer(cloud.clients, resources);
+    const { handler } = realConsumer(cloud.clients, resources);
     const envelope = deduct('acc-missing', 1);
     await sendBodies(cloud.clients.sqs, resources, [envelope]);
     expect((await run(handler, await next(1))).batchItemFailures).toEqual([]);
-    expect((await claims.read(envelope.id as string))?.status).toBe('REJECTED');
+    expect((await ledgerItem(envelope))?.[CLAIM_ATTRIBUTE]).toMatchObject({ status: 'REJECTED' });
   });
 
   it('treats the redelivery after a crash between commit and acknowledgement as a duplicate', async () => {

@@ -216,6 +216,21 @@ export function sqsEvent(records: SQSRecord[]): { Records: SQSRecord[] } {
   return { Records: records };
 }
 
+/**
+ * The points handler with its claim in the claims table (no `claimOn`): the per-message state
+ * machine these fakes model. Batch commits with claims on business items are tested against the
+ * local cloud (test/integration/consumer-batch-commit.test.ts).
+ */
+export function pointsHandlerWithClaimsTable(options?: Parameters<typeof pointsDeductHandler>[1]) {
+  return withClaimsTable(pointsDeductHandler({ accountsTable: 'accounts', ledgerTable: 'ledger' }, options));
+}
+
+/** A handler without `claimOn`: its claims go to the claims table, one item per message. */
+export function withClaimsTable<T extends { claimOn?: unknown }>(handler: T): Omit<T, 'claimOn'> {
+  const { claimOn: _claimOn, ...rest } = handler;
+  return rest;
+}
+
 /** A consumer wired to fresh fakes, with the points handler unless `handlers` says otherwise. */
 export function fakeConsumer(options: Partial<ConsumerOptions> & { level?: DegradationLevel } = {}) {
   const clock = new ManualClock();
@@ -225,7 +240,7 @@ export function fakeConsumer(options: Partial<ConsumerOptions> & { level?: Degra
   const degradation = new FixedDegradation(options.level ?? 'normal');
   let token = 0;
   const handler = createConsumer({
-    handlers: [pointsDeductHandler({ accountsTable: 'accounts', ledgerTable: 'ledger' })],
+    handlers: [pointsHandlerWithClaimsTable()],
     claims,
     messages,
     telemetry,

@@ -10,6 +10,7 @@ import {
   FixedDegradation,
   fakeConsumer,
   ManualClock,
+  pointsHandlerWithClaimsTable,
   sqsEvent,
   sqsRecord,
   testEnvelope,
@@ -67,10 +68,9 @@ describe('degradation level', () => {
   it('skips and counts non-core steps while critical, and runs them otherwise', async () => {
     const receipts: string[] = [];
     const handlers = [
-      pointsDeductHandler(
-        { accountsTable: 'accounts', ledgerTable: 'ledger' },
-        { sendReceipt: async (deduction) => void receipts.push(deduction.orderId) },
-      ),
+      pointsHandlerWithClaimsTable({
+        sendReceipt: async (deduction) => void receipts.push(deduction.orderId),
+      }),
     ];
     const critical = fakeConsumer({ level: 'critical', handlers });
     await critical.handler(sqsEvent([sqsRecord({ body: JSON.stringify(testEnvelope()) })]));
@@ -86,10 +86,9 @@ describe('degradation level', () => {
   it('runs non-core steps of transactional handlers only after the commit', async () => {
     const receipts: string[] = [];
     const handlers = [
-      pointsDeductHandler(
-        { accountsTable: 'accounts', ledgerTable: 'ledger' },
-        { sendReceipt: async (deduction) => void receipts.push(deduction.orderId) },
-      ),
+      pointsHandlerWithClaimsTable({
+        sendReceipt: async (deduction) => void receipts.push(deduction.orderId),
+      }),
     ];
     const { handler, claims } = fakeConsumer({ handlers });
     claims.businessReasons = () => ['None', 'ConditionalCheckFailed'];
@@ -99,10 +98,9 @@ describe('degradation level', () => {
 
   it('does not fail the message when a non-core step fails', async () => {
     const handlers = [
-      pointsDeductHandler(
-        { accountsTable: 'accounts', ledgerTable: 'ledger' },
-        { sendReceipt: async () => Promise.reject(new Error('mail server down')) },
-      ),
+      pointsHandlerWithClaimsTable({
+        sendReceipt: async () => Promise.reject(new Error('mail server down')),
+      }),
     ];
     for (const mode of ['transactional', 'claim'] as const) {
       const { handler } = fakeConsumer({ mode, handlers });
@@ -123,7 +121,7 @@ describe('payload hash', () => {
 });
 
 describe('points.deduct', () => {
-  it('returns a ledger put conditional on a new order and a balance update conditional on funds', async () => {
+  it('returns a ledger put conditional on a new order, a balance counter step floored at 0, and claims on the ledger entry', async () => {
     const handler = pointsDeductHandler({ accountsTable: 'accounts', ledgerTable: 'ledger' });
     const payload = pointsDeductSchema.parse({ accountId: 'acc', amount: 25, orderId: 'o-1' });
     const effect = await handler.handle(payload, {
@@ -159,11 +157,15 @@ describe('points.deduct', () => {
         Update: {
           TableName: 'accounts',
           Key: { pk: 'acc' },
-          ConditionExpression: 'balance >= :amount',
-          ExpressionAttributeValues: { ':amount': 25 },
+          UpdateExpression: 'SET #counter = if_not_exists(#counter, :zero) + :add',
+          ConditionExpression: '#counter >= :need',
+          ExpressionAttributeNames: { '#counter': 'balance' },
+          ExpressionAttributeValues: { ':zero': 0, ':add': -25, ':need': 25 },
         },
+        counter: { attribute: 'balance', add: -25, atLeast: 0 },
         rejectionReason: 'insufficient-balance',
       },
     ]);
+    expect(handler.claimOn?.(payload)).toEqual({ TableName: 'ledger', Key: { pk: 'o-1' } });
   });
 });

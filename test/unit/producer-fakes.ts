@@ -179,7 +179,11 @@ export class InMemoryOutboxStore implements OutboxStore {
 
 export class FakeClaims implements ClaimStatusReader {
   readonly status = new Map<string, ClaimStatus>();
-  async statuses(ids: readonly string[]): Promise<Map<string, ClaimStatus>> {
-    return new Map(ids.flatMap((id) => (this.status.has(id) ? [[id, this.status.get(id)!] as const] : [])));
+  async statuses(messages: readonly { id: string }[]): Promise<Map<string, ClaimStatus>> {
+    return new Map(
+      messages
+        .map(({ id }) => id)
+        .flatMap((id) => (this.status.has(id) ? [[id, this.status.get(id)!] as const] : [])),
+    );
   }
 }

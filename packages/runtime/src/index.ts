@@ -35,6 +35,7 @@ export {
 export { defaultMessageKey, type MessageInfo } from './core/consumer/delivery.js';
 export { RejectedError } from './core/consumer/errors.js';
 export {
+  type ClaimTarget,
   type ConsumerMode,
   defineHandler,
   type EventHandler,
@@ -52,6 +53,9 @@ export type {
   MessageActions,
   PoisonDelivery,
   PoisonReason,
+  RecordClaim,
+  RecordClaimAttempt,
+  RecordClaimStore,
   SqsMessageAttribute,
   SqsRecordRef,
 } from './core/consumer/ports.js';
@@ -96,6 +100,7 @@ export {
 export {
   type BatchEntryFailure,
   BusinessConditionFailedError,
+  type ClaimStatusQuery,
   type ClaimStatusReader,
   type Lease,
   type LeaseStore,
@@ -147,6 +152,9 @@ export { type LogLevel, type MetricUnit, SILENT_TELEMETRY, type Telemetry } from
 export {
   type AttributeValues,
   type ConditionCheckWrite,
+  type CounterStep,
+  type CounterWriteInput,
+  counterWrite,
   type DeleteWrite,
   MAX_TRANSACTION_ACTIONS,
   type PutWrite,

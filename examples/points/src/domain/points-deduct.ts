@@ -1,10 +1,12 @@
 /**
  * The running example: `points.deduct` takes points off an account exactly once. The effect is two
- * DynamoDB writes - a ledger entry per order and the balance update - that the consumer commits
- * together with the message's claim in transactional mode.
+ * DynamoDB writes - a ledger entry per order and the balance step - that the consumer commits
+ * together in transactional mode. The claim rides on the ledger entry (`claimOn`), and the balance
+ * is a counter step, so a batch of one account's orders commits as one transaction with a single
+ * balance write (see docs/consumer.md, "Batch commits").
  */
 
-import { defineHandler, type EventHandler } from '@oncely/runtime';
+import { counterWrite, defineHandler, type EventHandler } from '@oncely/runtime';
 import { z } from 'zod';
 
 export const POINTS_DEDUCT = 'points.deduct';
@@ -20,7 +22,10 @@ export type PointsDeduct = z.infer<typeof pointsDeductSchema>;
 export interface PointsTables {
   /** `pk` = accountId, attribute `balance` (N). */
   readonly accountsTable: string;
-  /** `pk` = orderId: one entry per order, so an order can never be charged twice. */
+  /**
+   * `pk` = orderId: one entry per order, so an order can never be charged twice. An applied order's
+   * entry has `amount`; a rejected order's entry holds only its claim (`oncely.status` REJECTED).
+   */
   readonly ledgerTable: string;
 }
 
@@ -43,6 +48,7 @@ export function pointsDeductHandler(
   return defineHandler({
     type: POINTS_DEDUCT,
     schema: pointsDeductSchema,
+    claimOn: (deduction) => ({ TableName: tables.ledgerTable, Key: { pk: deduction.orderId } }),
     async handle(deduction, context) {
       const { sendReceipt } = options;
       if (sendReceipt) await context.nonCore('send-receipt', () => sendReceipt(deduction));
@@ -55,24 +61,21 @@ export function pointsDeductHandler(
                 pk: deduction.orderId,
                 accountId: deduction.accountId,
                 amount: deduction.amount,
-                messageId: context.message.id,
                 occurredAt: context.message.occurredAt,
               },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
             rejectionReason: POINTS_REJECTIONS.orderAlreadyCharged,
           },
-          {
-            Update: {
-              TableName: tables.accountsTable,
-              Key: { pk: deduction.accountId },
-              UpdateExpression: 'SET balance = balance - :amount',
-              // A missing account has no balance, so it is rejected too: balances never go negative.
-              ConditionExpression: 'balance >= :amount',
-              ExpressionAttributeValues: { ':amount': deduction.amount },
-            },
+          // A missing account has no balance, so it is rejected too: balances never go negative.
+          counterWrite({
+            TableName: tables.accountsTable,
+            Key: { pk: deduction.accountId },
+            attribute: 'balance',
+            add: -deduction.amount,
+            atLeast: 0,
             rejectionReason: POINTS_REJECTIONS.insufficientBalance,
-          },
+          }),
         ],
       };
     },

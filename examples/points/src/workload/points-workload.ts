@@ -34,7 +34,7 @@ import {
   redriveSelected,
   type SqsPublisher,
 } from '@oncely/runtime/aws';
-import type { DegradationLevel } from '@oncely/runtime/contract';
+import { CLAIM_ATTRIBUTE, type DegradationLevel } from '@oncely/runtime/contract';
 import { POINTS_DEDUCT } from '../domain/points-deduct.js';
 import { synthesizedStack } from './stack-cache.js';
 import { WorkloadFaults } from './workload-faults.js';
@@ -754,19 +754,27 @@ class WorkloadRun {
 
     const ledgerByOrder = new Map<string, number>();
     const ledgerSumByAccount = new Map<string, number>();
-    const ledgerMessageIds = new Set<string>();
-    for (const entry of ledger) {
-      const orderId = String(entry.pk);
-      ledgerByOrder.set(orderId, (ledgerByOrder.get(orderId) ?? 0) + 1);
-      const account = String(entry.accountId);
-      ledgerSumByAccount.set(account, (ledgerSumByAccount.get(account) ?? 0) + Number(entry.amount));
-      ledgerMessageIds.add(String(entry.messageId));
-    }
     const rejectedOrders = new Set<string>();
     const decidedAt = new Map<string, number>();
     const redrivenOrders = new Set<string>();
+    for (const entry of ledger) {
+      const orderId = String(entry.pk);
+      // Transactional mode: the claim rides on the ledger entry; a rejected order's entry holds
+      // only the claim (no amount).
+      const claim = ledgerClaim(entry);
+      if (claim?.completedAt !== undefined) decidedAt.set(orderId, claim.completedAt);
+      if (claim?.id && this.redrivenEnvelopes.has(claim.id)) redrivenOrders.add(orderId);
+      if (entry.amount === undefined) {
+        if (claim?.status === 'REJECTED') rejectedOrders.add(orderId);
+        continue;
+      }
+      ledgerByOrder.set(orderId, (ledgerByOrder.get(orderId) ?? 0) + 1);
+      const account = String(entry.accountId);
+      ledgerSumByAccount.set(account, (ledgerSumByAccount.get(account) ?? 0) + Number(entry.amount));
+    }
     let appliedTwice = 0;
     for (const claim of claims) {
+      // Claim mode (and handlers without claimOn): one claims-table item per message.
       if (claim.type !== POINTS_DEDUCT) continue;
       const orderId = orderOfEnvelope.get(String(claim.pk));
       const completedAt = Number(claim.completedAt);
@@ -778,7 +786,7 @@ class WorkloadRun {
         decidedAt.set(orderId, completedAt);
       if (orderId && this.redrivenEnvelopes.has(String(claim.pk))) redrivenOrders.add(orderId);
       if (claim.status === 'REJECTED' && orderId) rejectedOrders.add(orderId);
-      if (claim.status === 'COMPLETED' && !ledgerMessageIds.has(String(claim.pk))) appliedTwice++;
+      if (claim.status === 'COMPLETED' && orderId && !ledgerByOrder.has(orderId)) appliedTwice++;
     }
     let appliedOnce = 0;
     let unaccounted = 0;
@@ -880,4 +888,18 @@ export function padPayload<T extends object>(payload: T, bytes: number | undefin
   if (bytes === undefined) return payload;
   const used = JSON.stringify(payload).length + ENVELOPE_OVERHEAD_BYTES + ',"memo":""'.length;
   return { ...payload, memo: 'x'.repeat(Math.max(0, bytes - used)) };
+}
+
+/** The claim a ledger entry carries (transactional mode, `claimOn`), if any. */
+function ledgerClaim(
+  entry: Record<string, unknown>,
+): { id?: string; status?: string; completedAt?: number } | undefined {
+  const claim = entry[CLAIM_ATTRIBUTE];
+  if (claim === null || typeof claim !== 'object') return undefined;
+  const { id, status, completedAt } = claim as Record<string, unknown>;
+  return {
+    ...(typeof id === 'string' ? { id } : {}),
+    ...(typeof status === 'string' ? { status } : {}),
+    ...(typeof completedAt === 'number' ? { completedAt } : {}),
+  };
 }

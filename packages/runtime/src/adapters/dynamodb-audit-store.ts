@@ -1,6 +1,6 @@
 /**
- * The auditor's storage on DynamoDB: streams from the leases table, claims through the claims
- * table's `byProducer` index, envelopes from the outbox, checkpoints and the last report in the
+ * The auditor's storage on DynamoDB: streams from the leases table, claims and consumption-log
+ * items through the claims table's `byProducer` index, envelopes from the outbox, checkpoints and the last report in the
  * control table. Reads only the table contracts of packages/runtime/src/core/tables.ts.
  */
 import {
@@ -32,6 +32,7 @@ import {
   type OutboxStatus,
   PARTITION_KEY,
 } from '../core/tables.js';
+import { queryStreamClaims } from './dynamodb-stream-claims.js';
 
 /** The tables the audit store reads and writes. */
 export interface DynamoDbAuditStoreTables {
@@ -127,59 +128,24 @@ export class DynamoDbAuditStore implements AuditStore {
     }
   }
 
+  /**
+   * Claims and consumption-log items both sit in the `byProducer` index, a log item under the lowest
+   * of its seqs (all within CLAIMS.logSpan of it): so the read starts logSpan - 1 below, and a seq is
+   * known complete once the index has been read past it.
+   */
   async claimsAfter(producer: string, afterSeq: number, limit: number): Promise<StreamClaim[]> {
-    return this.queryClaims(
-      {
-        KeyConditionExpression: '#producer = :producer AND #seq > :after',
-        ExpressionAttributeValues: { ':producer': producer, ':after': afterSeq },
-      },
-      limit,
-    );
+    return queryStreamClaims(this.documents, this.tables.claims, producer, afterSeq + 1, undefined, limit);
   }
 
   async claimsBetween(producer: string, from: number, to: number): Promise<StreamClaim[]> {
-    return this.queryClaims(
-      {
-        KeyConditionExpression: '#producer = :producer AND #seq BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':producer': producer, ':from': from, ':to': to },
-      },
-      to - from + 1,
+    return queryStreamClaims(
+      this.documents,
+      this.tables.claims,
+      producer,
+      from,
+      to,
+      Number.POSITIVE_INFINITY,
     );
-  }
-
-  private async queryClaims(
-    input: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
-    limit: number,
-  ): Promise<StreamClaim[]> {
-    const claims: StreamClaim[] = [];
-    const pages = paginateQuery(
-      { client: this.documents, pageSize: Math.min(limit, 1000) },
-      {
-        TableName: this.tables.claims,
-        IndexName: CLAIMS.byProducerIndex,
-        ...input,
-        ExpressionAttributeNames: {
-          '#producer': 'producer',
-          '#seq': 'seq',
-          '#pk': PARTITION_KEY,
-          '#status': 'status',
-        },
-        ProjectionExpression: '#pk, #seq, #status, claimedAt, completedAt',
-        ScanIndexForward: true,
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        claims.push({
-          seq: Number(item.seq),
-          id: String(item[PARTITION_KEY]),
-          status: item.status as ClaimStatus | undefined,
-          claimedAt: numberOrUndefined(item.claimedAt) ?? numberOrUndefined(item.completedAt),
-        });
-        if (claims.length >= limit) return claims;
-      }
-    }
-    return claims;
   }
 
   /**

@@ -1,15 +1,18 @@
 /** Reads the consumer's acknowledgement (claim status per envelope id) from the claims table. */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ClaimStatusReader } from '../core/producer/ports.js';
+import type { ClaimStatusQuery, ClaimStatusReader } from '../core/producer/ports.js';
 import { type ClaimStatus, PARTITION_KEY } from '../core/tables.js';
 import { batchGetByIds } from './dynamodb-batch-get.js';
+import { queryStreamClaims } from './dynamodb-stream-claims.js';
 
 /**
- * Compensation's ClaimStatusReader: the claim status of each envelope id, with BatchGetItem.
+ * Compensation's ClaimStatusReader: the claim of each envelope id (BatchGetItem), and for the ones
+ * without a claim item, the consumption log (claims carried by business items), read through the
+ * `byProducer` index once per producer over the wanted seqs.
  *
  * @example
  * const claims = new DynamoDbClaimStatusReader(clients.documents, claimsTable);
- * const statuses = await claims.statuses(['1234', '1235']); // Map id -> COMPLETED | REJECTED | IN_PROGRESS
+ * const statuses = await claims.statuses([{ id: '1234', producer: '7-1', seq: 42 }]);
  */
 export class DynamoDbClaimStatusReader implements ClaimStatusReader {
   constructor(
@@ -17,11 +20,39 @@ export class DynamoDbClaimStatusReader implements ClaimStatusReader {
     private readonly tableName: string,
   ) {}
 
-  async statuses(ids: readonly string[]): Promise<Map<string, ClaimStatus>> {
-    const items = await batchGetByIds(this.documents, this.tableName, ids, 'Claims', {
-      ProjectionExpression: '#pk, #status',
-      ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#status': 'status' },
-    });
-    return new Map(items.map((item) => [String(item[PARTITION_KEY]), item.status as ClaimStatus]));
+  async statuses(messages: readonly ClaimStatusQuery[]): Promise<Map<string, ClaimStatus>> {
+    const items = await batchGetByIds(
+      this.documents,
+      this.tableName,
+      messages.map((message) => message.id),
+      'Claims',
+      {
+        ProjectionExpression: '#pk, #status',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#status': 'status' },
+      },
+    );
+    const statuses = new Map(items.map((item) => [String(item[PARTITION_KEY]), item.status as ClaimStatus]));
+    const byProducer = new Map<string, ClaimStatusQuery[]>();
+    for (const message of messages) {
+      if (statuses.has(message.id)) continue;
+      byProducer.set(message.producer, [...(byProducer.get(message.producer) ?? []), message]);
+    }
+    for (const [producer, wanted] of byProducer) {
+      const seqs = wanted.map((message) => message.seq);
+      const claims = await queryStreamClaims(
+        this.documents,
+        this.tableName,
+        producer,
+        Math.min(...seqs),
+        Math.max(...seqs),
+        Number.POSITIVE_INFINITY,
+      );
+      const found = new Map(claims.map((claim) => [claim.seq, claim.status ?? 'COMPLETED']));
+      for (const message of wanted) {
+        const status = found.get(message.seq);
+        if (status) statuses.set(message.id, status);
+      }
+    }
+    return statuses;
   }
 }

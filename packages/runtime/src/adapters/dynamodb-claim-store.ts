@@ -25,15 +25,28 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ClaimAttempt, ClaimRecord, ClaimStore, CommitResult } from '../core/consumer/ports.js';
-import { PARTITION_KEY } from '../core/tables.js';
+import type {
+  ClaimAttempt,
+  ClaimRecord,
+  ClaimStore,
+  CommitResult,
+  RecordClaim,
+  RecordClaimAttempt,
+  RecordClaimStore,
+} from '../core/consumer/ports.js';
+import { claimOnlyPut } from '../core/consumer/record-claims.js';
+import { CLAIMS, PARTITION_KEY } from '../core/tables.js';
 import { type TransactionWrite, toTransactItem } from '../core/transaction-write.js';
 
 /** Options of {@link DynamoDbClaimStore}. */
 export interface DynamoDbClaimStoreOptions {
   /** Ask DynamoDB for consumed capacity (for benchmarks and cost reports). @default false */
   readonly returnConsumedCapacity?: boolean;
+  /** How long consumption-log items are kept (their TTL). @default 604800 (7 days) */
+  readonly logTtlSeconds?: number;
 }
+
+type ItemTarget = { readonly TableName: string; readonly Key: Readonly<Record<string, unknown>> };
 
 const CLAIM_CONDITION = 'attribute_not_exists(#pk) OR (#status = :inProgress AND #leaseUntil < :now)';
 const CLAIM_NAMES = { '#pk': PARTITION_KEY, '#status': 'status', '#leaseUntil': 'leaseUntil' };
@@ -48,8 +61,9 @@ type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteComma
  * const claims = new DynamoDbClaimStore(clients.documents, 'my-claims-table');
  * const handle = createConsumer({ handlers, claims, messages });
  */
-export class DynamoDbClaimStore implements ClaimStore {
+export class DynamoDbClaimStore implements ClaimStore, RecordClaimStore {
   private readonly capacity: { ReturnConsumedCapacity?: 'TOTAL' };
+  private readonly logTtlSeconds: number;
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -57,6 +71,103 @@ export class DynamoDbClaimStore implements ClaimStore {
     options: DynamoDbClaimStoreOptions = {},
   ) {
     this.capacity = options.returnConsumedCapacity ? { ReturnConsumedCapacity: 'TOTAL' } : {};
+    this.logTtlSeconds = options.logTtlSeconds ?? 7 * 24 * 3600;
+  }
+
+  async transact(writes: readonly TransactionWrite[]): Promise<CommitResult> {
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: writes.map(toTransactItem) as TransactItems,
+          ...this.capacity,
+        }),
+      );
+      return { kind: 'committed' };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = (error.CancellationReasons ?? []).map((reason) => ({
+        code: reason.Code ?? 'None',
+        ...(reason.Message ? { message: reason.Message } : {}),
+        ...(reason.Item && Object.keys(reason.Item).length > 0 ? { oldItem: unmarshall(reason.Item) } : {}),
+      }));
+      return { kind: 'cancelled', reasons };
+    }
+  }
+
+  async readNumbers(
+    target: ItemTarget,
+    attributes: readonly string[],
+  ): Promise<Map<string, number | undefined> | undefined> {
+    const names = Object.fromEntries(attributes.map((attribute, index) => [`#a${index}`, attribute]));
+    const result = await this.documents.send(
+      new GetCommand({
+        TableName: target.TableName,
+        Key: target.Key,
+        ConsistentRead: true,
+        ProjectionExpression: Object.keys(names).join(', '),
+        ExpressionAttributeNames: names,
+        ...this.capacity,
+      }),
+    );
+    if (!result.Item) return undefined;
+    const item = result.Item;
+    return new Map(
+      attributes.map((attribute) => {
+        const value = item[attribute];
+        return [attribute, typeof value === 'number' ? value : undefined];
+      }),
+    );
+  }
+
+  async readItem(target: ItemTarget): Promise<Readonly<Record<string, unknown>> | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({
+        TableName: target.TableName,
+        Key: target.Key,
+        ConsistentRead: true,
+        ...this.capacity,
+      }),
+    );
+    return result.Item;
+  }
+
+  async putClaimOnly(target: ItemTarget, claim: RecordClaim): Promise<RecordClaimAttempt> {
+    const put = claimOnlyPut(target, claim).Put;
+    if (!put) throw new Error('claimOnlyPut returned no Put');
+    try {
+      await this.documents.send(new PutCommand({ ...put, ...this.capacity }));
+      return { kind: 'written' };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        return {
+          kind: 'taken',
+          existing: error.Item && Object.keys(error.Item).length > 0 ? unmarshall(error.Item) : undefined,
+        };
+      throw error;
+    }
+  }
+
+  async logConsumed(producer: string, seqs: readonly number[], now: number): Promise<void> {
+    if (seqs.length === 0) return;
+    const lowest = Math.min(...seqs);
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [PARTITION_KEY]: CLAIMS.logKey(producer, lowest) },
+        UpdateExpression:
+          'ADD seqs :seqs SET producer = :producer, seq = :seq, #status = :completed, claimedAt = if_not_exists(claimedAt, :now), expiresAt = :expiresAt',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':seqs': new Set(seqs),
+          ':producer': producer,
+          ':seq': lowest,
+          ':completed': 'COMPLETED',
+          ':now': now,
+          ':expiresAt': Math.floor(now / 1000) + this.logTtlSeconds,
+        },
+        ...this.capacity,
+      }),
+    );
   }
 
   async tryClaim(claim: ClaimRecord, now: number): Promise<ClaimAttempt> {

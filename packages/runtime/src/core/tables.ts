@@ -15,7 +15,18 @@ export const CLAIMS = {
   /** GSI: partition `producer` (S), sort `seq` (N); the auditor walks each producer stream with it. */
   byProducerIndex: 'byProducer',
   ttlAttribute: 'expiresAt',
+  /**
+   * Consumption-log items (messages whose claim rides on a business item): `pk` =
+   * `log#<producer>#<seq>`, `producer`, `seq` = the lowest seq of the item, `seqs` (number set) =
+   * the consumed seqs, all within `logSpan` of `seq`, so the auditor finds every seq s in the index
+   * between s - logSpan + 1 and s.
+   */
+  logKey: (producer: string, seq: number) => `log#${producer}#${seq}`,
+  logSpan: 4096,
 } as const;
+
+/** The map attribute that carries a claim on a business item (see EventHandler.claimOn). */
+export const CLAIM_ATTRIBUTE = 'oncely';
 
 /** A claim's state: IN_PROGRESS while a delivery holds it (claim mode), then COMPLETED or REJECTED for good. */
 export type ClaimStatus = 'IN_PROGRESS' | 'COMPLETED' | 'REJECTED';

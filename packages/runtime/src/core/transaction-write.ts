@@ -96,13 +96,72 @@ export type TransactionWrite = (
    * @default 'condition-failed'
    */
   readonly rejectionReason?: string;
+  /**
+   * Marks an `Update` as a counter step built by {@link counterWrite}. When several messages of one
+   * batch step the same counter, the consumer commits them as one update of their sum instead of
+   * one write each (see docs/consumer.md, "Batch commits").
+   */
+  readonly counter?: CounterStep;
 };
+
+/** A step of a numeric attribute: add `add`, and refuse to go below `atLeast` when it is set. */
+export interface CounterStep {
+  readonly attribute: string;
+  readonly add: number;
+  readonly atLeast?: number;
+}
+
+/** Input of {@link counterWrite}. */
+export interface CounterWriteInput extends CounterStep {
+  readonly TableName: string;
+  readonly Key: AttributeValues;
+  /** Recorded when the step would take the counter below `atLeast` (or the counter is missing). */
+  readonly rejectionReason?: string;
+}
+
+/**
+ * A counter step as a transaction write: `SET #c = if_not_exists(#c, 0) + :add`, with the condition
+ * `#c >= atLeast - add` when `atLeast` is set (so a missing counter is refused, never created
+ * negative). On its own it is an ordinary `Update`; inside a batch the consumer sums the steps of
+ * one counter into a single write.
+ *
+ * @example
+ * counterWrite({
+ *   TableName: accountsTable,
+ *   Key: { pk: accountId },
+ *   attribute: 'balance',
+ *   add: -amount,
+ *   atLeast: 0,
+ *   rejectionReason: 'insufficient-balance',
+ * });
+ */
+export function counterWrite(input: CounterWriteInput): TransactionWrite {
+  const { TableName, Key, attribute, add, atLeast, rejectionReason } = input;
+  if (!Number.isFinite(add)) throw new RangeError(`counterWrite: add must be a finite number, got ${add}`);
+  if (atLeast !== undefined && !Number.isFinite(atLeast))
+    throw new RangeError(`counterWrite: atLeast must be a finite number, got ${atLeast}`);
+  const floor = atLeast === undefined ? {} : { ':need': atLeast - add };
+  return {
+    Update: {
+      TableName,
+      Key,
+      UpdateExpression: 'SET #counter = if_not_exists(#counter, :zero) + :add',
+      ...(atLeast === undefined ? {} : { ConditionExpression: '#counter >= :need' }),
+      ExpressionAttributeNames: { '#counter': attribute },
+      ExpressionAttributeValues: { ':zero': 0, ':add': add, ...floor },
+    },
+    counter: { attribute, add, ...(atLeast === undefined ? {} : { atLeast }) },
+    ...(rejectionReason === undefined ? {} : { rejectionReason }),
+  };
+}
 
 /** DynamoDB's limit on actions per TransactWriteItems call. */
 export const MAX_TRANSACTION_ACTIONS = 100;
 
-/** The write as the document client's `TransactItems` entry: everything but `rejectionReason`. */
-export function toTransactItem(write: TransactionWrite): Omit<TransactionWrite, 'rejectionReason'> {
-  const { rejectionReason: _reason, ...item } = write;
+/** The write as the document client's `TransactItems` entry: everything but Oncely's own fields. */
+export function toTransactItem(
+  write: TransactionWrite,
+): Omit<TransactionWrite, 'rejectionReason' | 'counter'> {
+  const { rejectionReason: _reason, counter: _counter, ...item } = write;
   return item;
 }

@@ -8,7 +8,14 @@ export function isFifoRecord(record: Pick<SQSRecord, 'eventSourceARN'>): boolean
 }
 
 /**
- * Processes a batch and returns one outcome per record, in order.
+ * Processes several records together (batch commits): one outcome per record, in order. `ordered`
+ * (one FIFO group): after a failure the rest fails with it.
+ */
+export type RunProcessor = (records: readonly SQSRecord[], ordered: boolean) => Promise<RecordOutcome[]>;
+
+/**
+ * Processes a batch and returns one outcome per record, in order. With `processRun`, a standard
+ * queue's batch is one run and each FIFO group is one run.
  * - Standard queues: records run concurrently, at most `concurrency` at a time.
  * - FIFO queues: each message group runs in order; groups run concurrently (same bound). After a
  *   failure the rest of that group is not processed and fails with it, so ordering holds on the
@@ -19,10 +26,13 @@ export async function runBatch(
   records: readonly SQSRecord[],
   concurrency: number,
   process: (record: SQSRecord) => Promise<RecordOutcome>,
+  processRun?: RunProcessor,
 ): Promise<RecordOutcome[]> {
   if (records.length === 0) return [];
   if (!records.every(isFifoRecord))
-    return mapWithConcurrency(records, concurrency, (record) => process(record));
+    return processRun
+      ? processRun(records, false)
+      : mapWithConcurrency(records, concurrency, (record) => process(record));
 
   const groups = new Map<string, number[]>();
   records.forEach((record, index) => {
@@ -33,6 +43,16 @@ export async function runBatch(
   });
   const outcomes = new Array<RecordOutcome>(records.length);
   await mapWithConcurrency([...groups.values()], concurrency, async (indexes) => {
+    if (processRun) {
+      const results = await processRun(
+        indexes.map((index) => records[index] as SQSRecord),
+        true,
+      );
+      indexes.forEach((index, position) => {
+        outcomes[index] = results[position] as RecordOutcome;
+      });
+      return;
+    }
     let failure: RecordOutcome | undefined;
     for (const index of indexes) {
       if (failure) {

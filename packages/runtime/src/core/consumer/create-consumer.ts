@@ -4,14 +4,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { CLAIMS } from '../tables.js';
 import { SILENT_TELEMETRY, type Telemetry } from '../telemetry.js';
 import { type BackoffSettings, DEFAULT_BACKOFF } from './backoff.js';
+import { BatchCommitter, type ConsumedMessage } from './batch-commit.js';
 import { runBatch } from './batch-runner.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { CachedDegradationLevel } from './degradation.js';
 import type { ConsumerMode, EventHandler } from './event-handlers.js';
-import type { ClaimStore, DegradationReader, MessageActions } from './ports.js';
+import {
+  type ClaimStore,
+  type DegradationReader,
+  isRecordClaimStore,
+  type MessageActions,
+  type RecordClaimStore,
+} from './ports.js';
 import type { ReceivedMessage } from './received-message.js';
+import { chunkBySpan } from './record-claims.js';
 import { isItemFailure, type RecordOutcome } from './record-outcome.js';
 import { RecordProcessor } from './record-processor.js';
 
@@ -141,6 +150,17 @@ export function createConsumer(options: ConsumerOptions): SqsConsumerHandler {
   );
   const concurrency = Math.max(1, options.concurrency ?? 10);
   const defaultLeaseMs = options.defaultLeaseMs ?? 60_000;
+  const mode = options.mode ?? 'transactional';
+  const claimsOnRecords = options.handlers.some((handler) => handler.claimOn !== undefined);
+  if (claimsOnRecords && mode === 'transactional' && !isRecordClaimStore(options.claims))
+    throw new Error(
+      'A handler names claimOn, but the claims store cannot commit claims on business items (transact, readNumbers, readItem, putClaimOnly, logConsumed)',
+    );
+  const recordClaims =
+    claimsOnRecords && mode === 'transactional' && isRecordClaimStore(options.claims)
+      ? options.claims
+      : undefined;
+  const committer = recordClaims && new BatchCommitter(processor, recordClaims, now);
 
   return async (event, context) => {
     const level = await degradation.current();
@@ -149,12 +169,29 @@ export function createConsumer(options: ConsumerOptions): SqsConsumerHandler {
       remainingTimeMs: () => context?.getRemainingTimeInMillis() ?? defaultLeaseMs,
       inFlight: new Map<string, Promise<unknown>>(),
     };
-    const outcomes = await runBatch(event.Records, concurrency, async (record) => {
-      const startedAt = now();
-      const outcome = await processor.process(record, facts);
-      telemetry.record('ProcessingLatency', now() - startedAt, 'Milliseconds');
-      return outcome;
-    });
+    const consumed: ConsumedMessage[] = [];
+    const outcomes = await runBatch(
+      event.Records,
+      concurrency,
+      async (record) => {
+        const startedAt = now();
+        const outcome = await processor.process(record, facts);
+        telemetry.record('ProcessingLatency', now() - startedAt, 'Milliseconds');
+        return outcome;
+      },
+      committer &&
+        (async (records, ordered) => {
+          const startedAt = now();
+          const results = await committer.processRun(records, facts, ordered, consumed);
+          const perRecord = (now() - startedAt) / Math.max(1, records.length);
+          for (const _ of records) telemetry.record('ProcessingLatency', perRecord, 'Milliseconds');
+          return results;
+        }),
+    );
+    if (recordClaims && consumed.length > 0)
+      await logConsumption(recordClaims, consumed, outcomes, event.Records, now, telemetry, (record) =>
+        processor.retry(record, 'consumption-log-failed', { messageId: record.messageId }),
+      );
     const failures = event.Records.flatMap((record, index) => {
       const outcome = outcomes[index] as RecordOutcome;
       return isItemFailure(outcome) ? [{ record, outcome }] : [];
@@ -165,6 +202,51 @@ export function createConsumer(options: ConsumerOptions): SqsConsumerHandler {
     telemetry.flush();
     return { batchItemFailures: failures.map(({ record }) => ({ itemIdentifier: record.messageId })) };
   };
+}
+
+/**
+ * Writes the consumption log of the messages whose claims ride on business items, before their
+ * deliveries are acknowledged: the auditor reads it instead of a claim per message. A chunk that
+ * cannot be written fails its messages, so they come back, are found duplicates and logged then.
+ */
+async function logConsumption(
+  store: RecordClaimStore,
+  consumed: readonly ConsumedMessage[],
+  outcomes: RecordOutcome[],
+  records: readonly SQSRecord[],
+  now: () => number,
+  telemetry: Telemetry,
+  retry: (record: SQSRecord) => RecordOutcome,
+): Promise<void> {
+  const byProducer = new Map<string, ConsumedMessage[]>();
+  for (const message of consumed) {
+    const list = byProducer.get(message.producer) ?? [];
+    list.push(message);
+    byProducer.set(message.producer, list);
+  }
+  const writes = [...byProducer].flatMap(([producer, messages]) =>
+    chunkBySpan(
+      messages.map((message) => message.seq),
+      CLAIMS.logSpan,
+    ).map((seqs) => ({ producer, seqs, messages: messages.filter((message) => seqs.includes(message.seq)) })),
+  );
+  await Promise.all(
+    writes.map(async ({ producer, seqs, messages }) => {
+      try {
+        await store.logConsumed(producer, seqs, now());
+      } catch (error) {
+        telemetry.log('warn', 'consumption log write failed; the messages will come back', {
+          producer,
+          seqs: seqs.length,
+          error: String(error),
+        });
+        for (const message of messages) {
+          const index = records.indexOf(message.record);
+          if (index >= 0) outcomes[index] = retry(message.record);
+        }
+      }
+    }),
+  );
 }
 
 /** Best effort: if the visibility change fails the message still comes back, only sooner. */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { TransactionWrite } from '../transaction-write.js';
+import type { AttributeValues, TransactionWrite } from '../transaction-write.js';
 import type { MessageInfo } from './delivery.js';
 
 /** `transactional`: the claim commits with the handler's DynamoDB writes. `claim`: claim, run, complete. */
@@ -29,10 +29,33 @@ export interface HandlerEffect {
   readonly writes?: readonly TransactionWrite[];
 }
 
+/**
+ * The business item that carries a message's claim (its table and full primary key), e.g. the
+ * ledger entry of an order. See {@link EventHandler.claimOn}.
+ */
+export interface ClaimTarget {
+  readonly TableName: string;
+  readonly Key: AttributeValues;
+}
+
 /** The handler of one event type. Throw `RejectedError` for a business rejection; anything else is retried. */
 export interface EventHandler<TPayload = unknown> {
   readonly type: string;
   readonly schema: z.ZodType<TPayload>;
+  /**
+   * Transactional mode: name the business item that carries the message's claim, instead of a
+   * separate item in the claims table. The claim (the `oncely` map attribute: message id, status,
+   * payload hash, producer stream and seq) rides on your `Put` of that item, guarded by
+   * `attribute_not_exists` on its key, or on an item of its own at that key when your writes do not
+   * put it. A rejected message leaves an item at that key holding only the claim, so a message is
+   * applied or rejected, never both. The key must be unique per message (e.g. the order id), and
+   * the same for every delivery of it. Saves the claim's write units and lets the consumer commit a
+   * batch's messages together; the loss audit then reads a compact consumption log.
+   * Ignored in claim mode.
+   * @example
+   * claimOn: (order) => ({ TableName: ledgerTable, Key: { pk: order.orderId } }),
+   */
+  claimOn?(payload: TPayload): ClaimTarget;
   handle(
     payload: TPayload,
     context: HandlerContext,
@@ -52,6 +75,7 @@ export interface EventHandler<TPayload = unknown> {
 export function defineHandler<TSchema extends z.ZodType>(handler: {
   readonly type: string;
   readonly schema: TSchema;
+  claimOn?(payload: z.output<TSchema>): ClaimTarget;
   handle(
     payload: z.output<TSchema>,
     context: HandlerContext,

@@ -35,6 +35,8 @@ export interface CancellationReason {
   readonly message?: string;
   /** The item as it was, when the action asked for ALL_OLD and the store returned it. */
   readonly item?: ClaimRecord;
+  /** The same old item as plain attributes, for actions on business items (claims on records). */
+  readonly oldItem?: Readonly<Record<string, unknown>>;
 }
 
 /** The result of {@link ClaimStore.tryClaim}. */
@@ -77,6 +79,71 @@ export interface ClaimStore {
   ): Promise<CommitResult>;
   /** Strongly consistent read, for stores that do not return the old item on a failed condition. */
   read(id: string): Promise<ClaimRecord | undefined>;
+}
+
+/** A claim as it rides on a business item (the `oncely` map attribute; see EventHandler.claimOn). */
+export interface RecordClaim {
+  /** The message's claim key (the envelope id). */
+  readonly id: string;
+  readonly status: 'COMPLETED' | 'REJECTED';
+  /** `processed`, or the rejection reason. */
+  readonly outcome: string;
+  readonly payloadHash: string;
+  readonly type: string;
+  readonly producer?: string;
+  readonly seq?: number;
+  /** Epoch ms of the commit. */
+  readonly completedAt: number;
+}
+
+/** The result of {@link RecordClaimStore.putClaimOnly}. */
+export type RecordClaimAttempt =
+  | { readonly kind: 'written' }
+  /** Something already lives at the key; `existing` is that item when the store returned it. */
+  | { readonly kind: 'taken'; readonly existing: Readonly<Record<string, unknown>> | undefined };
+
+/**
+ * What batch commits with claims on business items need beyond {@link ClaimStore}: transactions of
+ * plain writes, consistent counter reads, claim-only items, and the consumption log the auditor reads.
+ */
+export interface RecordClaimStore {
+  /** One TransactWriteItems of `writes`; cancellation reasons carry the old items (ALL_OLD). */
+  transact(writes: readonly TransactionWrite[]): Promise<CommitResult>;
+  /**
+   * Strongly consistent read of numeric attributes of one item: a map of attribute -> value
+   * (undefined when the attribute is absent or not a number); undefined when the item is absent.
+   */
+  readNumbers(
+    target: { readonly TableName: string; readonly Key: Readonly<Record<string, unknown>> },
+    attributes: readonly string[],
+  ): Promise<Map<string, number | undefined> | undefined>;
+  /** Strongly consistent read of one item; undefined when absent. */
+  readItem(target: {
+    readonly TableName: string;
+    readonly Key: Readonly<Record<string, unknown>>;
+  }): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /** Puts an item holding only the key and the claim, if nothing lives at the key yet. */
+  putClaimOnly(
+    target: { readonly TableName: string; readonly Key: Readonly<Record<string, unknown>> },
+    claim: RecordClaim,
+  ): Promise<RecordClaimAttempt>;
+  /**
+   * Adds `seqs` (all within CLAIMS.logSpan of the lowest) of `producer` to the consumption log: one
+   * item keyed by the lowest seq, indexed like a claim, merged with what is already there.
+   */
+  logConsumed(producer: string, seqs: readonly number[], now: number): Promise<void>;
+}
+
+/** True when a claim store can also commit batches with claims on business items. */
+export function isRecordClaimStore(store: object): store is RecordClaimStore {
+  const candidate = store as Partial<RecordClaimStore>;
+  return (
+    typeof candidate.transact === 'function' &&
+    typeof candidate.readNumbers === 'function' &&
+    typeof candidate.readItem === 'function' &&
+    typeof candidate.putClaimOnly === 'function' &&
+    typeof candidate.logConsumed === 'function'
+  );
 }
 
 /** What the consumer needs from the queue service, beyond returning batchItemFailures. */

@@ -73,6 +73,37 @@ const FINAL_OUTCOME_METRICS = {
 export class RecordProcessor {
   constructor(private readonly deps: RecordProcessorDependencies) {}
 
+  // --- Shared with BatchCommitter (batch-commit.ts), which runs the claimOn path. ---
+  get handlers(): ReadonlyMap<string, EventHandler> {
+    return this.deps.handlers;
+  }
+
+  get foreignMessages(): ForeignMessagePolicy {
+    return this.deps.foreignMessages;
+  }
+
+  get logPayload(): boolean {
+    return this.deps.logPayload;
+  }
+
+  /** True when a record may take the claimOn path: transactional mode, not a DLQ reason record. */
+  batchesClaimsOnRecords(record: SQSRecord): boolean {
+    return (
+      this.deps.mode === 'transactional' &&
+      record.messageAttributes?.[REASON_RECORD_ATTRIBUTE]?.stringValue === undefined
+    );
+  }
+
+  /** The log fields of a valid delivery. */
+  fieldsOf(record: SQSRecord, delivery: ValidDelivery): Fields {
+    return {
+      messageId: record.messageId,
+      receiveCount: receiveCount(record),
+      ...messageFields(delivery.message),
+      ...(this.deps.logPayload ? { payload: delivery.payload } : {}),
+    };
+  }
+
   async process(record: SQSRecord, batch: BatchFacts): Promise<RecordOutcome> {
     const reasonFor = record.messageAttributes?.[REASON_RECORD_ATTRIBUTE]?.stringValue;
     if (reasonFor !== undefined) {
@@ -269,7 +300,7 @@ export class RecordProcessor {
     return this.retry(record, 'claim-in-progress', fields, undefined, leaseLeftSeconds);
   }
 
-  private async poison(
+  async poison(
     record: SQSRecord,
     reason: PoisonReason,
     error: string,
@@ -321,7 +352,7 @@ export class RecordProcessor {
     return this.done({ kind: 'poisoned', reason }, { ...fields, error });
   }
 
-  private retry(
+  retry(
     record: SQSRecord,
     reason: string,
     fields: Fields,
@@ -339,7 +370,7 @@ export class RecordProcessor {
     return { kind: 'retry', reason, delaySeconds };
   }
 
-  private done(outcome: RecordOutcome, fields: Fields): RecordOutcome {
+  done(outcome: RecordOutcome, fields: Fields): RecordOutcome {
     this.deps.telemetry.count(FINAL_OUTCOME_METRICS[outcome.kind as keyof typeof FINAL_OUTCOME_METRICS]);
     this.deps.telemetry.log(outcome.kind === 'poisoned' ? 'warn' : 'info', `message ${outcome.kind}`, {
       ...fields,
@@ -386,7 +417,7 @@ export class RecordProcessor {
     };
   }
 
-  private handlerContext(
+  handlerContext(
     delivery: ValidDelivery,
     batch: BatchFacts,
     fields: Fields,

@@ -97,7 +97,7 @@ async function compensateItems(
   const deadlineMs = options.deadlineMs ?? DEFAULT_COMPENSATION_DEADLINE_MS;
   const maxAttempts = options.maxAttempts ?? 3;
   const telemetry = options.telemetry ?? SILENT_TELEMETRY;
-  const statuses = items.length > 0 ? await options.claims.statuses(items.map((item) => item.id)) : new Map();
+  const statuses = items.length > 0 ? await options.claims.statuses(items.map(statusQuery)) : new Map();
   let acknowledged = 0;
   let republished = 0;
   let exhausted = 0;
@@ -144,4 +144,9 @@ async function compensateItems(
     telemetry.flush();
   }
   return { examined: items.length, acknowledged, republished, exhausted, failed };
+}
+
+function statusQuery(item: OutboxItem): { id: string; producer: string; seq: number } {
+  const { producer, seq } = envelopeOf(item);
+  return { id: item.id, producer, seq };
 }

@@ -143,9 +143,19 @@ export interface OutboxStore {
   get(ids: readonly string[]): Promise<OutboxItem[]>;
 }
 
-/** Reads the consumer's acknowledgement: the claim status per envelope id (absent: never claimed). */
+/** A message as compensation asks about it: its envelope id and stream position. */
+export interface ClaimStatusQuery {
+  readonly id: string;
+  readonly producer: string;
+  readonly seq: number;
+}
+
+/**
+ * Reads the consumer's acknowledgement per envelope id (absent: never claimed): its claim, or its
+ * entry in the consumption log (COMPLETED) when the claim rides on a business item.
+ */
 export interface ClaimStatusReader {
-  statuses(ids: readonly string[]): Promise<Map<string, ClaimStatus>>;
+  statuses(messages: readonly ClaimStatusQuery[]): Promise<Map<string, ClaimStatus>>;
 }
 
 /** Time for the producer's asynchronous parts (leases, linger, backoff). */
