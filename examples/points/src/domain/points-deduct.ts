@@ -61,6 +61,8 @@ export function pointsDeductHandler(
                 pk: deduction.orderId,
                 accountId: deduction.accountId,
                 amount: deduction.amount,
+                // Which message charged it (claim mode has no claim on the entry to say so).
+                messageId: context.message.id,
                 occurredAt: context.message.occurredAt,
               },
               ConditionExpression: 'attribute_not_exists(pk)',
