@@ -59,6 +59,7 @@ export type {
   SqsMessageAttribute,
   SqsRecordRef,
 } from './core/consumer/ports.js';
+export { REASON_RECORD_ATTRIBUTE } from './core/consumer/ports.js';
 export type { MessageFormat, ReceivedMessage } from './core/consumer/received-message.js';
 // Envelope
 export { ENVELOPE_ATTRIBUTES, type Envelope, envelopeSchema, POISON_ATTRIBUTES } from './core/envelope.js';

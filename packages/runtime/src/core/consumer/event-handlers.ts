@@ -34,7 +34,9 @@ export interface HandlerEffect {
  * ledger entry of an order. See {@link EventHandler.claimOn}.
  */
 export interface ClaimTarget {
+  /** The business table, e.g. the ledger. */
   readonly TableName: string;
+  /** The item's full primary key, e.g. `{ pk: orderId }`: unique per message, the same for every delivery of it. */
   readonly Key: AttributeValues;
 }
 
