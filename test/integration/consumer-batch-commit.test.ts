@@ -3,6 +3,7 @@
  * real SDK against the local cloud's DynamoDB and SQS: one transaction per FIFO group run, the
  * balance written once per run, rejections decided in order, the consumption log for the auditor.
  */
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
@@ -94,7 +95,7 @@ async function loggedSeqs(producer: string): Promise<number[]> {
 }
 
 describe('batch commits with claims on business items', () => {
-  it('commits a group of ten orders in one transaction with one balance write, rejecting in order', async () => {
+  it('commits a group of ten orders in one transaction with one balance write and the rejections, decided in order', async () => {
     await setBalance(cloud.clients.documents, resources, 'run-a', 100);
     // 30 and 50 fit, 70 does not (20 left), 10 and 5 do, 100 does not, the four 1s do: the
     // in-order model.
@@ -111,8 +112,9 @@ describe('batch commits with claims on business items', () => {
       messages,
     );
     expect(result.batchItemFailures).toEqual([]);
-    // 8 ledger entries carrying claims + 1 balance update, in a single request.
-    expect(transactions).toEqual([{ actions: 9 }]);
+    // 8 ledger entries carrying claims + 1 balance update + 2 claim-only items of the rejected
+    // orders, in a single request.
+    expect(transactions).toEqual([{ actions: 11 }]);
     expect(await balanceOf(cloud.clients.documents, resources, 'run-a')).toBe(1);
     const outcomes = await Promise.all(envelopes.map(ledgerItem));
     const statuses = outcomes.map(
@@ -140,23 +142,35 @@ describe('batch commits with claims on business items', () => {
     const envelopes = [order('run-b', 30), order('run-b', 30)];
     await sendBodies(cloud.clients.sqs, resources, envelopes);
     const handler = realConsumer(cloud.clients, resources).handler;
-    // The "crash": both commit, the invocation never returns, so nothing is deleted.
+    // The "crash": both are decided (one applied, one rejected), the invocation never returns, so
+    // nothing is deleted; SQS delivers them again.
     const first = await receive(cloud.clients.sqs, resources.queueUrl, 10);
+    expect(first).toHaveLength(2);
     expect((await handler(eventOf(first, resources))).batchItemFailures).toEqual([]);
+    for (const message of first)
+      await cloud.clients.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: resources.queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+    const redelivered = await receive(cloud.clients.sqs, resources.queueUrl, 10);
+    expect(redelivered.map((message) => message.Attributes?.ApproximateReceiveCount)).toEqual(['2', '2']);
+    expect((await deliver(handler, cloud.clients.sqs, resources, redelivered)).batchItemFailures).toEqual([]);
+    // The producer sends both again (fresh deduplication ids, same envelopes).
     await sendBodies(
       cloud.clients.sqs,
       resources,
       envelopes.map((envelope) => ({ ...envelope })),
     );
-    let duplicates = await receive(cloud.clients.sqs, resources.queueUrl, 10);
-    for (let round = 0; duplicates.length === 0 && round < 5; round += 1)
-      duplicates = await receive(cloud.clients.sqs, resources.queueUrl, 10);
-    await deliver(handler, cloud.clients.sqs, resources, first);
-    const again = await deliver(handler, cloud.clients.sqs, resources, duplicates);
-    expect(again.batchItemFailures).toEqual([]);
+    const resent = await receive(cloud.clients.sqs, resources.queueUrl, 10);
+    expect(resent).toHaveLength(2);
+    expect((await deliver(handler, cloud.clients.sqs, resources, resent)).batchItemFailures).toEqual([]);
     expect(await balanceOf(cloud.clients.documents, resources, 'run-b')).toBe(10);
     expect((await ledgerItem(envelopes[0]!))?.amount).toBe(30);
     expect((await ledgerItem(envelopes[1]!))?.[CLAIM_ATTRIBUTE]).toMatchObject({ status: 'REJECTED' });
+    expect(await receive(cloud.clients.sqs, resources.queueUrl, 10)).toEqual([]);
   });
 
   it('reads the counter again when it changed between the read and the commit', async () => {

@@ -22,6 +22,7 @@ import type { RecordClaim, RecordClaimStore } from './ports.js';
 import {
   type CounterValues,
   claimOf,
+  claimOnlyPut,
   claimTargetProblem,
   itemKey,
   type MessageCounterStep,
@@ -187,7 +188,10 @@ export class BatchCommitter {
     };
   }
 
-  /** Commits pending messages together; one outcome per message. */
+  /**
+   * Commits pending messages together: the applied ones' writes, one summed write per counter, and
+   * the rejected ones' claim-only items, all in one transaction. One outcome per message.
+   */
   private async commit(
     pending: readonly Pending[],
     batch: BatchFacts,
@@ -200,38 +204,42 @@ export class BatchCommitter {
     pending.forEach((entry, position) => {
       if (entry.rejectedBy !== undefined) rejected.set(position, entry.rejectedBy);
     });
-    const undecided = () =>
-      pending.map((_, position) => position).filter((p) => !decided.has(p) && !rejected.has(p));
-    /** Rejections by the counters, as the last simulation says (redone every round). */
-    let simulated = new Map<number, string>();
-    let settled = false;
-    for (let round = 0; round <= pending.length + 2 && !settled; round += 1) {
-      const live = undecided();
-      simulated = new Map();
-      if (live.length === 0) {
-        settled = true;
-        break;
-      }
+    for (let round = 0; round <= pending.length + 2; round += 1) {
+      const live = pending.map((_, position) => position).filter((position) => !decided.has(position));
+      if (live.length === 0) return this.outcomes(pending, decided);
+      const candidates = live.filter((position) => !rejected.has(position));
       let values: CounterValues;
       try {
-        values = await this.readCounters(live.map((position) => pending[position] as Pending));
+        values = await this.readCounters(candidates.map((position) => pending[position] as Pending));
       } catch (error) {
         return this.retryUndecided(pending, decided, 'store-error', error);
       }
+      // Counter steps replayed in message order; a message that would cross a floor is rejected.
       const simulation = simulateCounters(
-        live.map((position) => (pending[position] as Pending).steps),
+        candidates.map((position) => (pending[position] as Pending).steps),
         values,
       );
-      const applying = live.filter((position, order) => {
+      const rejections = new Map([...rejected].filter(([position]) => !decided.has(position)));
+      const applying = candidates.filter((position, order) => {
         const reason = simulation.rejections[order];
-        if (reason !== undefined) simulated.set(position, reason);
+        if (reason !== undefined) rejections.set(position, reason);
         return reason === undefined;
       });
-      if (applying.length === 0) {
-        settled = true;
-        break;
+      const now = this.now();
+      if (applying.length === 0 && rejections.size === 1) {
+        // A lone rejection needs no transaction: a conditional put costs half the write units.
+        const [[position, reason]] = [...rejections] as [[number, string]];
+        decided.set(position, await this.recordRejection(pending[position] as Pending, reason, consumed));
+        continue;
       }
-      const { actions, owners } = this.transaction(pending, applying, simulation.sums, values, this.now());
+      const { actions, owners } = this.transaction(
+        pending,
+        applying,
+        rejections,
+        simulation.sums,
+        values,
+        now,
+      );
       let result: Awaited<ReturnType<RecordClaimStore['transact']>>;
       try {
         result = await this.store.transact(actions);
@@ -249,8 +257,12 @@ export class BatchCommitter {
           decided.set(position, this.processor.done({ kind: 'processed' }, entry.fields));
           this.noteConsumed(entry, consumed);
         }
-        settled = true;
-        break;
+        for (const [position, reason] of rejections) {
+          const entry = pending[position] as Pending;
+          decided.set(position, this.processor.done({ kind: 'rejected', reason }, entry.fields));
+          this.noteConsumed(entry, consumed);
+        }
+        return this.outcomes(pending, decided);
       }
       let retryCode: string | undefined;
       for (const [action, reason] of result.reasons.entries()) {
@@ -263,7 +275,6 @@ export class BatchCommitter {
             owner.position,
             await this.judgeTakenKey(entry, reason.oldItem, owner.rejectionReason, consumed),
           );
-          rejected.delete(owner.position);
         } else if (owner.kind === 'write' && !decided.has(owner.position)) {
           rejected.set(owner.position, owner.rejectionReason ?? 'condition-failed');
         }
@@ -271,13 +282,13 @@ export class BatchCommitter {
       }
       if (retryCode !== undefined) return this.retryUndecided(pending, decided, retryCode);
     }
-    if (!settled) return this.retryUndecided(pending, decided, 'batch-commit-contended');
-    const rejections = [...rejected, ...simulated].filter(([position]) => !decided.has(position));
-    await Promise.all(
-      rejections.map(async ([position, reason]) => {
-        decided.set(position, await this.recordRejection(pending[position] as Pending, reason, consumed));
-      }),
-    );
+    return this.retryUndecided(pending, decided, 'batch-commit-contended');
+  }
+
+  private outcomes(
+    pending: readonly Pending[],
+    decided: ReadonlyMap<number, RecordOutcome>,
+  ): RecordOutcome[] {
     return pending.map(
       (entry, position) =>
         decided.get(position) ?? this.processor.retry(entry.record, 'batch-commit-undecided', entry.fields),
@@ -335,6 +346,7 @@ export class BatchCommitter {
   private transaction(
     pending: readonly Pending[],
     applying: readonly number[],
+    rejections: ReadonlyMap<number, string>,
     sums: ReadonlyMap<string, ReadonlyMap<string, number>>,
     values: CounterValues,
     now: number,
@@ -361,6 +373,11 @@ export class BatchCommitter {
       if (!sum) continue;
       actions.push(mergedCounterUpdate(target, sum, values.get(key)));
       owners.push({ kind: 'counter' });
+    }
+    for (const [position, reason] of rejections) {
+      const entry = pending[position] as Pending;
+      actions.push(claimOnlyPut(entry.target, this.claim(entry, 'REJECTED', reason, now)));
+      owners.push({ kind: 'claim', position, rejectionReason: undefined });
     }
     return { actions, owners };
   }
