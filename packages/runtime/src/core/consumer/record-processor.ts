@@ -372,7 +372,7 @@ export class RecordProcessor {
 
   done(outcome: RecordOutcome, fields: Fields): RecordOutcome {
     this.deps.telemetry.count(FINAL_OUTCOME_METRICS[outcome.kind as keyof typeof FINAL_OUTCOME_METRICS]);
-    this.deps.telemetry.log(outcome.kind === 'poisoned' ? 'warn' : 'info', `message ${outcome.kind}`, {
+    this.deps.telemetry.log(logLevelOf(outcome), `message ${outcome.kind}`, {
       ...fields,
       ...('reason' in outcome ? { reason: outcome.reason } : {}),
     });
@@ -459,4 +459,14 @@ function messageFields(message: Partial<MessageInfo>): Fields {
     ...(format === undefined ? {} : { format }),
     ...(envelope ? { producer: envelope.producer, seq: envelope.seq } : {}),
   };
+}
+
+/**
+ * Poison is a warning; duplicates and rejections are worth a line each; an applied message is the
+ * common case, counted by the `Processed` metric and logged at debug level only, so a busy consumer
+ * does not pay CloudWatch Logs ingestion for a line per message.
+ */
+function logLevelOf(outcome: RecordOutcome): 'warn' | 'info' | 'debug' {
+  if (outcome.kind === 'poisoned') return 'warn';
+  return outcome.kind === 'processed' ? 'debug' : 'info';
 }
