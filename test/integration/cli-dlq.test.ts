@@ -42,12 +42,20 @@ describe('oncely dlq against the local cloud', () => {
   let pipeline: AuditPipeline;
   /** SendMessage of seq 2 fails (every retry), as a broken network or a throttled queue would. */
   let failSeq: number | undefined;
+  /** ChangeMessageVisibility (the release at the end of a selective redrive) fails. */
+  let failRelease = false;
 
   beforeEach(async () => {
     failSeq = undefined;
+    failRelease = false;
     cloud = await startTestCloud({
       interceptor: {
         before(request, service) {
+          if (service === 'sqs' && request.operation === 'ChangeMessageVisibility' && failRelease)
+            return jsonErrorResponse(
+              new AwsError('InternalError', 'injected release failure', 500),
+              'com.amazonaws.sqs',
+            );
           const body = (request.input as { MessageBody?: string } | undefined)?.MessageBody;
           if (service === 'sqs' && request.operation === 'SendMessage' && failSeq !== undefined && body) {
             if ((JSON.parse(body) as Envelope).seq === failSeq)
@@ -140,6 +148,38 @@ describe('oncely dlq against the local cloud', () => {
     expect(retried.code).toBe(0);
     expect(await seqsIn(cloud, pipeline.queueUrl)).toEqual([1, 2, 3, 4, 5]);
     expect(await seqsIn(cloud, pipeline.deadLetterQueueUrl)).toEqual([6]);
+  });
+
+  it('says which held messages it could not release, and they stay in the DLQ', async () => {
+    failRelease = true;
+    const result = await runCli([
+      'dlq',
+      'redrive',
+      '--type',
+      'orders.place',
+      '--json',
+      ...pipeline.cliOptions,
+    ]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      moved: number;
+      skipped: number;
+      stillHidden: number;
+      errors: string[];
+    };
+    expect(report).toMatchObject({ moved: 2, skipped: 4, stillHidden: 4 });
+    expect(report.errors).toHaveLength(4);
+    expect(report.errors[0]).toMatch(/still in the DLQ but hidden for up to 120 s/);
+    const { Attributes: depth } = await cloud.clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: pipeline.deadLetterQueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(depth).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '4',
+    });
   });
 
   it('redrives everything with a message move task and follows it to the end', async () => {

@@ -125,6 +125,10 @@ async function redrive(values: Record<string, unknown>): Promise<number> {
         console.log(
           `Redrove ${result.moved} message(s); ${result.skipped} did not match; ${result.failed} failed.`,
         );
+        if (result.stillHidden > 0)
+          console.log(
+            `${result.stillHidden} message(s) stay in the dead-letter queue, hidden until their hold ends (could not be released).`,
+          );
         for (const error of result.errors) console.error(`  ${error}`);
       }
       if (result.failed > 0) {

@@ -237,6 +237,11 @@ export interface SelectiveRedriveResult {
   readonly moved: number;
   readonly skipped: number;
   readonly failed: number;
+  /**
+   * Messages left in the DLQ that could not be made visible again at the end: still there, but
+   * hidden until their `holdSeconds` run out. Their errors are in `errors`.
+   */
+  readonly stillHidden: number;
   readonly errors: readonly string[];
 }
 
@@ -264,6 +269,7 @@ export async function redriveSelected(
   let moved = 0;
   let failed = 0;
   let skipped = 0;
+  let stillHidden = 0;
   let empty = 0;
   try {
     while (moved < max && empty < 2) {
@@ -320,9 +326,18 @@ export async function redriveSelected(
     }
   } finally {
     // Whatever stays in the DLQ is visible again at once (else after `holdSeconds` anyway).
-    for (const message of held.values()) await release(sqs, deadLetterQueueUrl, message).catch(() => {});
+    for (const message of held.values()) {
+      try {
+        await release(sqs, deadLetterQueueUrl, message);
+      } catch (error) {
+        stillHidden += 1;
+        errors.push(
+          `${message.MessageId}: still in the DLQ but hidden for up to ${hold} s (${(error as Error).message})`,
+        );
+      }
+    }
   }
-  return { moved, skipped, failed, errors };
+  return { moved, skipped, failed, stillHidden, errors };
 }
 
 async function release(sqs: SQSClient, queueUrl: string, message: Message): Promise<void> {
