@@ -92,4 +92,57 @@ describe('ops commands with --stack against the local cloud', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`stack '${bare}' (CREATE_COMPLETE) has no output QueueUrl`);
   });
+
+  it('finds a pipeline whose outputs carry an outputPrefix, and asks which one when there are two', async () => {
+    const output = (value: string) => ({ Value: value });
+    const outputsOf = (prefix: string) => ({
+      [`${prefix}QueueUrl`]: output(pipeline.queueUrl),
+      [`${prefix}DeadLetterQueueUrl`]: output(pipeline.deadLetterQueueUrl),
+      [`${prefix}ClaimsTableName`]: output(pipeline.tables.claims),
+    });
+    const single = `${cloud.prefix}-Prefixed`;
+    await deployTemplate(
+      cloud.local!,
+      { Resources: { Metadata: { Type: 'AWS::CDK::Metadata' } }, Outputs: outputsOf('Reservations') },
+      { stackName: single },
+    );
+    const found = await runCli([
+      'status',
+      '--json',
+      '--no-peek',
+      '--stack',
+      single,
+      '--endpoint',
+      cloud.endpoint,
+    ]);
+    expect(found.stderr).toBe('');
+    expect(found.code).toBe(0);
+    expect(JSON.parse(found.stdout).queue.url).toBe(pipeline.queueUrl);
+
+    const two = `${cloud.prefix}-TwoPipelines`;
+    await deployTemplate(
+      cloud.local!,
+      {
+        Resources: { Metadata: { Type: 'AWS::CDK::Metadata' } },
+        Outputs: { ...outputsOf('Orders'), ...outputsOf('Payments') },
+      },
+      { stackName: two },
+    );
+    const ambiguous = await runCli(['status', '--no-peek', '--stack', two, '--endpoint', cloud.endpoint]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain("output prefixes 'Orders', 'Payments'): pass --output-prefix");
+    const chosen = await runCli([
+      'status',
+      '--json',
+      '--no-peek',
+      '--stack',
+      two,
+      '--output-prefix',
+      'Payments',
+      '--endpoint',
+      cloud.endpoint,
+    ]);
+    expect(chosen.code).toBe(0);
+    expect(JSON.parse(chosen.stdout).queue.url).toBe(pipeline.queueUrl);
+  });
 });

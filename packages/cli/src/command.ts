@@ -174,6 +174,8 @@ export const AWS_OPTIONS = {
   stack: VALUE_OPTION,
   /** `--outputs-file FILE`: find them in a `cdk deploy --outputs-file` JSON. */
   'outputs-file': VALUE_OPTION,
+  /** `--output-prefix PREFIX`: the pipeline's `outputPrefix`, when a stack holds several. */
+  'output-prefix': VALUE_OPTION,
   /** `--json`: machine-readable output on stdout. */
   json: FLAG_OPTION,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -185,6 +187,8 @@ export const AWS_OPTIONS_USAGE = `Connection and resources:
   --region REGION      AWS region (default: AWS_REGION, else the profile's)
   --stack NAME         find resources in this CloudFormation stack's outputs
   --outputs-file FILE  find resources in a \`cdk deploy --outputs-file\` JSON (or the local deployer's)
+  --output-prefix P    the pipeline's outputPrefix (outputs named P + QueueUrl, ...); found by
+                       itself when the stack holds one pipeline
   --json               machine-readable output on stdout`;
 
 /** Parses a positive integer option, naming the option in the error. */

@@ -101,12 +101,13 @@ export async function connect(
     }
   }
 
+  const prefix = outputPrefixOf(outputs, values['output-prefix'] as string | undefined);
   const clients = createAwsClients(clientConfig);
   const optional = (name: ResourceName) => {
     const resource = RESOURCES[name];
     return (
       (values[resource.option] as string | undefined) ??
-      outputs.get(resource.output) ??
+      (prefix.kind === 'one' ? outputs.get(`${prefix.prefix}${resource.output}`) : undefined) ??
       config.optional(resource.setting)
     );
   };
@@ -120,6 +121,12 @@ export async function connect(
       const value = optional(name);
       if (value) return value;
       const resource = RESOURCES[name];
+      if (prefix.kind === 'several')
+        throw new UsageError(
+          `the outputs hold ${prefix.prefixes.length} pipelines (output prefixes ${prefix.prefixes
+            .map((candidate) => `'${candidate}'`)
+            .join(', ')}): pass --output-prefix`,
+        );
       if (stack && stackStatus) {
         // The stack exists; saying "pass --stack" would send people in a circle.
         const failed = /FAILED|ROLLBACK/.test(stackStatus) ? ' (its deployment did not complete)' : '';
@@ -135,6 +142,30 @@ export async function connect(
     },
     close: () => clients.destroy(),
   };
+}
+
+/**
+ * Which pipeline's outputs to read: the `--output-prefix` given; else the unprefixed one; else the
+ * only pipeline whose outputs carry a prefix (`OncelyPipeline`'s `outputPrefix`); several prefixed
+ * pipelines and none unprefixed must be told apart with `--output-prefix`.
+ */
+export function outputPrefixOf(
+  outputs: ReadonlyMap<string, string>,
+  given: string | undefined,
+): { kind: 'one'; prefix: string } | { kind: 'several'; prefixes: string[] } {
+  if (given !== undefined) return { kind: 'one', prefix: given };
+  const anchor = RESOURCES.queueUrl.output;
+  if (outputs.has(anchor) || outputs.size === 0) return { kind: 'one', prefix: '' };
+  const prefixes = [...outputs.keys()]
+    .filter(
+      (key) =>
+        key.endsWith(anchor) &&
+        outputs.has(`${key.slice(0, -anchor.length)}${RESOURCES.deadLetterQueueUrl.output}`),
+    )
+    .map((key) => key.slice(0, -anchor.length))
+    .sort();
+  if (prefixes.length === 1) return { kind: 'one', prefix: prefixes[0] as string };
+  return prefixes.length === 0 ? { kind: 'one', prefix: '' } : { kind: 'several', prefixes };
 }
 
 /**
