@@ -17,6 +17,7 @@ import {
 } from '../../examples/points/src/bench/consumer-resources.js';
 import type { RequestInterceptor } from '../../packages/local-cloud/src/server.js';
 import { DynamoDbAuditStore } from '../../packages/runtime/src/adapters/dynamodb-audit-store.js';
+import type { SqsConsumerHandler } from '../../packages/runtime/src/core/consumer/index.js';
 import { CLAIM_ATTRIBUTE, CLAIMS } from '../../packages/runtime/src/core/tables.js';
 import { testEnvelope } from '../support/consumer-fakes.js';
 import { useConsumerResources } from '../support/consumer-hooks.js';
@@ -71,6 +72,12 @@ const order = (accountId: string, amount: number, producer = 'batch-1') =>
     seq: nextSeq++,
     payload: { accountId, amount, orderId: `${accountId}-${nextSeq}` },
   });
+
+/** Receives what is visible (up to one batch) and delivers it as the event source mapping would. */
+async function deliverNext(handler: SqsConsumerHandler) {
+  const messages = await receive(cloud.clients.sqs, resources.queueUrl, 10);
+  return { messages, ...(await deliver(handler, cloud.clients.sqs, resources, messages)) };
+}
 
 async function ledgerItem(envelope: Record<string, unknown>) {
   const orderId = (envelope.payload as { orderId: string }).orderId;
@@ -155,18 +162,21 @@ describe('batch commits with claims on business items', () => {
           VisibilityTimeout: 0,
         }),
       );
-    const redelivered = await receive(cloud.clients.sqs, resources.queueUrl, 10);
-    expect(redelivered.map((message) => message.Attributes?.ApproximateReceiveCount)).toEqual(['2', '2']);
-    expect((await deliver(handler, cloud.clients.sqs, resources, redelivered)).batchItemFailures).toEqual([]);
+    const redelivered = await deliverNext(handler);
+    expect(redelivered.messages.map((message) => message.Attributes?.ApproximateReceiveCount)).toEqual([
+      '2',
+      '2',
+    ]);
+    expect(redelivered.batchItemFailures).toEqual([]);
     // The producer sends both again (fresh deduplication ids, same envelopes).
     await sendBodies(
       cloud.clients.sqs,
       resources,
       envelopes.map((envelope) => ({ ...envelope })),
     );
-    const resent = await receive(cloud.clients.sqs, resources.queueUrl, 10);
-    expect(resent).toHaveLength(2);
-    expect((await deliver(handler, cloud.clients.sqs, resources, resent)).batchItemFailures).toEqual([]);
+    const resent = await deliverNext(handler);
+    expect(resent.messages).toHaveLength(2);
+    expect(resent.batchItemFailures).toEqual([]);
     expect(await balanceOf(cloud.clients.documents, resources, 'run-b')).toBe(10);
     expect((await ledgerItem(envelopes[0]!))?.amount).toBe(30);
     expect((await ledgerItem(envelopes[1]!))?.[CLAIM_ATTRIBUTE]).toMatchObject({ status: 'REJECTED' });
@@ -200,16 +210,10 @@ describe('batch commits with claims on business items', () => {
     await sendBodies(cloud.clients.sqs, resources, [order('run-d', 10), order('run-d', 10)]);
     const handler = realConsumer(cloud.clients, resources).handler;
     cancelNext = (actions) => ['ThrottlingError', ...Array.from({ length: actions - 1 }, () => 'None')];
-    const first = await deliver(
-      handler,
-      cloud.clients.sqs,
-      resources,
-      await receive(cloud.clients.sqs, resources.queueUrl, 10),
-    );
+    const first = await deliverNext(handler);
     expect(first.batchItemFailures).toHaveLength(2);
     expect(await balanceOf(cloud.clients.documents, resources, 'run-d')).toBe(100);
-    const retry = await receive(cloud.clients.sqs, resources.queueUrl, 10);
-    expect((await deliver(handler, cloud.clients.sqs, resources, retry)).batchItemFailures).toEqual([]);
+    expect((await deliverNext(handler)).batchItemFailures).toEqual([]);
     expect(await balanceOf(cloud.clients.documents, resources, 'run-d')).toBe(80);
   });
 
@@ -219,17 +223,11 @@ describe('batch commits with claims on business items', () => {
     await sendBodies(cloud.clients.sqs, resources, envelopes);
     const handler = realConsumer(cloud.clients, resources).handler;
     failLogWrites = 1;
-    const first = await deliver(
-      handler,
-      cloud.clients.sqs,
-      resources,
-      await receive(cloud.clients.sqs, resources.queueUrl, 10),
-    );
+    const first = await deliverNext(handler);
     expect(first.batchItemFailures).toHaveLength(2);
     expect(await balanceOf(cloud.clients.documents, resources, 'run-e')).toBe(80);
     expect(await loggedSeqs('log-producer')).toEqual([]);
-    const retry = await receive(cloud.clients.sqs, resources.queueUrl, 10);
-    expect((await deliver(handler, cloud.clients.sqs, resources, retry)).batchItemFailures).toEqual([]);
+    expect((await deliverNext(handler)).batchItemFailures).toEqual([]);
     expect(await balanceOf(cloud.clients.documents, resources, 'run-e')).toBe(80);
     expect(await loggedSeqs('log-producer')).toEqual(envelopes.map((envelope) => envelope.seq));
   });
@@ -243,12 +241,7 @@ describe('batch commits with claims on business items', () => {
     const envelopes = [order('run-f', 1, 'audit-producer'), order('run-f', 1, 'audit-producer')];
     await setBalance(cloud.clients.documents, resources, 'run-f', 10);
     await sendBodies(cloud.clients.sqs, resources, envelopes);
-    await deliver(
-      realConsumer(cloud.clients, resources).handler,
-      cloud.clients.sqs,
-      resources,
-      await receive(cloud.clients.sqs, resources.queueUrl, 10),
-    );
+    await deliverNext(realConsumer(cloud.clients, resources).handler);
     const seqs = envelopes.map((envelope) => envelope.seq as number);
     const after = await store.claimsAfter('audit-producer', (seqs[0] as number) - 1, 10);
     expect(after.map((claim) => claim.seq)).toEqual(seqs);

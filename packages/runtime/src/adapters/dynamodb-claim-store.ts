@@ -75,13 +75,16 @@ export class DynamoDbClaimStore implements ClaimStore, RecordClaimStore {
   }
 
   async transact(writes: readonly TransactionWrite[]): Promise<CommitResult> {
+    return this.transactItems(writes.map(toTransactItem) as TransactItems);
+  }
+
+  /**
+   * One TransactWriteItems; a cancellation comes back with one reason per action, carrying the
+   * action's old item (when it asked for ALL_OLD) as plain attributes.
+   */
+  private async transactItems(items: TransactItems): Promise<CommitResult> {
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: writes.map(toTransactItem) as TransactItems,
-          ...this.capacity,
-        }),
-      );
+      await this.documents.send(new TransactWriteCommand({ TransactItems: items, ...this.capacity }));
       return { kind: 'committed' };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -244,22 +247,18 @@ export class DynamoDbClaimStore implements ClaimStore, RecordClaimStore {
         ? { kind: 'committed' }
         : { kind: 'cancelled', reasons: [{ code: 'ConditionalCheckFailed', item: attempt.existing }] };
     }
-    const items: TransactItems = [
+    const result = await this.transactItems([
       ...(claim ? [{ Put: this.claimPut(claim, now) }] : []),
       ...writes.map(toTransactItem),
-    ];
-    try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: items, ...this.capacity }));
-      return { kind: 'committed' };
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = (error.CancellationReasons ?? []).map((reason, index) => ({
-        code: reason.Code ?? 'None',
-        ...(reason.Message ? { message: reason.Message } : {}),
-        ...(claim && index === 0 && reason.Item ? { item: toClaimRecord(reason.Item) } : {}),
-      }));
-      return { kind: 'cancelled', reasons };
-    }
+    ]);
+    if (result.kind === 'committed' || !claim) return result;
+    // The claim's old item, as the claim the state machine judges it by.
+    const [first, ...rest] = result.reasons;
+    const item = first?.oldItem ? fromItem(first.oldItem) : undefined;
+    return {
+      kind: 'cancelled',
+      reasons: [...(first ? [{ ...first, ...(item ? { item } : {}) }] : []), ...rest],
+    };
   }
 
   async read(id: string): Promise<ClaimRecord | undefined> {

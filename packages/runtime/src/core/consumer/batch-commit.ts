@@ -33,7 +33,7 @@ import {
   writesWithClaim,
   writeTarget,
 } from './record-claims.js';
-import { isItemFailure, type RecordOutcome } from './record-outcome.js';
+import { behindFailure, holdsGroupBack, type RecordOutcome } from './record-outcome.js';
 import type { BatchFacts, RecordProcessor } from './record-processor.js';
 
 type Fields = Record<string, unknown>;
@@ -83,8 +83,7 @@ export class BatchCommitter {
     let stop: RecordOutcome | undefined;
     const settle = (index: number, outcome: RecordOutcome) => {
       outcomes[index] = outcome;
-      if (ordered && !stop && isItemFailure(outcome) && outcome.kind !== 'poison-left-for-redrive')
-        stop = outcome;
+      if (ordered && !stop && holdsGroupBack(outcome)) stop = outcome;
     };
     const flush = async () => {
       if (pending.length === 0) return;
@@ -114,8 +113,7 @@ export class BatchCommitter {
           continue;
         }
       }
-      const delaySeconds = stop && 'delaySeconds' in stop ? stop.delaySeconds : undefined;
-      outcomes[index] = { kind: 'retry', reason: 'earlier-message-in-group-failed', delaySeconds };
+      outcomes[index] = behindFailure(stop as RecordOutcome);
     }
     await flush();
     return outcomes;

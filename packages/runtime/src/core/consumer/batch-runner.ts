@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { mapWithConcurrency } from './concurrency.js';
-import { isItemFailure, type RecordOutcome } from './record-outcome.js';
+import { behindFailure, holdsGroupBack, type RecordOutcome } from './record-outcome.js';
 
 /** True for records from a FIFO queue (its ARN ends in `.fifo`). */
 export function isFifoRecord(record: Pick<SQSRecord, 'eventSourceARN'>): boolean {
@@ -56,17 +56,12 @@ export async function runBatch(
     let failure: RecordOutcome | undefined;
     for (const index of indexes) {
       if (failure) {
-        // Same delay as the failed message: a FIFO group stays locked while any of it is in flight.
-        const delaySeconds = 'delaySeconds' in failure ? failure.delaySeconds : undefined;
-        outcomes[index] = { kind: 'retry', reason: 'earlier-message-in-group-failed', delaySeconds };
+        outcomes[index] = behindFailure(failure);
         continue;
       }
       const outcome = await process(records[index] as SQSRecord);
       outcomes[index] = outcome;
-      // A poison message left for SQS's redrive is never applied and its reason is in the DLQ, so,
-      // like one the DLQ took, it does not hold its group back (which would spend the receives of
-      // the messages behind it too, and dead-letter them without a reason).
-      if (isItemFailure(outcome) && outcome.kind !== 'poison-left-for-redrive') failure = outcome;
+      if (holdsGroupBack(outcome)) failure = outcome;
     }
   });
   return outcomes;

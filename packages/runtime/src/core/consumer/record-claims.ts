@@ -58,11 +58,6 @@ export function claimTargetProblem(
 
 const CLAIM_GUARD = 'attribute_not_exists(#oncelyClaimKey)';
 
-/** The claim as the map attribute it is stored as. */
-export function claimAttribute(claim: RecordClaim): Record<string, unknown> {
-  return { ...claim };
-}
-
 /**
  * The writes of one message with its claim on the target: the handler's Put of the target gains the
  * claim attribute and `attribute_not_exists` on the key, or a claim-only Put is added.
@@ -82,7 +77,7 @@ export function writesWithClaim(
       ...write,
       Put: {
         ...put,
-        Item: { ...put.Item, [CLAIM_ATTRIBUTE]: claimAttribute(claim) },
+        Item: { ...put.Item, [CLAIM_ATTRIBUTE]: claim },
         ConditionExpression: put.ConditionExpression
           ? `(${put.ConditionExpression}) AND ${CLAIM_GUARD}`
           : CLAIM_GUARD,
@@ -99,7 +94,7 @@ export function claimOnlyPut(target: ClaimTarget, claim: RecordClaim): Transacti
   return {
     Put: {
       TableName: target.TableName,
-      Item: { ...target.Key, [CLAIM_ATTRIBUTE]: claimAttribute(claim) },
+      Item: { ...target.Key, [CLAIM_ATTRIBUTE]: claim },
       ConditionExpression: CLAIM_GUARD,
       ExpressionAttributeNames: { '#oncelyClaimKey': Object.keys(target.Key)[0] as string },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

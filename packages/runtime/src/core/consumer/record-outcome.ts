@@ -31,3 +31,20 @@ export function isItemFailure(outcome: RecordOutcome): outcome is ItemFailure {
     outcome.kind === 'poison-left-for-redrive'
   );
 }
+
+/**
+ * True when an outcome holds the rest of its FIFO message group back. A poison message left for
+ * SQS's redrive is never applied and its reason is in the DLQ, so, like one the DLQ took, it does
+ * not (holding the group would spend the receives of the messages behind it too, and dead-letter
+ * them without a reason).
+ */
+export function holdsGroupBack(outcome: RecordOutcome): boolean {
+  return isItemFailure(outcome) && outcome.kind !== 'poison-left-for-redrive';
+}
+
+/** The outcome of a message behind a failed one in its FIFO group: retried with the same delay. */
+export function behindFailure(failure: RecordOutcome): RecordOutcome {
+  // Same delay as the failed message: a FIFO group stays locked while any of it is in flight.
+  const delaySeconds = 'delaySeconds' in failure ? failure.delaySeconds : undefined;
+  return { kind: 'retry', reason: 'earlier-message-in-group-failed', delaySeconds };
+}
